@@ -1,0 +1,171 @@
+"""The ports: what the use cases need from the outside world, as Protocols.
+
+A ``UnitOfWork`` is one transaction over the repositories: entered with ``async with``, it
+rolls back unless ``commit()`` was called. Stores raise ``TransientStoreError`` when they lose a
+race (deadlock, serialization failure, a concurrent insert of the same id); the service layer
+retries the whole unit of work, so callers never see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from .domain.audit import AuditEntry, AuditRecord
+from .domain.identity import Role, User, UserStatus
+from .domain.ledger import (
+    Account,
+    AccountFlags,
+    AccountKind,
+    CurrencyTotals,
+    LinkedBatch,
+    Transfer,
+    TransferRequest,
+    TransferResult,
+)
+
+__all__ = [
+    "AuditRepository",
+    "Clock",
+    "EventPublisher",
+    "IdFactory",
+    "LedgerRepository",
+    "NewUser",
+    "NullPublisher",
+    "SystemClock",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "UserRepository",
+]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC now."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class IdFactory(Protocol):
+    def new_id(self, prefix: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    display_name: str
+    role: Role
+    created_at: datetime
+    status: UserStatus = UserStatus.ACTIVE
+    telegram_id: int | None = None
+    username: str | None = None
+    email: str | None = None
+    password_hash: str | None = None
+    whitelisted: bool = False
+
+
+class UserRepository(Protocol):
+    async def add(self, user: NewUser) -> User:
+        """Insert; raises ``AlreadyExists`` on a taken username, email or telegram id."""
+        ...
+
+    async def get(self, user_id: int) -> User | None: ...
+
+    async def get_by_username(self, username: str) -> User | None: ...
+
+    async def list(self, *, limit: int = 100, offset: int = 0) -> list[User]: ...
+
+    async def update(self, user: User) -> None: ...
+
+
+class LedgerRepository(Protocol):
+    async def open_account(
+        self, kind: AccountKind, owner: str, currency: str, flags: AccountFlags
+    ) -> Account:
+        """Get the account (kind, owner, currency), creating it if missing."""
+        ...
+
+    async def find_account(self, kind: AccountKind, owner: str, currency: str) -> Account | None:
+        ...
+
+    async def get_account(self, account_id: int) -> Account | None: ...
+
+    async def accounts_of(self, owner: str) -> list[Account]: ...
+
+    async def set_flags(self, account_id: int, flags: AccountFlags) -> None: ...
+
+    async def apply(
+        self, items: Sequence[TransferRequest | LinkedBatch], now: datetime
+    ) -> list[TransferResult]:
+        """Lock, decide (``plan_batch``) and write a batch; one result per request."""
+        ...
+
+    async def get_transfer(self, transfer_id: str) -> Transfer | None: ...
+
+    async def statement(
+        self, account_id: int, *, limit: int, before_seq: int | None = None
+    ) -> list[Transfer]:
+        """Transfers touching the account, newest first."""
+        ...
+
+    async def expired_pending(self, now: datetime, limit: int) -> list[Transfer]:
+        """Unresolved pending transfers whose timeout has passed."""
+        ...
+
+    async def totals(self) -> list[CurrencyTotals]: ...
+
+    async def journal(self, *, after_seq: int = 0, limit: int = 1000) -> list[Transfer]:
+        """Every transfer in commit order (for audits and replays)."""
+        ...
+
+
+class AuditRepository(Protocol):
+    async def add(self, record: AuditRecord) -> AuditEntry: ...
+
+    async def list(
+        self,
+        *,
+        limit: int = 50,
+        before_id: int | None = None,
+        action: str | None = None,
+        target: str | None = None,
+    ) -> list[AuditEntry]: ...
+
+
+class UnitOfWork(Protocol):
+    users: UserRepository
+    ledger: LedgerRepository
+    audit: AuditRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class EventPublisher(Protocol):
+    """Where use cases announce committed changes (Socket.IO, a queue, a test list)."""
+
+    async def publish(self, topic: str, payload: Mapping[str, Any]) -> None: ...
+
+
+class NullPublisher:
+    async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
+        return None

@@ -1,0 +1,58 @@
+"""Async use cases. Each checks authorisation itself, calls the domain, commits, publishes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..domain.money import CurrencyRegistry
+from ..ports import Clock, EventPublisher, IdFactory, UnitOfWorkFactory
+from .audit import AuditService
+from .base import Deps
+from .users import UserService
+from .wallets import StatementEntry, StatementPage, WalletBalance, WalletService
+
+__all__ = [
+    "AuditService",
+    "Deps",
+    "StatementEntry",
+    "StatementPage",
+    "UserService",
+    "WagerKit",
+    "WalletBalance",
+    "WalletService",
+]
+
+
+class WagerKit:
+    """The use cases, wired to one store. Build it once and share it::
+
+        kit = WagerKit(InMemoryStore())          # or SqlStore.from_url("sqlite:///wagerkit.db")
+        alice = await kit.users.add(Actor.system(), "Alice")
+        await kit.wallets.transfer(Actor.of(alice), alice.id, bob.id, 50)
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        *,
+        clock: Clock | None = None,
+        ids: IdFactory | None = None,
+        currencies: CurrencyRegistry | None = None,
+        publisher: EventPublisher | None = None,
+        welcome_grant: Mapping[str, int] | None = None,
+    ) -> None:
+        deps = Deps(uow)
+        if clock is not None:
+            deps.clock = clock
+        if ids is not None:
+            deps.ids = ids
+        if currencies is not None:
+            deps.currencies = currencies
+        if publisher is not None:
+            deps.publisher = publisher
+        if welcome_grant is not None:
+            deps.welcome_grant = dict(welcome_grant)
+        self.deps = deps
+        self.users = UserService(deps)
+        self.wallets = WalletService(deps)
+        self.audit = AuditService(deps)

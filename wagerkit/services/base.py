@@ -1,0 +1,51 @@
+"""What every use case shares: the ports, and one way to run a unit of work with retries."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from ..domain.errors import TransientStoreError
+from ..domain.money import CurrencyRegistry
+from ..ports import Clock, EventPublisher, IdFactory, NullPublisher, SystemClock, UnitOfWork, UnitOfWorkFactory
+
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 8
+
+
+class _RandomIds:
+    def new_id(self, prefix: str) -> str:
+        import uuid
+
+        return f"{prefix}-{uuid.uuid4().hex}"
+
+
+@dataclass(slots=True)
+class Deps:
+    """The ports a use case runs on (built once by a composition root)."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock = field(default_factory=SystemClock)
+    ids: IdFactory = field(default_factory=_RandomIds)
+    currencies: CurrencyRegistry = field(default_factory=CurrencyRegistry)
+    publisher: EventPublisher = field(default_factory=NullPublisher)
+    welcome_grant: Mapping[str, int] = field(default_factory=lambda: {"COIN": 1000})
+
+    async def transaction(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Run ``work`` in a unit of work and commit; retry it whole when the store lost a race
+        (deadlock, serialization failure, concurrent insert), so callers never see those."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                async with self.uow() as uow:
+                    result = await work(uow)
+                    await uow.commit()
+                    return result
+            except TransientStoreError:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))  # noqa: S311
+        raise AssertionError("unreachable")

@@ -1,0 +1,462 @@
+"""Wallets: balances, statements, and the operator's money tools on top of the ledger.
+
+A user's wallet in a currency is the ledger account (``user``, ``user:<id>``, currency) with
+the flag *debits must not exceed credits*, so it never goes below zero, holds included. Money
+enters and leaves the community through the ``treasury`` account (grants and adjustments) and
+``external`` accounts (payment providers); both may go negative. Holds go to the ``escrow``
+account named ``holds``.
+
+Caller-supplied idempotency keys become transfer ids namespaced by operation and wallet
+(``adjust:<user>:<key>``), so one user's key can never collide with another's; replaying a
+command returns the first transfer and moves nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..domain.audit import AuditRecord
+from ..domain.errors import (
+    AccountNotFound,
+    InvalidAmount,
+    InvalidInput,
+    TransferNotFound,
+    UserNotFound,
+)
+from ..domain.identity import Actor
+from ..domain.ledger import (
+    Account,
+    AccountFlags,
+    AccountKind,
+    CurrencyTotals,
+    LinkedBatch,
+    Transfer,
+    TransferKind,
+    TransferRequest,
+    TransferResult,
+)
+from ..domain.money import MAX_AMOUNT
+from ..ports import UnitOfWork
+from .base import Deps
+
+__all__ = [
+    "StatementEntry",
+    "StatementPage",
+    "WalletBalance",
+    "WalletService",
+    "system_account",
+    "user_wallet",
+]
+
+_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
+SYSTEM_OWNER = "system"
+
+
+async def user_wallet(uow: UnitOfWork, user_id: int, currency: str) -> Account:
+    return await uow.ledger.open_account(
+        AccountKind.USER, f"user:{user_id}", currency, AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
+    )
+
+
+async def system_account(uow: UnitOfWork, kind: AccountKind, currency: str, owner: str = SYSTEM_OWNER) -> Account:
+    return await uow.ledger.open_account(kind, owner, currency, AccountFlags.NONE)
+
+
+@dataclass(frozen=True, slots=True)
+class WalletBalance:
+    user_id: int
+    currency: str
+    balance: int
+    available: int
+    held: int
+    frozen: bool
+    account_id: int
+
+    @classmethod
+    def of(cls, user_id: int, acc: Account) -> WalletBalance:
+        return cls(
+            user_id, acc.currency, acc.balance, acc.available, acc.held,
+            bool(acc.flags & AccountFlags.FROZEN), acc.id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StatementEntry:
+    """One line of a statement: the signed effect on this wallet and the balances after it."""
+
+    seq: int
+    transfer_id: str
+    timestamp: str
+    code: str
+    kind: TransferKind
+    amount: int  # + credit to this wallet, - debit from it
+    counterparty_account_id: int
+    balance_after: int
+    available_after: int
+    reference: str
+    memo: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatementPage:
+    entries: list[StatementEntry]
+    next_before: int | None  # pass as ``before`` for the next (older) page
+
+
+class WalletService:
+    def __init__(self, deps: Deps) -> None:
+        self._d = deps
+
+    # -- helpers -------------------------------------------------------------------------
+    def _currency(self, code: str | None) -> str:
+        return self._d.currencies[code].code if code else self._d.currencies.default.code
+
+    def _key(self, op: str, scope: object, key: str | None) -> str:
+        if key is None:
+            return self._d.ids.new_id(op)
+        if not _KEY.match(key):
+            raise InvalidInput("idempotency key must be 1-64 characters of A-Z a-z 0-9 . _ : -")
+        return f"{op}:{scope}:{key}"
+
+    @staticmethod
+    def _amount(amount: int, *, signed: bool = False) -> int:
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise InvalidAmount("amount must be an integer number of minor units")
+        if (amount == 0 or (amount < 0 and not signed)) or abs(amount) > MAX_AMOUNT:
+            raise InvalidAmount(
+                "amount must be a non-zero integer" if signed else "amount must be a positive integer"
+            )
+        return amount
+
+    async def _user_exists(self, uow: UnitOfWork, user_id: int) -> None:
+        if await uow.users.get(user_id) is None:
+            raise UserNotFound(f"no user {user_id}")
+
+    async def _notify(self, *user_ids: int | None) -> None:
+        ids = sorted({u for u in user_ids if u is not None})
+        if ids:
+            await self._d.publisher.publish("wallet.changed", {"user_ids": ids})
+
+    # -- reading -------------------------------------------------------------------------
+    async def balances(self, actor: Actor, user_id: int) -> list[WalletBalance]:
+        """Every wallet the user has, one per currency."""
+        actor.require_self_or_staff(user_id)
+        async with self._d.uow() as uow:
+            await self._user_exists(uow, user_id)
+            accounts = await uow.ledger.accounts_of(f"user:{user_id}")
+        return [WalletBalance.of(user_id, a) for a in accounts if a.kind is AccountKind.USER]
+
+    async def balance(self, actor: Actor, user_id: int, currency: str | None = None) -> WalletBalance:
+        """One wallet's balance; a currency never used reads as zero."""
+        actor.require_self_or_staff(user_id)
+        code = self._currency(currency)
+        async with self._d.uow() as uow:
+            await self._user_exists(uow, user_id)
+            acc = await uow.ledger.find_account(AccountKind.USER, f"user:{user_id}", code)
+        if acc is None:
+            return WalletBalance(user_id, code, 0, 0, 0, False, 0)
+        return WalletBalance.of(user_id, acc)
+
+    async def statement(
+        self,
+        actor: Actor,
+        user_id: int,
+        currency: str | None = None,
+        *,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> StatementPage:
+        """Entries newest first, each with the running balance after it; page with ``before``."""
+        actor.require_self_or_staff(user_id)
+        if not 1 <= limit <= 500:
+            raise InvalidInput("limit must be 1-500")
+        code = self._currency(currency)
+        async with self._d.uow() as uow:
+            await self._user_exists(uow, user_id)
+            acc = await uow.ledger.find_account(AccountKind.USER, f"user:{user_id}", code)
+            rows = [] if acc is None else await uow.ledger.statement(acc.id, limit=limit + 1, before_seq=before)
+        entries = [self._entry(acc.id, t) for t in rows[:limit]] if acc else []
+        return StatementPage(entries, entries[-1].seq if len(rows) > limit else None)
+
+    @staticmethod
+    def _entry(account_id: int, t: Transfer) -> StatementEntry:
+        credit = t.credit_account_id == account_id
+        return StatementEntry(
+            seq=t.seq,
+            transfer_id=t.id,
+            timestamp=t.timestamp.isoformat(),
+            code=t.code,
+            kind=t.kind,
+            amount=t.amount if credit else -t.amount,
+            counterparty_account_id=t.debit_account_id if credit else t.credit_account_id,
+            balance_after=t.credit_balance_after if credit else t.debit_balance_after,
+            available_after=t.credit_available_after if credit else t.debit_available_after,
+            reference=t.reference,
+            memo=t.memo,
+        )
+
+    async def totals(self, actor: Actor) -> list[CurrencyTotals]:
+        """Per-currency sums of all accounts: the conservation check."""
+        actor.require_staff()
+        async with self._d.uow() as uow:
+            return await uow.ledger.totals()
+
+    async def get_transfer(self, actor: Actor, transfer_id: str) -> Transfer:
+        actor.require_staff()
+        async with self._d.uow() as uow:
+            t = await uow.ledger.get_transfer(transfer_id)
+        if t is None:
+            raise TransferNotFound(f"no transfer {transfer_id!r}")
+        return t
+
+    # -- operator tools ------------------------------------------------------------------
+    async def adjust(
+        self,
+        actor: Actor,
+        user_id: int,
+        amount: int,
+        currency: str | None = None,
+        *,
+        reason: str,
+        idempotency_key: str | None = None,
+    ) -> Transfer:
+        """Move ``amount`` (signed) between the treasury and the wallet, audited; a reason is
+        mandatory and a wallet never goes below zero."""
+        actor.require_staff()
+        amount = self._amount(amount, signed=True)
+        reason = reason.strip()
+        if not 1 <= len(reason) <= 500:
+            raise InvalidInput("a reason of 1-500 characters is required")
+        code = self._currency(currency)
+        tid = self._key("adjust", f"user:{user_id}", idempotency_key)
+
+        async def work(uow: UnitOfWork) -> TransferResult:
+            await self._user_exists(uow, user_id)
+            wallet = await user_wallet(uow, user_id, code)
+            treasury = await system_account(uow, AccountKind.TREASURY, code)
+            dr, cr = (treasury, wallet) if amount > 0 else (wallet, treasury)
+            (res,) = await uow.ledger.apply(
+                [TransferRequest(tid, dr.id, cr.id, abs(amount), "adjust", reference=f"user:{user_id}", memo=reason)],
+                self._d.clock.now(),
+            )
+            t = res.unwrap()
+            if not res.replayed:
+                await uow.audit.add(
+                    AuditRecord(
+                        self._d.clock.now(), actor.user_id, actor.name, "wallet.adjust",
+                        f"user:{user_id}", reason,
+                        {"amount": str(amount), "currency": code, "transfer": t.id},
+                    )
+                )
+            return res
+
+        res = await self._d.transaction(work)
+        if not res.replayed:
+            await self._notify(user_id)
+        return res.unwrap()
+
+    async def grant(
+        self,
+        actor: Actor,
+        user_id: int,
+        amount: int,
+        currency: str | None = None,
+        *,
+        memo: str = "",
+        idempotency_key: str | None = None,
+    ) -> Transfer:
+        """Issue coins from the treasury to a wallet (staff only, audited)."""
+        actor.require_staff()
+        self._amount(amount)
+        code = self._currency(currency)
+        tid = self._key("grant", f"user:{user_id}", idempotency_key)
+
+        async def work(uow: UnitOfWork) -> TransferResult:
+            await self._user_exists(uow, user_id)
+            wallet = await user_wallet(uow, user_id, code)
+            treasury = await system_account(uow, AccountKind.TREASURY, code)
+            (res,) = await uow.ledger.apply(
+                [TransferRequest(tid, treasury.id, wallet.id, amount, "grant", reference=f"user:{user_id}", memo=memo)],
+                self._d.clock.now(),
+            )
+            t = res.unwrap()
+            if not res.replayed:
+                await uow.audit.add(
+                    AuditRecord(
+                        self._d.clock.now(), actor.user_id, actor.name, "wallet.grant",
+                        f"user:{user_id}", memo, {"amount": str(amount), "currency": code, "transfer": t.id},
+                    )
+                )
+            return res
+
+        res = await self._d.transaction(work)
+        if not res.replayed:
+            await self._notify(user_id)
+        return res.unwrap()
+
+    async def transfer(
+        self,
+        actor: Actor,
+        from_user: int,
+        to_user: int,
+        amount: int,
+        currency: str | None = None,
+        *,
+        memo: str = "",
+        idempotency_key: str | None = None,
+    ) -> Transfer:
+        """Move money between two users' wallets; a player may only send its own money."""
+        actor.require_self_or_staff(from_user)
+        self._amount(amount)
+        if len(memo) > 500:
+            raise InvalidInput("memo must be at most 500 characters")
+        code = self._currency(currency)
+        tid = self._key("transfer", f"user:{from_user}", idempotency_key)
+
+        async def work(uow: UnitOfWork) -> TransferResult:
+            await self._user_exists(uow, from_user)
+            await self._user_exists(uow, to_user)
+            src = await user_wallet(uow, from_user, code)
+            dst = await user_wallet(uow, to_user, code)
+            (res,) = await uow.ledger.apply(
+                [TransferRequest(tid, src.id, dst.id, amount, "transfer", reference=f"user:{to_user}", memo=memo)],
+                self._d.clock.now(),
+            )
+            res.unwrap()
+            return res
+
+        res = await self._d.transaction(work)
+        if not res.replayed:
+            await self._notify(from_user, to_user)
+        return res.unwrap()
+
+    async def hold(
+        self,
+        actor: Actor,
+        user_id: int,
+        amount: int,
+        currency: str | None = None,
+        *,
+        timeout_seconds: int = 0,
+        memo: str = "",
+        idempotency_key: str | None = None,
+    ) -> Transfer:
+        """Reserve funds in a wallet (a pending transfer to the ``holds`` escrow)."""
+        actor.require_staff()
+        self._amount(amount)
+        if timeout_seconds < 0:
+            raise InvalidInput("timeout must not be negative")
+        code = self._currency(currency)
+        tid = self._key("hold", f"user:{user_id}", idempotency_key)
+
+        async def work(uow: UnitOfWork) -> TransferResult:
+            await self._user_exists(uow, user_id)
+            wallet = await user_wallet(uow, user_id, code)
+            escrow = await system_account(uow, AccountKind.ESCROW, code, "holds")
+            (res,) = await uow.ledger.apply(
+                [
+                    TransferRequest(
+                        tid, wallet.id, escrow.id, amount, "hold", TransferKind.PENDING,
+                        timeout_seconds=timeout_seconds, reference=f"user:{user_id}", memo=memo,
+                    )
+                ],
+                self._d.clock.now(),
+            )
+            res.unwrap()
+            return res
+
+        res = await self._d.transaction(work)
+        if not res.replayed:
+            await self._notify(user_id)
+        return res.unwrap()
+
+    async def post(
+        self, actor: Actor, pending_id: str, amount: int = 0, *, idempotency_key: str | None = None
+    ) -> Transfer:
+        """Settle a hold: move ``amount`` (0 = all) and release the rest."""
+        return await self._resolve(actor, TransferKind.POST, pending_id, amount, idempotency_key)
+
+    async def void(self, actor: Actor, pending_id: str, *, idempotency_key: str | None = None) -> Transfer:
+        """Release a hold in full."""
+        return await self._resolve(actor, TransferKind.VOID, pending_id, 0, idempotency_key)
+
+    async def _resolve(
+        self, actor: Actor, kind: TransferKind, pending_id: str, amount: int, key: str | None
+    ) -> Transfer:
+        actor.require_staff()
+        if amount < 0:
+            raise InvalidAmount("amount must not be negative")
+        tid = self._key(kind.value, pending_id, key) if key else f"{kind.value}:{pending_id}"
+
+        async def work(uow: UnitOfWork) -> TransferResult:
+            (res,) = await uow.ledger.apply(
+                [TransferRequest(tid, amount=amount, code="", kind=kind, pending_id=pending_id)],
+                self._d.clock.now(),
+            )
+            res.unwrap()
+            return res
+
+        res = await self._d.transaction(work)
+        t = res.unwrap()
+        if not res.replayed:
+            await self._notify(*await self._owners(t))
+        return t
+
+    async def _owners(self, t: Transfer) -> list[int | None]:
+        async with self._d.uow() as uow:
+            accs = [await uow.ledger.get_account(a) for a in (t.debit_account_id, t.credit_account_id)]
+        return [int(a.owner[5:]) if a and a.kind is AccountKind.USER else None for a in accs]
+
+    async def set_frozen(self, actor: Actor, user_id: int, currency: str | None, frozen: bool, *, reason: str) -> WalletBalance:
+        """Freeze (or unfreeze) a wallet: no money moves in or out; holds can still be voided."""
+        actor.require_staff()
+        if not reason.strip():
+            raise InvalidInput("a reason is required")
+        code = self._currency(currency)
+
+        async def work(uow: UnitOfWork) -> WalletBalance:
+            await self._user_exists(uow, user_id)
+            acc = await user_wallet(uow, user_id, code)
+            flags = acc.flags | AccountFlags.FROZEN if frozen else acc.flags & ~AccountFlags.FROZEN
+            await uow.ledger.set_flags(acc.id, flags)
+            acc.flags = flags
+            await uow.audit.add(
+                AuditRecord(
+                    self._d.clock.now(), actor.user_id, actor.name,
+                    "wallet.freeze" if frozen else "wallet.unfreeze", f"user:{user_id}", reason.strip(),
+                    {"currency": code},
+                )
+            )
+            return WalletBalance.of(user_id, acc)
+
+        return await self._d.transaction(work)
+
+    async def expire_pending(self, actor: Actor, *, limit: int = 1000) -> int:
+        """Void holds whose timeout has passed (the job runner calls this); returns how many."""
+        actor.require_staff()
+
+        async def work(uow: UnitOfWork) -> list[TransferResult]:
+            now = self._d.clock.now()
+            due = await uow.ledger.expired_pending(now, limit)
+            reqs = [TransferRequest(f"void:{p.id}", kind=TransferKind.VOID, code="", pending_id=p.id) for p in due]
+            return await uow.ledger.apply(reqs, now) if reqs else []
+
+        results = await self._d.transaction(work)
+        return sum(1 for r in results if r.ok and not r.replayed)
+
+    async def apply(self, actor: Actor, items: Sequence[TransferRequest | LinkedBatch]) -> list[TransferResult]:
+        """Submit raw ledger requests (admins, embedding apps): each decided on its own, linked
+        batches all or nothing, in one commit."""
+        actor.require_admin()
+        return await self._d.transaction(lambda uow: uow.ledger.apply(items, self._d.clock.now()))
+
+    async def account(self, actor: Actor, account_id: int) -> Account:
+        actor.require_staff()
+        async with self._d.uow() as uow:
+            acc = await uow.ledger.get_account(account_id)
+        if acc is None:
+            raise AccountNotFound(f"no account {account_id}")
+        return acc
+

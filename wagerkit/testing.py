@@ -1,0 +1,338 @@
+"""Fakes that are real classes: an in-memory store, a clock you set, ids you can predict.
+
+Tests and embedding apps use these the way httpx users use ``MockTransport``: the in-memory
+store runs the same ledger rules (``plan_batch``) as the SQL store, serialises transactions like
+SQLite does, and rolls back everything a unit of work did unless it was committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+
+from .domain.audit import AuditEntry, AuditRecord
+from .domain.errors import AlreadyExists
+from .domain.identity import User
+from .domain.ledger import (
+    Account,
+    AccountFlags,
+    AccountKind,
+    CurrencyTotals,
+    LedgerView,
+    LinkedBatch,
+    Transfer,
+    TransferKind,
+    TransferRequest,
+    TransferResult,
+    plan_batch,
+    referenced_accounts,
+    referenced_ids,
+)
+from .ports import NewUser
+
+__all__ = [
+    "FixedClock",
+    "InMemoryStore",
+    "RecordingPublisher",
+    "SequentialIds",
+    "UuidIds",
+]
+
+
+class FixedClock:
+    """A clock that stands still until told to move."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+        if self._now.tzinfo is None:
+            raise ValueError("FixedClock needs a timezone-aware time")
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float = 0, **kwargs: float) -> datetime:
+        self._now += timedelta(seconds=seconds, **kwargs)
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        self._now = when
+
+
+class SequentialIds:
+    """Predictable ids: ``prefix-00000001``, ``prefix-00000002`` …"""
+
+    def __init__(self) -> None:
+        self._n = itertools.count(1)
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}-{next(self._n):08d}"
+
+
+class UuidIds:
+    """Random ids for production use."""
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}-{uuid.uuid4().hex}"
+
+
+class RecordingPublisher:
+    """Keeps every published event in ``events`` for tests to inspect."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
+        self.events.append((topic, dict(payload)))
+
+
+class _State:
+    def __init__(self) -> None:
+        self.users: dict[int, User] = {}
+        self.accounts: dict[int, Account] = {}
+        self.account_index: dict[tuple[str, str, str], int] = {}
+        self.transfers: dict[str, Transfer] = {}
+        self.journal: list[Transfer] = []
+        self.by_account: defaultdict[int, list[Transfer]] = defaultdict(list)
+        self.resolved: dict[str, TransferKind] = {}
+        self.audit: list[AuditEntry] = []
+
+
+class InMemoryStore:
+    """The whole store in process memory. Call it to get a unit of work."""
+
+    def __init__(self) -> None:
+        self.state = _State()
+        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    def __call__(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self)
+
+
+class InMemoryUnitOfWork:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self._undo: list[Callable[[], None]] = []
+        self._committed = False
+        s = store.state
+        self.users = _Users(s, self._undo)
+        self.ledger = _Ledger(s, self._undo)
+        self.audit = _Audit(s, self._undo)
+
+    async def __aenter__(self) -> Self:
+        await self._store._lock().acquire()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed:
+                await self.rollback()
+        finally:
+            self._store._lock().release()
+
+    async def commit(self) -> None:
+        self._undo.clear()
+        self._committed = True
+
+    async def rollback(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+
+class _Users:
+    def __init__(self, s: _State, undo: list[Callable[[], None]]) -> None:
+        self._s, self._undo = s, undo
+
+    def _check_unique(self, u: NewUser | User, skip: int | None = None) -> None:
+        for other in self._s.users.values():
+            if other.id == skip:
+                continue
+            for attr in ("username", "email", "telegram_id"):
+                mine = getattr(u, attr)
+                if mine is not None and mine == getattr(other, attr):
+                    raise AlreadyExists(f"{attr} is already taken")
+
+    async def add(self, user: NewUser) -> User:
+        self._check_unique(user)
+        uid = max(self._s.users, default=0) + 1
+        created = User(id=uid, **dataclasses.asdict(user))
+        self._s.users[uid] = created
+        self._undo.append(lambda: self._s.users.pop(uid, None))
+        return dataclasses.replace(created)
+
+    async def get(self, user_id: int) -> User | None:
+        u = self._s.users.get(user_id)
+        return dataclasses.replace(u) if u else None
+
+    async def get_by_username(self, username: str) -> User | None:
+        for u in self._s.users.values():
+            if u.username == username:
+                return dataclasses.replace(u)
+        return None
+
+    async def list(self, *, limit: int = 100, offset: int = 0) -> list[User]:
+        ordered = sorted(self._s.users.values(), key=lambda u: u.id)
+        return [dataclasses.replace(u) for u in ordered[offset : offset + limit]]
+
+    async def update(self, user: User) -> None:
+        self._check_unique(user, skip=user.id)
+        old = self._s.users[user.id]
+        self._s.users[user.id] = dataclasses.replace(user)
+        self._undo.append(lambda: self._s.users.__setitem__(user.id, old))
+
+
+class _Ledger:
+    def __init__(self, s: _State, undo: list[Callable[[], None]]) -> None:
+        self._s, self._undo = s, undo
+
+    async def open_account(
+        self, kind: AccountKind, owner: str, currency: str, flags: AccountFlags
+    ) -> Account:
+        key = (kind.value, owner, currency)
+        aid = self._s.account_index.get(key)
+        if aid is None:
+            aid = max(self._s.accounts, default=0) + 1
+            self._s.accounts[aid] = Account(aid, currency, kind, owner, flags)
+            self._s.account_index[key] = aid
+
+            def undo(aid: int = aid) -> None:
+                self._s.accounts.pop(aid, None)
+                self._s.account_index.pop(key, None)
+
+            self._undo.append(undo)
+        return self._s.accounts[aid].copy()
+
+    async def find_account(self, kind: AccountKind, owner: str, currency: str) -> Account | None:
+        aid = self._s.account_index.get((kind.value, owner, currency))
+        return self._s.accounts[aid].copy() if aid is not None else None
+
+    async def get_account(self, account_id: int) -> Account | None:
+        a = self._s.accounts.get(account_id)
+        return a.copy() if a else None
+
+    async def accounts_of(self, owner: str) -> list[Account]:
+        return [a.copy() for a in sorted(self._s.accounts.values(), key=lambda a: a.id) if a.owner == owner]
+
+    async def set_flags(self, account_id: int, flags: AccountFlags) -> None:
+        acc = self._s.accounts[account_id]
+        old = acc.flags
+        acc.flags = flags
+        self._undo.append(lambda: setattr(acc, "flags", old))
+
+    async def apply(
+        self, items: Sequence[TransferRequest | LinkedBatch], now: datetime
+    ) -> list[TransferResult]:
+        s = self._s
+        ids, pending_ids = referenced_ids(items)
+        existing = {i: s.transfers[i] for i in ids | pending_ids if i in s.transfers}
+        resolved = {p: s.resolved[p] for p in pending_ids if p in s.resolved}
+        needed = referenced_accounts(items, existing)
+        accounts = {k: s.accounts[k].copy() for k in needed if k in s.accounts}
+        view = LedgerView(accounts=accounts, existing=existing, resolved=resolved)
+        plan = plan_batch(items, view, now)
+        for aid, acc in plan.accounts.items():
+            old = s.accounts[aid]
+            s.accounts[aid] = acc.copy()
+            self._undo.append(lambda aid=aid, old=old: s.accounts.__setitem__(aid, old))
+        for t in plan.transfers:
+            t = dataclasses.replace(t, seq=len(s.journal) + 1)
+            s.transfers[t.id] = t
+            s.journal.append(t)
+            s.by_account[t.debit_account_id].append(t)
+            s.by_account[t.credit_account_id].append(t)
+
+            def undo(t: Transfer = t) -> None:
+                del s.transfers[t.id]
+                s.journal.pop()
+                s.by_account[t.debit_account_id].pop()
+                s.by_account[t.credit_account_id].pop()
+
+            self._undo.append(undo)
+        for pid, kind in plan.resolved.items():
+            s.resolved[pid] = kind
+            self._undo.append(lambda pid=pid: s.resolved.pop(pid, None))
+        # hand back transfers with their journal position
+        return [
+            dataclasses.replace(r, transfer=s.transfers[r.request_id]) if r.ok and not r.replayed else r
+            for r in plan.results
+        ]
+
+    async def get_transfer(self, transfer_id: str) -> Transfer | None:
+        return self._s.transfers.get(transfer_id)
+
+    async def statement(
+        self, account_id: int, *, limit: int, before_seq: int | None = None
+    ) -> list[Transfer]:
+        rows = self._s.by_account.get(account_id, [])
+        out = [t for t in reversed(rows) if before_seq is None or t.seq < before_seq]
+        return out[:limit]
+
+    async def expired_pending(self, now: datetime, limit: int) -> list[Transfer]:
+        out = [
+            t
+            for t in self._s.journal
+            if t.kind is TransferKind.PENDING
+            and t.expires_at is not None
+            and t.expires_at <= now
+            and t.id not in self._s.resolved
+        ]
+        return out[:limit]
+
+    async def totals(self) -> list[CurrencyTotals]:
+        sums: dict[str, list[int]] = {}
+        for a in self._s.accounts.values():
+            t = sums.setdefault(a.currency, [0, 0, 0, 0])
+            t[0] += a.debits_posted
+            t[1] += a.credits_posted
+            t[2] += a.debits_pending
+            t[3] += a.credits_pending
+        return [CurrencyTotals(c, *v) for c, v in sorted(sums.items())]
+
+    async def journal(self, *, after_seq: int = 0, limit: int = 1000) -> list[Transfer]:
+        return self._s.journal[after_seq : after_seq + limit]
+
+
+class _Audit:
+    def __init__(self, s: _State, undo: list[Callable[[], None]]) -> None:
+        self._s, self._undo = s, undo
+
+    async def add(self, record: AuditRecord) -> AuditEntry:
+        entry = AuditEntry(id=len(self._s.audit) + 1, **dataclasses.asdict(record))
+        self._s.audit.append(entry)
+        self._undo.append(self._s.audit.pop)
+        return entry
+
+    async def list(
+        self,
+        *,
+        limit: int = 50,
+        before_id: int | None = None,
+        action: str | None = None,
+        target: str | None = None,
+    ) -> list[AuditEntry]:
+        out = [
+            e
+            for e in reversed(self._s.audit)
+            if (before_id is None or e.id < before_id)
+            and (action is None or e.action == action)
+            and (target is None or e.target == target)
+        ]
+        return out[:limit]
