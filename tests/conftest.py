@@ -1,0 +1,88 @@
+"""Shared fixtures. The PostgreSQL server is started once per session, on first use, by the
+test run itself (tests/pgserver.py); if it cannot start, the PostgreSQL tests fail loudly."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from pgserver import PgServer, create_database, postgres_server  # noqa: E402
+
+from wagerkit import Actor, WagerKit  # noqa: E402
+from wagerkit.adapters.sql import SqlStore  # noqa: E402
+from wagerkit.ports import UnitOfWorkFactory  # noqa: E402
+from wagerkit.testing import FixedClock, InMemoryStore, SequentialIds  # noqa: E402
+
+_db_names = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """A fresh, empty PostgreSQL database for one test."""
+    return create_database(pg_server, f"t{os.getpid()}_{next(_db_names)}")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'wagerkit.db'}"
+
+
+STORES = [
+    pytest.param("memory", id="memory"),
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=STORES)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
+    """The same tests against every store: in memory, SQLite and PostgreSQL."""
+    if request.param == "memory":
+        yield InMemoryStore()
+        return
+    url = f"sqlite:///{tmp_path / 'wagerkit.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    sql = SqlStore.from_url(url)
+    await sql.create_all()
+    try:
+        yield sql
+    finally:
+        await sql.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def kit(store: UnitOfWorkFactory, clock: FixedClock) -> WagerKit:
+    return WagerKit(store, clock=clock, ids=SequentialIds())
+
+
+@pytest.fixture
+def system() -> Actor:
+    return Actor.system("test")
+
+
+async def assert_conserved(kit: WagerKit) -> None:
+    """Money is never created or lost, and no user wallet is below zero."""
+    for t in await kit.wallets.totals(Actor.system()):
+        assert t.conserved, t
+    async with kit.deps.uow() as uow:
+        users = await uow.users.list(limit=1000)
+        for u in users:
+            for acc in await uow.ledger.accounts_of(u.owner_ref):
+                assert acc.balance >= 0 and acc.available >= 0, acc

@@ -1,0 +1,162 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations must produce exactly this (a test
+compares them). Constraints back every invariant SQL can state: balances never negative, a
+user wallet never below zero holds included, unique transfer ids, a pending transfer resolved
+at most once (unique ``pending_id``), one account per (kind, owner, currency)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+__all__ = ["accounts", "audit_log", "metadata", "transfers", "users"]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BIGINT primary keys that still autoincrement on SQLite (which needs INTEGER for that)
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in, timezone-aware UTC out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("display_name", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("telegram_id", BigInteger, unique=True),
+    Column("username", String(64), unique=True),
+    Column("email", String(254), unique=True),
+    Column("password_hash", Text),
+    Column("whitelisted", Boolean, nullable=False, default=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("rating_sum", BigInteger, nullable=False, default=0),
+    Column("rating_count", BigInteger, nullable=False, default=0),
+    CheckConstraint("role IN ('player', 'operator', 'admin')", name="role"),
+    CheckConstraint("status IN ('active', 'banned')", name="status"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("currency", String(10), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("owner", String(128), nullable=False),
+    Column("flags", Integer, nullable=False, default=0),
+    Column("debits_posted", BigInteger, nullable=False, default=0),
+    Column("credits_posted", BigInteger, nullable=False, default=0),
+    Column("debits_pending", BigInteger, nullable=False, default=0),
+    Column("credits_pending", BigInteger, nullable=False, default=0),
+    UniqueConstraint("kind", "owner", "currency", name="uq_accounts_kind_owner_currency"),
+    CheckConstraint("kind IN ('user', 'treasury', 'house', 'escrow', 'external')", name="kind"),
+    CheckConstraint(
+        "debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0 AND credits_pending >= 0",
+        name="totals_not_negative",
+    ),
+    CheckConstraint(
+        "(flags & 1) = 0 OR debits_posted + debits_pending <= credits_posted",
+        name="debits_must_not_exceed_credits",
+    ),
+    CheckConstraint(
+        "(flags & 2) = 0 OR credits_posted + credits_pending <= debits_posted",
+        name="credits_must_not_exceed_debits",
+    ),
+)
+Index("ix_accounts_owner", accounts.c.owner)
+
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("id", String(128), nullable=False, unique=True),
+    Column("debit_account_id", BigInteger, ForeignKey("accounts.id"), nullable=False),
+    Column("credit_account_id", BigInteger, ForeignKey("accounts.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(10), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("pending_id", String(128), unique=True),
+    Column("timeout_seconds", Integer, nullable=False, default=0),
+    Column("expires_at", UtcDateTime),
+    Column("reference", String(128), nullable=False, default=""),
+    Column("memo", String(500), nullable=False, default=""),
+    Column("timestamp", UtcDateTime, nullable=False),
+    Column("debit_balance_after", BigInteger, nullable=False),
+    Column("debit_available_after", BigInteger, nullable=False),
+    Column("credit_balance_after", BigInteger, nullable=False),
+    Column("credit_available_after", BigInteger, nullable=False),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("debit_account_id <> credit_account_id", name="distinct_accounts"),
+    CheckConstraint("kind IN ('single', 'pending', 'post', 'void')", name="kind"),
+    CheckConstraint(
+        "(kind IN ('post', 'void')) = (pending_id IS NOT NULL)", name="pending_id_iff_resolution"
+    ),
+)
+Index("ix_transfers_debit", transfers.c.debit_account_id, transfers.c.seq)
+Index("ix_transfers_credit", transfers.c.credit_account_id, transfers.c.seq)
+Index(
+    "ix_transfers_expiring",
+    transfers.c.expires_at,
+    postgresql_where=transfers.c.expires_at.isnot(None),
+    sqlite_where=transfers.c.expires_at.isnot(None),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor_id", BigInteger),
+    Column("actor_name", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(128), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("details", Text, nullable=False, default="{}"),
+)
+Index("ix_audit_log_target", audit_log.c.target)
