@@ -10,12 +10,12 @@ executemany UPDATE. The rules themselves are ``plan_batch`` from the domain.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import bindparam, func, insert, literal, select, union_all, update
+from sqlalchemy import any_, bindparam, func, insert, literal, select, text, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -122,6 +122,14 @@ class _Repo:
     def _insert(self, table: Any) -> Any:
         return postgresql.insert(table) if self._pg else sqlite.insert(table)
 
+    def _in(self, col: Any, values: Iterable[Any], name: str) -> Any:
+        """``col IN values``; on PostgreSQL as ``= ANY(:array)``: one parameter whatever the
+        count, so the statement text (and its parse) is the same for every batch."""
+        vals = sorted(values)
+        if self._pg:
+            return col == any_(bindparam(name, vals, type_=postgresql.ARRAY(col.type)))
+        return col.in_(vals)
+
 
 class SqlUsers(_Repo):
     async def add(self, user: NewUser) -> User:
@@ -191,6 +199,75 @@ _ACCOUNT_UPDATE = (
 )
 
 
+_TRANSFER_COLUMNS = {
+    "id": "text",
+    "debit_account_id": "bigint",
+    "credit_account_id": "bigint",
+    "amount": "bigint",
+    "currency": "text",
+    "code": "text",
+    "kind": "text",
+    "pending_id": "text",
+    "timeout_seconds": "integer",
+    "expires_at": "timestamptz",
+    "reference": "text",
+    "memo": "text",
+    "timestamp": "timestamptz",
+    "debit_balance_after": "bigint",
+    "debit_available_after": "bigint",
+    "credit_balance_after": "bigint",
+    "credit_available_after": "bigint",
+}
+
+# PostgreSQL: a whole batch in one statement each, with one array parameter per column
+_PG_INSERT_TRANSFERS = text(
+    "INSERT INTO transfers (" + ", ".join(f'"{c}"' for c in _TRANSFER_COLUMNS) + ") "
+    "SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in _TRANSFER_COLUMNS.items())
+    + ") RETURNING id, seq"
+)
+_PG_UPDATE_ACCOUNTS = text(
+    "UPDATE accounts SET debits_posted = v.dp, credits_posted = v.cp, "
+    "debits_pending = v.dq, credits_pending = v.cq "
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:dp AS bigint[]), CAST(:cp AS bigint[]), "
+    "CAST(:dq AS bigint[]), CAST(:cq AS bigint[])) AS v(id, dp, cp, dq, cq) "
+    "WHERE accounts.id = v.id"
+)
+
+
+def _pg_lookup(column: str) -> Any:
+    return text(
+        "SELECT t.* FROM unnest(CAST(:keys AS text[])) AS k(key) "
+        f"CROSS JOIN LATERAL (SELECT * FROM transfers WHERE transfers.{column} = k.key) AS t"
+    ).columns(*transfers.c)
+
+
+_PG_TRANSFERS_BY_ID = _pg_lookup("id")
+_PG_TRANSFERS_BY_PENDING = _pg_lookup("pending_id")
+
+
+def _transfer_row(t: Transfer) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "debit_account_id": t.debit_account_id,
+        "credit_account_id": t.credit_account_id,
+        "amount": t.amount,
+        "currency": t.currency,
+        "code": t.code,
+        "kind": t.kind.value,
+        "pending_id": t.pending_id,
+        "timeout_seconds": t.timeout_seconds,
+        "expires_at": t.expires_at,
+        "reference": t.reference,
+        "memo": t.memo,
+        "timestamp": t.timestamp,
+        "debit_balance_after": t.debit_balance_after,
+        "debit_available_after": t.debit_available_after,
+        "credit_balance_after": t.credit_balance_after,
+        "credit_available_after": t.credit_available_after,
+    }
+
+
 class SqlLedger(_Repo):
     async def open_account(
         self, kind: AccountKind, owner: str, currency: str, flags: AccountFlags
@@ -236,65 +313,74 @@ class SqlLedger(_Repo):
         c = self._c
         existing: dict[str, Transfer] = {}
         if ids or pending_ids:
-            rows = await c.execute(select(transfers).where(transfers.c.id.in_(ids | pending_ids)))
-            existing = {r.id: _transfer(r) for r in rows}
+            existing = {t.id: t for t in await self._transfers_by("id", ids | pending_ids)}
         wanted = referenced_accounts(items, existing)
         locked: dict[int, Account] = {}
         if wanted:
-            q = select(accounts).where(accounts.c.id.in_(wanted)).order_by(accounts.c.id)
+            q = select(accounts).where(self._in(accounts.c.id, wanted, "aids")).order_by(accounts.c.id)
             if self._pg:
-                q = q.with_for_update()
+                q = q.with_for_update(key_share=True)  # FOR NO KEY UPDATE: no clash with FK checks
             locked = {r.id: _account(r) for r in await c.execute(q)}
         resolved: dict[str, TransferKind] = {}
         if pending_ids:
-            rows = await c.execute(
-                select(transfers.c.pending_id, transfers.c.kind).where(transfers.c.pending_id.in_(pending_ids))
-            )
-            resolved = {r.pending_id: TransferKind(r.kind) for r in rows}
+            resolved = {
+                t.pending_id: t.kind for t in await self._transfers_by("pending_id", pending_ids) if t.pending_id
+            }
         plan = plan_batch(items, LedgerView(locked, existing, resolved), now)
-        seqs: dict[str, int] = {}
-        if plan.transfers:
-            rows = await c.execute(
-                insert(transfers).returning(transfers.c.id, transfers.c.seq, sort_by_parameter_order=True),
-                [
-                    {
-                        "id": t.id,
-                        "debit_account_id": t.debit_account_id,
-                        "credit_account_id": t.credit_account_id,
-                        "amount": t.amount,
-                        "currency": t.currency,
-                        "code": t.code,
-                        "kind": t.kind.value,
-                        "pending_id": t.pending_id,
-                        "timeout_seconds": t.timeout_seconds,
-                        "expires_at": t.expires_at,
-                        "reference": t.reference,
-                        "memo": t.memo,
-                        "timestamp": t.timestamp,
-                        "debit_balance_after": t.debit_balance_after,
-                        "debit_available_after": t.debit_available_after,
-                        "credit_balance_after": t.credit_balance_after,
-                        "credit_available_after": t.credit_available_after,
-                    }
-                    for t in plan.transfers
-                ],
-            )
-            seqs = {r.id: r.seq for r in rows}
-        if plan.accounts:
-            await c.execute(
-                _ACCOUNT_UPDATE,
-                [
-                    {"b_id": a.id, "b_dp": a.debits_posted, "b_cp": a.credits_posted,
-                     "b_dq": a.debits_pending, "b_cq": a.credits_pending}
-                    for a in plan.accounts.values()
-                ],
-            )
+        seqs = await self._write(plan.transfers, list(plan.accounts.values()))
         out = []
         for r in plan.results:
             if r.transfer is not None and not r.replayed:
                 r = TransferResult(r.request_id, _with_seq(r.transfer, seqs[r.request_id]))
             out.append(r)
         return out
+
+    async def _transfers_by(self, column: str, keys: set[str]) -> list[Transfer]:
+        """Transfers whose unique ``column`` (id or pending_id) is one of ``keys``. On PostgreSQL
+        one index probe per key (a LATERAL join), whatever the planner thinks of the table's
+        size: ``= ANY(array)`` was seq-scanned on young tables, costing O(rows x keys)."""
+        if self._pg:
+            q = _PG_TRANSFERS_BY_ID if column == "id" else _PG_TRANSFERS_BY_PENDING
+            rows = await self._c.execute(q, {"keys": sorted(keys)})
+        else:
+            rows = await self._c.execute(select(transfers).where(transfers.c[column].in_(sorted(keys))))
+        return [_transfer(r) for r in rows]
+
+    async def _write(self, new: list[Transfer], changed: list[Account]) -> dict[str, int]:
+        """Insert the new transfers and store the new totals: two statements per batch."""
+        seqs: dict[str, int] = {}
+        if new:
+            rows = [_transfer_row(t) for t in new]
+            if self._pg:
+                columns = {k: [row[k] for row in rows] for k in _TRANSFER_COLUMNS}
+                result = await self._c.execute(_PG_INSERT_TRANSFERS, columns)
+            else:
+                result = await self._c.execute(
+                    insert(transfers).returning(transfers.c.id, transfers.c.seq), rows
+                )
+            seqs = {r.id: r.seq for r in result}
+        if changed:
+            if self._pg:
+                await self._c.execute(
+                    _PG_UPDATE_ACCOUNTS,
+                    {
+                        "ids": [a.id for a in changed],
+                        "dp": [a.debits_posted for a in changed],
+                        "cp": [a.credits_posted for a in changed],
+                        "dq": [a.debits_pending for a in changed],
+                        "cq": [a.credits_pending for a in changed],
+                    },
+                )
+            else:
+                await self._c.execute(
+                    _ACCOUNT_UPDATE,
+                    [
+                        {"b_id": a.id, "b_dp": a.debits_posted, "b_cp": a.credits_posted,
+                         "b_dq": a.debits_pending, "b_cq": a.credits_pending}
+                        for a in changed
+                    ],
+                )
+        return seqs
 
     async def get_transfer(self, transfer_id: str) -> Transfer | None:
         r = (await self._c.execute(select(transfers).where(transfers.c.id == transfer_id))).first()
