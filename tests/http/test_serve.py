@@ -1,0 +1,122 @@
+"""The two ways the CLI starts the server, as real processes: uvicorn's factory import string,
+and ``wagerkit_http.serve.run`` (here with two worker processes)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from wagerkit.adapters.sql.migrate import current
+from wagerkit.config import Settings
+from wagerkit_http.schema import head_revisions
+from wagerkit_http.serve import settings_env
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited early: {proc.communicate()}")
+        try:
+            r = httpx.get(f"{url}/ready", timeout=2)
+            if r.status_code == 200:
+                return r
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("server did not become ready")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> tuple[int, str]:
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    return proc.returncode, err.decode()
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WAGERKIT_")}
+    env.pop("REDIS_URL", None)
+    env["WAGERKIT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'served.db'}"
+    return env
+
+
+def test_uvicorn_factory_import_string(tmp_path: Path, closed_port: int) -> None:
+    cmd = [
+        sys.executable, "-m", "uvicorn", "wagerkit_http.asgi:create_asgi", "--factory",
+        "--host", "127.0.0.1", "--port", str(closed_port),
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, env=_env(tmp_path), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        r = _wait_ready(f"http://127.0.0.1:{closed_port}", proc)
+        assert r.json()["checks"]["schema"] == "at_head"  # the lifespan reached Sanic
+    finally:
+        code, err = _stop(proc)
+    assert code == 0, err
+    assert "Application startup complete" in err
+    assert "Application shutdown complete" in err
+    assert current(f"sqlite:///{tmp_path / 'served.db'}") in (head_revisions() or ())
+
+
+def test_serve_run_with_two_workers(tmp_path: Path, closed_port: int) -> None:
+    db = tmp_path / "workers.db"
+    script = (
+        "from wagerkit.config import Settings\n"
+        "from wagerkit_http.serve import run\n"
+        f"run(Settings(database_url={f'sqlite:///{db}'!r}, port={closed_port}, workers=2,"
+        " log_level='info', _env_file=None))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        env=_env(tmp_path),  # WAGERKIT_DATABASE_URL there points elsewhere: run() must win
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{closed_port}"
+        _wait_ready(url, proc)
+        assert httpx.get(f"{url}/health").json()["status"] == "ok"
+        currencies = httpx.get(f"{url}/api/v1/currencies").json()["currencies"]
+        assert currencies[0]["code"] == "COIN"
+    finally:
+        code, err = _stop(proc)
+    assert "Started parent process" in err, err
+    assert err.count("Application startup complete") == 2, err
+    assert current(f"sqlite:///{db}") in (head_revisions() or ())
+    assert not (tmp_path / "served.db").exists()
+    assert code == 0, err
+
+
+def test_settings_env_round_trips() -> None:
+    s = Settings(  # type: ignore[call-arg]
+        database_url="sqlite:///a.db", port=9001, workers=3, redis_url=None,
+        jobs_in_server=False, _env_file=None,
+    )  # fmt: skip
+    env = settings_env(s)
+    assert env["WAGERKIT_DATABASE_URL"] == "sqlite:///a.db"
+    assert env["WAGERKIT_JOBS_IN_SERVER"] == "false"
+    assert env["REDIS_URL"] is None
+    assert env["WAGERKIT_REDIS_URL"] is None
+    saved = dict(os.environ)
+    try:
+        for k, v in env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        assert Settings(_env_file=None) == s  # type: ignore[call-arg]
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

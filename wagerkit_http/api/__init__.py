@@ -1,0 +1,18 @@
+"""The versioned JSON API: one blueprint per area, grouped under ``/api/v1``."""
+
+from __future__ import annotations
+
+from sanic import Blueprint
+from sanic.blueprint_group import BlueprintGroup
+
+from .currencies import currencies_blueprint
+
+__all__ = ["API_PREFIX", "api_v1"]
+
+API_PREFIX = "/api/v1"
+
+
+def api_v1() -> BlueprintGroup:
+    """A fresh group of the v1 blueprints (fresh per app, so apps never share blueprints)."""
+    areas: list[Blueprint] = [currencies_blueprint()]
+    return Blueprint.group(*areas, url_prefix=API_PREFIX)

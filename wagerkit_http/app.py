@@ -1,0 +1,149 @@
+"""The Sanic app factory: the composition root of the server.
+
+``create_app(settings)`` builds the store from ``settings.database_url``, the ``WagerKit`` use
+cases on it, and a Sanic app whose typed ``app.ctx`` (``AppContext``) holds them. Embedding
+apps and tests may pass their own ``kit`` or ``store``; a store passed in is not closed by the
+app. Serve the result through ``wagerkit_http.asgi.create_asgi`` (which mounts Socket.IO
+beside it) under uvicorn.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+
+from sanic import Sanic
+from sanic.config import Config
+from sanic_ext import Extend
+from sanic_ext.extensions.http.extension import HTTPExtension
+from sanic_ext.extensions.injection.extension import InjectionExtension
+from sanic_ext.extensions.openapi.extension import OpenAPIExtension
+
+import wagerkit
+from wagerkit import WagerKit
+from wagerkit.adapters.sql import SqlStore
+from wagerkit.config import Settings
+from wagerkit.ports import UnitOfWorkFactory
+
+from .api import api_v1
+from .context import DEFAULT_MAX_BODY, AppContext, WagerkitApp, WagerkitRequest
+from .errors import ProblemErrorHandler
+from .listeners import register_listeners
+from .metrics import Metrics
+from .routes.docs import docs_blueprint
+from .routes.system import system_blueprint
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("wagerkit_http")
+
+_app_numbers = itertools.count(1)
+
+#: sanic-ext settings: OpenAPI JSON at /openapi.json, its CDN-backed UI pages off (our
+#: /docs page serves local assets), and the extensions we do not use disabled.
+_EXT_CONFIG = {
+    "oas": True,
+    "oas_url_prefix": "",
+    "oas_uri_to_json": "/openapi.json",
+    "oas_ui_redoc": False,
+    "oas_ui_swagger": False,
+    "oas_ui_default": None,
+    "oas_autodoc": True,
+    "cors": False,
+    "health": False,
+    "health_endpoint": False,
+    "templating_enable_async": False,
+}
+
+
+class _OpenAPIDocument(OpenAPIExtension):  # type: ignore[no-untyped-call]
+    """sanic-ext's OpenAPI extension, announcing the JSON document: its own start-up banner
+    looks for the CDN-backed UI page, which is switched off here."""
+
+    name = "openapidocument"
+
+    def label(self) -> str:
+        return str(self.app.config.OAS_URI_TO_JSON)
+
+
+#: The sanic-ext parts in use: OpenAPI, dependency injection, automatic HEAD/OPTIONS.
+_EXTENSIONS = [InjectionExtension, _OpenAPIDocument, HTTPExtension]
+
+
+def _app_name() -> str:
+    n = next(_app_numbers)
+    name = "wagerkit" if n == 1 else f"wagerkit_{n}"
+    while name in Sanic._app_registry:  # another factory in this process took it
+        name = f"wagerkit_{next(_app_numbers)}"
+    return name
+
+
+def create_app(
+    settings: Settings,
+    *,
+    kit: WagerKit | None = None,
+    store: UnitOfWorkFactory | None = None,
+) -> WagerkitApp:
+    """Build the server app.
+
+    - neither ``kit`` nor ``store``: open ``SqlStore.from_url(settings.database_url)`` (closed
+      on shutdown) and build ``WagerKit`` with the configured currencies and welcome grant;
+    - ``store`` only: build ``WagerKit`` on it;
+    - ``kit``: use it as is (its store is ``kit.deps.uow``).
+    """
+    owns_store = False
+    uow: UnitOfWorkFactory
+    if kit is None:
+        if store is None:
+            uow, owns_store = SqlStore.from_url(settings.database_url), True  # type: ignore[assignment]
+        else:
+            uow = store
+        kit = WagerKit(
+            uow,
+            currencies=settings.currency_registry(),
+            welcome_grant=settings.welcome_grants(),
+        )
+    else:
+        uow = store if store is not None else kit.deps.uow
+
+    ctx = AppContext(
+        settings=settings, kit=kit, store=uow, owns_store=owns_store, metrics=Metrics()
+    )
+    app: WagerkitApp = Sanic(
+        _app_name(),
+        ctx=ctx,
+        error_handler=ProblemErrorHandler(),
+        request_class=WagerkitRequest,  # type: ignore[arg-type]
+        configure_logging=False,
+    )
+    _configure(app.config)
+    Extend(app, extensions=list(_EXTENSIONS), built_in_extensions=False, config=_EXT_CONFIG)
+
+    app.blueprint(system_blueprint())
+    app.blueprint(docs_blueprint())
+    app.blueprint(api_v1())
+
+    app.register_middleware(ctx.metrics.on_request, "request", priority=1000)
+    app.register_middleware(ctx.metrics.on_response, "response", priority=-1000)  # type: ignore[arg-type]
+    register_listeners(app)
+    return app
+
+
+def _configure(config: Config) -> None:
+    config.FALLBACK_ERROR_FORMAT = "json"  # belt and braces: ProblemErrorHandler renders all
+    config.DEBUG = False
+    # TouchUp rewrites Sanic's own HTTP/1 class at start-up: useless under ASGI, and it fails
+    # when a second app starts in the same process (tests, embedding).
+    config.TOUCHUP = False
+    config.REQUEST_MAX_SIZE = int(os.environ.get("SANIC_REQUEST_MAX_SIZE", DEFAULT_MAX_BODY))
+    config.ACCESS_LOG = False  # uvicorn logs access
+    config.API_TITLE = "wagerkit"
+    config.API_VERSION = wagerkit.__version__
+    config.API_DESCRIPTION = (
+        "Virtual-currency wagering on a double-entry ledger. Amounts are integers in minor "
+        "units plus a currency code. Errors are application/problem+json (RFC 9457) with a "
+        "stable `code`."
+    )
+    config.API_LICENSE_NAME = "MIT"
+    config.API_LICENSE_URL = "https://opensource.org/license/mit"

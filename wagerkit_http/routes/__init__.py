@@ -1,0 +1,1 @@
+"""Routes outside the versioned API: health, readiness, metrics, the docs page."""
