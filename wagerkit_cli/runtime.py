@@ -1,0 +1,165 @@
+"""What a command runs on: the effective settings, the database and the use cases.
+
+``CliState`` lives in the Click context (``ctx.obj``) for one invocation. Everything heavy
+(pydantic settings, SQLAlchemy, Alembic, the services) is imported here on first use, never
+when the command tree is built.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+import typer
+
+from .errors import CliError
+from .terminal import Terminal
+
+if TYPE_CHECKING:
+    from wagerkit import Actor, Currency, CurrencyRegistry, WagerKit
+    from wagerkit.config import Settings
+
+__all__ = ["ACTOR_NAME", "CliState", "state"]
+
+T = TypeVar("T")
+
+ACTOR_NAME = "cli"
+
+
+@dataclass
+class CliState:
+    """Per-invocation state: the terminal, the ``--db`` override and lazily read settings."""
+
+    terminal: Terminal = field(default_factory=Terminal)
+    db_override: str | None = None
+    _settings: Settings | None = None
+
+    # -- configuration -------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        """Settings from the environment and ``.env``; ``--db`` wins over the environment."""
+        if self._settings is None:
+            from wagerkit.config import Settings
+
+            overrides = {"database_url": self.db_override} if self.db_override else {}
+            self._settings = Settings(**overrides)  # type: ignore[arg-type]
+        return self._settings
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.database_url
+
+    @property
+    def safe_url(self) -> str:
+        """The database URL with any password hidden."""
+        from wagerkit.adapters.sql import redact
+
+        return redact(self.database_url)
+
+    @property
+    def currencies(self) -> CurrencyRegistry:
+        return self.settings.currency_registry()
+
+    def currency(self, code: str | None) -> Currency:
+        """The configured currency ``code`` (the default one when ``None``)."""
+        registry = self.currencies
+        return registry[code] if code else registry.default
+
+    def display_currency(self, code: str) -> Currency:
+        """How to print amounts of ``code``, even if it was removed from the configuration."""
+        from wagerkit import Currency
+
+        registry = self.currencies
+        return registry[code] if code in registry else Currency(code, 0)
+
+    @property
+    def actor(self) -> Actor:
+        """The CLI acts as the operator console."""
+        from wagerkit import Actor
+
+        return Actor.system(ACTOR_NAME)
+
+    # -- database ------------------------------------------------------------------------
+    @property
+    def is_sqlite(self) -> bool:
+        from wagerkit.adapters.sql import sync_url
+
+        return sync_url(self.database_url).startswith("sqlite")
+
+    def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
+        from wagerkit.adapters.sql.migrate import migrations_dir
+
+        return ScriptDirectory(str(migrations_dir())).get_current_head()
+
+    def current_revision(self) -> str | None:
+        """The schema revision of the database; a clear error if it cannot be reached."""
+        from sqlalchemy.exc import InterfaceError, OperationalError
+
+        from wagerkit.adapters.sql.migrate import current
+
+        url = self.database_url
+        try:
+            return current(url)
+        except (OperationalError, InterfaceError) as exc:
+            raise CliError(f"cannot open the database {self.safe_url}", code="store_error") from exc
+
+    def upgrade(self) -> str | None:
+        """Migrate to the newest revision; returns it."""
+        from wagerkit.adapters.sql.migrate import upgrade
+
+        self.current_revision()  # fail on an unreachable database with the clear message
+        upgrade(self.database_url)
+        return self.current_revision()
+
+    def ensure_schema(self) -> None:
+        """SQLite: create the schema in a fresh file. PostgreSQL: require ``db upgrade``."""
+        revision = self.current_revision()
+        head = self.head_revision()
+        if revision == head:
+            return
+        if revision is None and self.is_sqlite:
+            self.upgrade()  # silently: stderr stays free for the one error line
+            return
+        if revision is None:
+            raise CliError(
+                f"the database {self.safe_url} has no wagerkit schema; run 'wagerkit db upgrade'",
+                code="schema_missing",
+            )
+        raise CliError(
+            f"the database schema is at revision {revision}, this wagerkit needs {head}; "
+            "run 'wagerkit db upgrade'",
+            code="schema_outdated",
+        )
+
+    def run(self, work: Callable[[WagerKit], Awaitable[T]]) -> T:
+        """Make sure the schema is there, then run ``work`` against a fresh store."""
+        self.ensure_schema()
+        from wagerkit import WagerKit
+        from wagerkit.adapters.sql import SqlStore
+
+        settings = self.settings
+        registry = self.currencies
+        grants = settings.welcome_grants()
+
+        async def main() -> T:
+            store = SqlStore.from_url(self.database_url, pool_size=2)
+            try:
+                kit = WagerKit(store, currencies=registry, welcome_grant=grants)
+                return await work(kit)
+            finally:
+                await store.dispose()
+
+        return asyncio.run(main())
+
+
+def state(ctx: typer.Context) -> CliState:
+    """The invocation's state (created by the root command)."""
+    obj = ctx.find_root().obj
+    if not isinstance(obj, CliState):
+        obj = CliState()
+        ctx.find_root().obj = obj
+    return obj
