@@ -13,12 +13,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pgserver import PgServer, create_database, postgres_server  # noqa: E402
+from pgserver import PgServer, create_database, postgres_server
 
-from wagerkit import Actor, WagerKit  # noqa: E402
-from wagerkit.adapters.sql import SqlStore  # noqa: E402
-from wagerkit.ports import UnitOfWorkFactory  # noqa: E402
-from wagerkit.testing import FixedClock, InMemoryStore, SequentialIds  # noqa: E402
+from wagerkit import Actor, WagerKit
+from wagerkit.adapters.sql import SqlStore
+from wagerkit.ports import UnitOfWorkFactory
+from wagerkit.testing import FixedClock, InMemoryStore, SequentialIds
 
 _db_names = itertools.count(1)
 
@@ -53,7 +53,11 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     if request.param == "memory":
         yield InMemoryStore()
         return
-    url = f"sqlite:///{tmp_path / 'wagerkit.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    url = (
+        f"sqlite:///{tmp_path / 'wagerkit.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
     sql = SqlStore.from_url(url)
     await sql.create_all()
     try:
@@ -85,4 +89,5 @@ async def assert_conserved(kit: WagerKit) -> None:
         users = await uow.users.list(limit=1000)
         for u in users:
             for acc in await uow.ledger.accounts_of(u.owner_ref):
-                assert acc.balance >= 0 and acc.available >= 0, acc
+                assert acc.balance >= 0, acc
+                assert acc.available >= 0, acc

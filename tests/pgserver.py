@@ -47,7 +47,9 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 def _run(cmd: list[str], **kw: object) -> None:
     res = subprocess.run(_as_postgres(cmd), capture_output=True, text=True, check=False, **kw)  # type: ignore[call-overload]
     if res.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:2])} failed ({res.returncode}): {res.stderr.strip()[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(cmd[:2])} failed ({res.returncode}): {res.stderr.strip()[-2000:]}"
+        )
 
 
 @contextlib.contextmanager
@@ -68,17 +70,51 @@ def postgres_server(max_connections: int = 200) -> Iterator[PgServer]:
         shutil.chown(root, "postgres", "postgres")
     os.chmod(root, 0o755)
     port = _free_port()
-    _run([str(PG_BIN / "initdb"), "-D", str(datadir), "-U", "postgres", "--auth=trust",
-          "-E", "UTF8", "--locale=C.UTF-8"])
+    _run(
+        [
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ]
+    )
     conf = (
         f"port = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{root}'\n"
         f"max_connections = {max_connections}\nshared_buffers = 256MB\n"
         "fsync = on\nsynchronous_commit = on\n"
     )
     _run(["sh", "-c", f"cat >> {datadir}/postgresql.conf <<'EOF'\n{conf}EOF"])
-    _run([str(PG_BIN / "pg_ctl"), "-D", str(datadir), "-l", str(root / "log"), "-w", "-t", "60", "start"])
+    _run(
+        [
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(datadir),
+            "-l",
+            str(root / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ]
+    )
     try:
-        _run([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "wagerkit"])
+        _run(
+            [
+                str(PG_BIN / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "wagerkit",
+            ]
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
@@ -86,8 +122,11 @@ def postgres_server(max_connections: int = 200) -> Iterator[PgServer]:
             time.sleep(0.1)
         yield PgServer(f"postgresql://postgres@127.0.0.1:{port}/wagerkit", port, PG_BIN, datadir)
     finally:
-        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(datadir), "-m", "fast", "-w", "stop"]),
-                       capture_output=True, check=False)
+        subprocess.run(
+            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(datadir), "-m", "fast", "-w", "stop"]),
+            capture_output=True,
+            check=False,
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -97,6 +136,6 @@ def create_database(server: PgServer, name: str) -> str:
 
     admin = server.url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')  # noqa: S608 - test names only
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
     return server.url.rsplit("/", 1)[0] + f"/{name}"

@@ -11,4 +11,11 @@ from .services import StatementEntry, StatementPage, WagerKit, WalletBalance
 
 __version__ = "0.1.0"
 
-__all__ = [*_domain_all, "StatementEntry", "StatementPage", "WagerKit", "WalletBalance", "__version__"]
+__all__ = [
+    *_domain_all,
+    "StatementEntry",
+    "StatementPage",
+    "WagerKit",
+    "WalletBalance",
+    "__version__",
+]

@@ -23,14 +23,20 @@ class Settings(BaseSettings):
         description="sqlite:///path.db (default, a file in the working directory) or "
         "postgresql://user:pass@host/db",
     )
-    currencies: str = Field("COIN:0,RUB:2,COP:0,USDT:6", description="CODE:exponent, first is default")
+    currencies: str = Field(
+        "COIN:0,RUB:2,COP:0,USDT:6", description="CODE:exponent, first is default"
+    )
     welcome_grant: str = Field("COIN:1000", description="CODE:minor units granted to new users")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, le=64)
     log_level: str = "info"
-    redis_url: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL", "WAGERKIT_REDIS_URL"))
-    jobs_in_server: bool = Field(True, description="run the job runner loop inside `wagerkit serve`")
+    redis_url: str | None = Field(
+        None, validation_alias=AliasChoices("REDIS_URL", "WAGERKIT_REDIS_URL")
+    )
+    jobs_in_server: bool = Field(
+        True, description="run the job runner loop inside `wagerkit serve`"
+    )
 
     @field_validator("currencies")
     @classmethod

@@ -91,8 +91,9 @@ class LedgerRepository(Protocol):
         """Get the account (kind, owner, currency), creating it if missing."""
         ...
 
-    async def find_account(self, kind: AccountKind, owner: str, currency: str) -> Account | None:
-        ...
+    async def find_account(
+        self, kind: AccountKind, owner: str, currency: str
+    ) -> Account | None: ...
 
     async def get_account(self, account_id: int) -> Account | None: ...
 
@@ -139,9 +140,14 @@ class AuditRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    users: UserRepository
-    ledger: LedgerRepository
-    audit: AuditRepository
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def audit(self) -> AuditRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -14,8 +14,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from .domain.audit import AuditEntry, AuditRecord
 from .domain.errors import AlreadyExists
@@ -35,7 +36,7 @@ from .domain.ledger import (
     referenced_accounts,
     referenced_ids,
 )
-from .ports import NewUser
+from .ports import NewUser, UnitOfWork
 
 __all__ = [
     "FixedClock",
@@ -125,7 +126,7 @@ class InMemoryStore:
 class InMemoryUnitOfWork:
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
-        self._undo: list[Callable[[], None]] = []
+        self._undo: list[Callable[[], object]] = []
         self._committed = False
         s = store.state
         self.users = _Users(s, self._undo)
@@ -158,7 +159,7 @@ class InMemoryUnitOfWork:
 
 
 class _Users:
-    def __init__(self, s: _State, undo: list[Callable[[], None]]) -> None:
+    def __init__(self, s: _State, undo: list[Callable[[], object]]) -> None:
         self._s, self._undo = s, undo
 
     def _check_unique(self, u: NewUser | User, skip: int | None = None) -> None:
@@ -200,7 +201,7 @@ class _Users:
 
 
 class _Ledger:
-    def __init__(self, s: _State, undo: list[Callable[[], None]]) -> None:
+    def __init__(self, s: _State, undo: list[Callable[[], object]]) -> None:
         self._s, self._undo = s, undo
 
     async def open_account(
@@ -229,7 +230,11 @@ class _Ledger:
         return a.copy() if a else None
 
     async def accounts_of(self, owner: str) -> list[Account]:
-        return [a.copy() for a in sorted(self._s.accounts.values(), key=lambda a: a.id) if a.owner == owner]
+        return [
+            a.copy()
+            for a in sorted(self._s.accounts.values(), key=lambda a: a.id)
+            if a.owner == owner
+        ]
 
     async def set_flags(self, account_id: int, flags: AccountFlags) -> None:
         acc = self._s.accounts[account_id]
@@ -251,7 +256,7 @@ class _Ledger:
         for aid, acc in plan.accounts.items():
             old = s.accounts[aid]
             s.accounts[aid] = acc.copy()
-            self._undo.append(lambda aid=aid, old=old: s.accounts.__setitem__(aid, old))
+            self._undo.append(partial(s.accounts.__setitem__, aid, old))
         for t in plan.transfers:
             t = dataclasses.replace(t, seq=len(s.journal) + 1)
             s.transfers[t.id] = t
@@ -268,10 +273,12 @@ class _Ledger:
             self._undo.append(undo)
         for pid, kind in plan.resolved.items():
             s.resolved[pid] = kind
-            self._undo.append(lambda pid=pid: s.resolved.pop(pid, None))
+            self._undo.append(partial(s.resolved.pop, pid, None))
         # hand back transfers with their journal position
         return [
-            dataclasses.replace(r, transfer=s.transfers[r.request_id]) if r.ok and not r.replayed else r
+            dataclasses.replace(r, transfer=s.transfers[r.request_id])
+            if r.ok and not r.replayed
+            else r
             for r in plan.results
         ]
 
@@ -311,7 +318,7 @@ class _Ledger:
 
 
 class _Audit:
-    def __init__(self, s: _State, undo: list[Callable[[], None]]) -> None:
+    def __init__(self, s: _State, undo: list[Callable[[], object]]) -> None:
         self._s, self._undo = s, undo
 
     async def add(self, record: AuditRecord) -> AuditEntry:
@@ -336,3 +343,7 @@ class _Audit:
             and (target is None or e.target == target)
         ]
         return out[:limit]
+
+
+if TYPE_CHECKING:  # the in-memory store satisfies the port (checked by mypy)
+    _check: type[UnitOfWork] = InMemoryUnitOfWork

@@ -96,7 +96,7 @@ def create_app(
     uow: UnitOfWorkFactory
     if kit is None:
         if store is None:
-            uow, owns_store = SqlStore.from_url(settings.database_url), True  # type: ignore[assignment]
+            uow, owns_store = SqlStore.from_url(settings.database_url), True
         else:
             uow = store
         kit = WagerKit(

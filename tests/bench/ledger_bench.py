@@ -26,11 +26,18 @@ async def setup_accounts(store: UnitOfWorkFactory) -> list[int]:
     from datetime import UTC, datetime
 
     async with store() as uow:
-        treasury = await uow.ledger.open_account(AccountKind.TREASURY, "system", "COIN", AccountFlags.NONE)
+        treasury = await uow.ledger.open_account(
+            AccountKind.TREASURY, "system", "COIN", AccountFlags.NONE
+        )
         ids = [
-            (await uow.ledger.open_account(
-                AccountKind.USER, f"user:{i}", "COIN", AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
-            )).id
+            (
+                await uow.ledger.open_account(
+                    AccountKind.USER,
+                    f"user:{i}",
+                    "COIN",
+                    AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+                )
+            ).id
             for i in range(WALLETS)
         ]
         reqs = [TransferRequest(f"fund:{a}", treasury.id, a, 10**12, "grant") for a in ids]
@@ -41,7 +48,12 @@ async def setup_accounts(store: UnitOfWorkFactory) -> list[int]:
 
 
 async def _clients(
-    store: UnitOfWorkFactory, ids: list[int], batch: int, clients: int, seconds: float, tag: str,
+    store: UnitOfWorkFactory,
+    ids: list[int],
+    batch: int,
+    clients: int,
+    seconds: float,
+    tag: str,
     start_at: float | None = None,
 ) -> int:
     """Run ``clients`` concurrent loops of batches for ``seconds`` (from wall-clock ``start_at``
@@ -62,7 +74,9 @@ async def _clients(
             for _ in range(batch):
                 a, b = rng.sample(ids, 2)
                 i += 1
-                reqs.append(TransferRequest(f"{tag}-{n}-{i}", a, b, rng.randint(1, 100), "transfer"))
+                reqs.append(
+                    TransferRequest(f"{tag}-{n}-{i}", a, b, rng.randint(1, 100), "transfer")
+                )
             async with store() as uow:
                 results = await uow.ledger.apply(reqs, datetime.now(UTC))
                 await uow.commit()
@@ -88,7 +102,9 @@ def _sql_worker(
     return asyncio.run(main())
 
 
-def sql_rate(url: str, ids: list[int], batch: int, clients: int, processes: int, seconds: float, tag: str) -> float:
+def sql_rate(
+    url: str, ids: list[int], batch: int, clients: int, processes: int, seconds: float, tag: str
+) -> float:
     """Transfers committed per second by ``clients`` connections over ``processes`` processes,
     all measuring the same window after they have started and warmed up."""
     per = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]

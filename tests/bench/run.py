@@ -31,17 +31,42 @@ def median_of(fn: Callable[[], float], repeats: int) -> float:
 def record(name: str, value: float, unit: str, baseline: str, baseline_value: float) -> None:
     ratio = value / baseline_value if baseline_value else 0.0
     RESULTS.append(
-        {"name": name, "value": round(value, 1), "unit": unit, "baseline": baseline,
-         "baseline_value": round(baseline_value, 1), "ratio": round(ratio, 2)}
+        {
+            "name": name,
+            "value": round(value, 1),
+            "unit": unit,
+            "baseline": baseline,
+            "baseline_value": round(baseline_value, 1),
+            "ratio": round(ratio, 2),
+        }
     )
-    print(f"  {name:<38} {value:>12,.0f} {unit:<12} {baseline:<34} {baseline_value:>10,.0f}  x{ratio:.2f}", flush=True)
+    print(
+        f"  {name:<38} {value:>12,.0f} {unit:<12} {baseline:<34} {baseline_value:>10,.0f}  x{ratio:.2f}",
+        flush=True,
+    )
 
 
 def pgbench_tps(server: PgServer, clients: int, seconds: int) -> float:
     base = [server.tool("pgbench"), "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres"]
     out = subprocess.run(
-        _as_postgres([*base, "-b", "tpcb-like", "-c", str(clients), "-j", "2", "-T", str(seconds), "-n", "pgbench"]),
-        capture_output=True, text=True, check=True,
+        _as_postgres(
+            [
+                *base,
+                "-b",
+                "tpcb-like",
+                "-c",
+                str(clients),
+                "-j",
+                "2",
+                "-T",
+                str(seconds),
+                "-n",
+                "pgbench",
+            ]
+        ),
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     m = re.search(r"tps = ([\d.]+)", out)
     assert m, out
@@ -56,26 +81,53 @@ def main() -> None:
     args = ap.parse_args()
     secs, reps = args.seconds, args.repeats
     print(f"wagerkit benchmarks: median of {reps} x {secs:.0f}s, {args.clients} clients\n")
-    print(f"  {'figure':<38} {'value':>12} {'unit':<12} {'baseline (same run)':<34} {'baseline':>10}  ratio")
+    print(
+        f"  {'figure':<38} {'value':>12} {'unit':<12} {'baseline (same run)':<34} {'baseline':>10}  ratio"
+    )
 
     dict_rate = median_of(lambda: lb.dict_baseline(secs), reps)
     for b in (1, 100):
-        record(f"ledger in memory, batch {b}", median_of(lambda b=b: lb.memory_rate(b, secs), reps),
-               "transfers/s", "plain dict updates (no rules)", dict_rate)
+        record(
+            f"ledger in memory, batch {b}",
+            median_of(lambda b=b: lb.memory_rate(b, secs), reps),
+            "transfers/s",
+            "plain dict updates (no rules)",
+            dict_rate,
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         raw = median_of(lambda: lb.sqlite_raw_baseline(f"{tmp}/raw.db", secs), reps)
         for b in (1, 100):
             url = f"sqlite:///{tmp}/ledger{b}.db"
-            record(f"ledger on SQLite, batch {b}", median_of(lambda url=url, b=b: lb.sqlite_rate(url, b, secs)[0], reps),
-                   "transfers/s", "sqlite3 1-row durable tx/s", raw)
+            record(
+                f"ledger on SQLite, batch {b}",
+                median_of(lambda url=url, b=b: lb.sqlite_rate(url, b, secs)[0], reps),
+                "transfers/s",
+                "sqlite3 1-row durable tx/s",
+                raw,
+            )
 
     with postgres_server() as pg:
         create_database(pg, "pgbench")
         subprocess.run(
-            _as_postgres([pg.tool("pgbench"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres",
-                          "-i", "-s", "10", "-q", "pgbench"]),
-            capture_output=True, check=True,
+            _as_postgres(
+                [
+                    pg.tool("pgbench"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(pg.port),
+                    "-U",
+                    "postgres",
+                    "-i",
+                    "-s",
+                    "10",
+                    "-q",
+                    "pgbench",
+                ]
+            ),
+            capture_output=True,
+            check=True,
         )
         tps = median_of(lambda: pgbench_tps(pg, args.clients, int(secs)), reps)
         url = create_database(pg, "ledger")
@@ -91,10 +143,18 @@ def main() -> None:
         ids = asyncio.run(prepare())
         for b in (1, 10, 100):
             rate = median_of(
-                lambda b=b: lb.sql_rate(url, ids, b, args.clients, 2, secs, f"pg{b}-{id(object())}"), reps
+                lambda b=b: lb.sql_rate(
+                    url, ids, b, args.clients, 2, secs, f"pg{b}-{id(object())}"
+                ),
+                reps,
             )
-            record(f"ledger on PostgreSQL, batch {b}", rate, "transfers/s",
-                   f"pgbench tpcb-like tps, {args.clients} clients", tps)
+            record(
+                f"ledger on PostgreSQL, batch {b}",
+                rate,
+                "transfers/s",
+                f"pgbench tpcb-like tps, {args.clients} clients",
+                tps,
+            )
 
     out = Path(".bench")
     out.mkdir(exist_ok=True)

@@ -16,7 +16,9 @@ def _diff(url: str) -> list[object]:
     engine = create_engine(sync_url(url))
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": False})
+            ctx = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": False}
+            )
             return list(compare_metadata(ctx, metadata))
     finally:
         engine.dispose()
@@ -26,12 +28,18 @@ def _check_constraints(url: str) -> set[str]:
     engine = create_engine(sync_url(url))
     try:
         insp = inspect(engine)
-        return {c["name"] for t in ("accounts", "transfers", "users") for c in insp.get_check_constraints(t)}
+        return {
+            c["name"]
+            for t in ("accounts", "transfers", "users")
+            for c in insp.get_check_constraints(t)
+        }
     finally:
         engine.dispose()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_migrations_produce_the_models_schema(backend: str, request: pytest.FixtureRequest) -> None:
     url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
     assert current(url) is None

@@ -17,7 +17,7 @@ from wagerkit import Actor, TransferKind, WagerKit
 from wagerkit.adapters.sql import SqlStore
 
 sys.path.insert(0, str(Path(__file__).parent))
-from concurrency_worker import Op, run_client_process  # noqa: E402
+from concurrency_worker import Op, run_client_process
 
 pytestmark = pytest.mark.postgres
 
@@ -46,7 +46,9 @@ async def test_concurrent_transfers_keep_the_books(pg_url: str) -> None:
     ops = _plan(users)
     shares = [ops[i::PROCESSES] for i in range(PROCESSES)]
     with ProcessPoolExecutor(PROCESSES, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(run_client_process, pg_url, share, CLIENTS_PER_PROCESS) for share in shares]
+        futures = [
+            pool.submit(run_client_process, pg_url, share, CLIENTS_PER_PROCESS) for share in shares
+        ]
         results = [r for f in futures for r in f.result()]
 
     assert len(results) == OPS
@@ -64,7 +66,9 @@ async def test_concurrent_transfers_keep_the_books(pg_url: str) -> None:
 
     async with store() as uow:
         journal = []
-        while batch := await uow.ledger.journal(after_seq=journal[-1].seq if journal else 0, limit=1000):
+        while batch := await uow.ledger.journal(
+            after_seq=journal[-1].seq if journal else 0, limit=1000
+        ):
             journal.extend(batch)
         totals = await uow.ledger.totals()
         accounts = {}
@@ -79,7 +83,9 @@ async def test_concurrent_transfers_keep_the_books(pg_url: str) -> None:
 
     transfer_ids = Counter(t.id for t in journal if t.code == "transfer")
     # every accepted transfer is in the journal exactly once, and nothing else is
-    assert set(transfer_ids) == {f"transfer:user:{op[1]}:{op[0]}" for op in ops if op[0] in accepted_by_key}
+    assert set(transfer_ids) == {
+        f"transfer:user:{op[1]}:{op[0]}" for op in ops if op[0] in accepted_by_key
+    }
     assert all(n == 1 for n in transfer_ids.values())
 
     assert all(t.conserved for t in totals)
@@ -95,5 +101,6 @@ async def test_concurrent_transfers_keep_the_books(pg_url: str) -> None:
     for aid, acc in accounts.items():
         assert [acc.debits_posted, acc.credits_posted] == replay[aid], aid
         if acc.kind.value == "user":
-            assert acc.balance >= 0 and acc.available >= 0
+            assert acc.balance >= 0
+            assert acc.available >= 0
     await store.dispose()

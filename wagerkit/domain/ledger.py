@@ -271,7 +271,11 @@ def _matches(r: TransferRequest, t: Transfer) -> bool:
     if r.currency and r.currency != t.currency:
         return False
     if r.kind in (TransferKind.POST, TransferKind.VOID):
-        amount_ok = r.amount in (0, t.amount) if r.kind is TransferKind.POST else r.amount == 0 or r.amount == t.amount
+        amount_ok = (
+            r.amount in (0, t.amount)
+            if r.kind is TransferKind.POST
+            else r.amount == 0 or r.amount == t.amount
+        )
         code_ok = not r.code or r.code == t.code
     else:
         amount_ok = r.amount == t.amount
@@ -388,7 +392,12 @@ class _Planner:
                 if acc.flags & AccountFlags.FROZEN:
                     raise AccountFrozen(f"account {acc.id} is frozen")
             self._apply(
-                dr, cr, dr_pending=-p.amount, cr_pending=-p.amount, dr_posted=amount, cr_posted=amount
+                dr,
+                cr,
+                dr_pending=-p.amount,
+                cr_pending=-p.amount,
+                dr_posted=amount,
+                cr_posted=amount,
             )
         else:
             if r.amount not in (0, p.amount):
@@ -467,7 +476,9 @@ class _Planner:
         for r in batch.requests:  # accounts reached through a pending transfer
             p = self._known(r.pending_id) if r.pending_id else None
             if p is not None:
-                touched.update(a for a in (p.debit_account_id, p.credit_account_id) if a in self.accounts)
+                touched.update(
+                    a for a in (p.debit_account_id, p.credit_account_id) if a in self.accounts
+                )
         saved = {aid: self.accounts[aid].copy() for aid in touched}
         saved_changed = set(self.changed)
         saved_created = dict(self.created)
@@ -488,9 +499,7 @@ class _Planner:
         self.changed, self.created, self.resolved = saved_changed, saved_created, saved_resolved
         del self.transfers[n_transfers:]
         return [
-            res
-            if not res.ok
-            else TransferResult(res.request_id, error=LinkedTransferFailed())
+            res if not res.ok else TransferResult(res.request_id, error=LinkedTransferFailed())
             for res in results
         ]
 

@@ -30,7 +30,9 @@ class Currency:
 
     def __post_init__(self) -> None:
         if not _CODE.match(self.code):
-            raise UnknownCurrency(f"currency code must be 2-10 capital letters/digits: {self.code!r}")
+            raise UnknownCurrency(
+                f"currency code must be 2-10 capital letters/digits: {self.code!r}"
+            )
         if not 0 <= self.exponent <= 18:
             raise UnknownCurrency(f"currency exponent must be 0..18, got {self.exponent}")
 
@@ -45,7 +47,9 @@ class Currency:
             raise InvalidAmount(
                 f"{text!r} has more than {self.exponent} decimal place(s) for {self.code}"
             )
-        units = int(m.group("int")) * 10**self.exponent + int(frac.ljust(self.exponent, "0") or "0")
+        units: int = int(m.group("int")) * 10**self.exponent + int(
+            frac.ljust(self.exponent, "0") or "0"
+        )
         if m.group("sign") == "-":
             if not allow_negative:
                 raise InvalidAmount(f"amount must not be negative: {text!r}")

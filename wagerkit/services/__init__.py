@@ -26,9 +26,9 @@ __all__ = [
 class WagerKit:
     """The use cases, wired to one store. Build it once and share it::
 
-        kit = WagerKit(InMemoryStore())          # or SqlStore.from_url("sqlite:///wagerkit.db")
-        alice = await kit.users.add(Actor.system(), "Alice")
-        await kit.wallets.transfer(Actor.of(alice), alice.id, bob.id, 50)
+    kit = WagerKit(InMemoryStore())          # or SqlStore.from_url("sqlite:///wagerkit.db")
+    alice = await kit.users.add(Actor.system(), "Alice")
+    await kit.wallets.transfer(Actor.of(alice), alice.id, bob.id, 50)
     """
 
     def __init__(

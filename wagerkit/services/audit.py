@@ -28,4 +28,6 @@ class AuditService:
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit must be 1-1000")
         async with self._d.uow() as uow:
-            return await uow.audit.list(limit=limit, before_id=before_id, action=action, target=target)
+            return await uow.audit.list(
+                limit=limit, before_id=before_id, action=action, target=target
+            )

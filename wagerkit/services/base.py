@@ -10,7 +10,15 @@ from typing import TypeVar
 
 from ..domain.errors import TransientStoreError
 from ..domain.money import CurrencyRegistry
-from ..ports import Clock, EventPublisher, IdFactory, NullPublisher, SystemClock, UnitOfWork, UnitOfWorkFactory
+from ..ports import (
+    Clock,
+    EventPublisher,
+    IdFactory,
+    NullPublisher,
+    SystemClock,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 
 T = TypeVar("T")
 
@@ -47,5 +55,5 @@ class Deps:
             except TransientStoreError:
                 if attempt == MAX_ATTEMPTS:
                     raise
-                await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))  # noqa: S311
+                await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
         raise AssertionError("unreachable")

@@ -53,7 +53,15 @@ class UserService:
             )
             await self._open_wallets(uow, user, grant=welcome_grant)
             await uow.audit.add(
-                AuditRecord(now, actor.user_id, actor.name, "user.create", user.owner_ref, "", {"role": role.value})
+                AuditRecord(
+                    now,
+                    actor.user_id,
+                    actor.name,
+                    "user.create",
+                    user.owner_ref,
+                    "",
+                    {"role": role.value},
+                )
             )
             return user
 
@@ -98,4 +106,3 @@ class UserService:
             raise InvalidInput("limit must be 1-1000 and offset not negative")
         async with self._d.uow() as uow:
             return await uow.users.list(limit=limit, offset=offset)
-

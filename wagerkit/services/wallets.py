@@ -60,7 +60,9 @@ async def user_wallet(uow: UnitOfWork, user_id: int, currency: str) -> Account:
     )
 
 
-async def system_account(uow: UnitOfWork, kind: AccountKind, currency: str, owner: str = SYSTEM_OWNER) -> Account:
+async def system_account(
+    uow: UnitOfWork, kind: AccountKind, currency: str, owner: str = SYSTEM_OWNER
+) -> Account:
     return await uow.ledger.open_account(kind, owner, currency, AccountFlags.NONE)
 
 
@@ -77,8 +79,13 @@ class WalletBalance:
     @classmethod
     def of(cls, user_id: int, acc: Account) -> WalletBalance:
         return cls(
-            user_id, acc.currency, acc.balance, acc.available, acc.held,
-            bool(acc.flags & AccountFlags.FROZEN), acc.id,
+            user_id,
+            acc.currency,
+            acc.balance,
+            acc.available,
+            acc.held,
+            bool(acc.flags & AccountFlags.FROZEN),
+            acc.id,
         )
 
 
@@ -126,7 +133,9 @@ class WalletService:
             raise InvalidAmount("amount must be an integer number of minor units")
         if (amount == 0 or (amount < 0 and not signed)) or abs(amount) > MAX_AMOUNT:
             raise InvalidAmount(
-                "amount must be a non-zero integer" if signed else "amount must be a positive integer"
+                "amount must be a non-zero integer"
+                if signed
+                else "amount must be a positive integer"
             )
         return amount
 
@@ -148,7 +157,9 @@ class WalletService:
             accounts = await uow.ledger.accounts_of(f"user:{user_id}")
         return [WalletBalance.of(user_id, a) for a in accounts if a.kind is AccountKind.USER]
 
-    async def balance(self, actor: Actor, user_id: int, currency: str | None = None) -> WalletBalance:
+    async def balance(
+        self, actor: Actor, user_id: int, currency: str | None = None
+    ) -> WalletBalance:
         """One wallet's balance; a currency never used reads as zero."""
         actor.require_self_or_staff(user_id)
         code = self._currency(currency)
@@ -176,7 +187,11 @@ class WalletService:
         async with self._d.uow() as uow:
             await self._user_exists(uow, user_id)
             acc = await uow.ledger.find_account(AccountKind.USER, f"user:{user_id}", code)
-            rows = [] if acc is None else await uow.ledger.statement(acc.id, limit=limit + 1, before_seq=before)
+            rows = (
+                []
+                if acc is None
+                else await uow.ledger.statement(acc.id, limit=limit + 1, before_seq=before)
+            )
         entries = [self._entry(acc.id, t) for t in rows[:limit]] if acc else []
         return StatementPage(entries, entries[-1].seq if len(rows) > limit else None)
 
@@ -238,15 +253,29 @@ class WalletService:
             treasury = await system_account(uow, AccountKind.TREASURY, code)
             dr, cr = (treasury, wallet) if amount > 0 else (wallet, treasury)
             (res,) = await uow.ledger.apply(
-                [TransferRequest(tid, dr.id, cr.id, abs(amount), "adjust", reference=f"user:{user_id}", memo=reason)],
+                [
+                    TransferRequest(
+                        tid,
+                        dr.id,
+                        cr.id,
+                        abs(amount),
+                        "adjust",
+                        reference=f"user:{user_id}",
+                        memo=reason,
+                    )
+                ],
                 self._d.clock.now(),
             )
             t = res.unwrap()
             if not res.replayed:
                 await uow.audit.add(
                     AuditRecord(
-                        self._d.clock.now(), actor.user_id, actor.name, "wallet.adjust",
-                        f"user:{user_id}", reason,
+                        self._d.clock.now(),
+                        actor.user_id,
+                        actor.name,
+                        "wallet.adjust",
+                        f"user:{user_id}",
+                        reason,
                         {"amount": str(amount), "currency": code, "transfer": t.id},
                     )
                 )
@@ -278,15 +307,30 @@ class WalletService:
             wallet = await user_wallet(uow, user_id, code)
             treasury = await system_account(uow, AccountKind.TREASURY, code)
             (res,) = await uow.ledger.apply(
-                [TransferRequest(tid, treasury.id, wallet.id, amount, "grant", reference=f"user:{user_id}", memo=memo)],
+                [
+                    TransferRequest(
+                        tid,
+                        treasury.id,
+                        wallet.id,
+                        amount,
+                        "grant",
+                        reference=f"user:{user_id}",
+                        memo=memo,
+                    )
+                ],
                 self._d.clock.now(),
             )
             t = res.unwrap()
             if not res.replayed:
                 await uow.audit.add(
                     AuditRecord(
-                        self._d.clock.now(), actor.user_id, actor.name, "wallet.grant",
-                        f"user:{user_id}", memo, {"amount": str(amount), "currency": code, "transfer": t.id},
+                        self._d.clock.now(),
+                        actor.user_id,
+                        actor.name,
+                        "wallet.grant",
+                        f"user:{user_id}",
+                        memo,
+                        {"amount": str(amount), "currency": code, "transfer": t.id},
                     )
                 )
             return res
@@ -321,7 +365,17 @@ class WalletService:
             src = await user_wallet(uow, from_user, code)
             dst = await user_wallet(uow, to_user, code)
             (res,) = await uow.ledger.apply(
-                [TransferRequest(tid, src.id, dst.id, amount, "transfer", reference=f"user:{to_user}", memo=memo)],
+                [
+                    TransferRequest(
+                        tid,
+                        src.id,
+                        dst.id,
+                        amount,
+                        "transfer",
+                        reference=f"user:{to_user}",
+                        memo=memo,
+                    )
+                ],
                 self._d.clock.now(),
             )
             res.unwrap()
@@ -358,8 +412,15 @@ class WalletService:
             (res,) = await uow.ledger.apply(
                 [
                     TransferRequest(
-                        tid, wallet.id, escrow.id, amount, "hold", TransferKind.PENDING,
-                        timeout_seconds=timeout_seconds, reference=f"user:{user_id}", memo=memo,
+                        tid,
+                        wallet.id,
+                        escrow.id,
+                        amount,
+                        "hold",
+                        TransferKind.PENDING,
+                        timeout_seconds=timeout_seconds,
+                        reference=f"user:{user_id}",
+                        memo=memo,
                     )
                 ],
                 self._d.clock.now(),
@@ -378,7 +439,9 @@ class WalletService:
         """Settle a hold: move ``amount`` (0 = all) and release the rest."""
         return await self._resolve(actor, TransferKind.POST, pending_id, amount, idempotency_key)
 
-    async def void(self, actor: Actor, pending_id: str, *, idempotency_key: str | None = None) -> Transfer:
+    async def void(
+        self, actor: Actor, pending_id: str, *, idempotency_key: str | None = None
+    ) -> Transfer:
         """Release a hold in full."""
         return await self._resolve(actor, TransferKind.VOID, pending_id, 0, idempotency_key)
 
@@ -406,10 +469,14 @@ class WalletService:
 
     async def _owners(self, t: Transfer) -> list[int | None]:
         async with self._d.uow() as uow:
-            accs = [await uow.ledger.get_account(a) for a in (t.debit_account_id, t.credit_account_id)]
+            accs = [
+                await uow.ledger.get_account(a) for a in (t.debit_account_id, t.credit_account_id)
+            ]
         return [int(a.owner[5:]) if a and a.kind is AccountKind.USER else None for a in accs]
 
-    async def set_frozen(self, actor: Actor, user_id: int, currency: str | None, frozen: bool, *, reason: str) -> WalletBalance:
+    async def set_frozen(
+        self, actor: Actor, user_id: int, currency: str | None, frozen: bool, *, reason: str
+    ) -> WalletBalance:
         """Freeze (or unfreeze) a wallet: no money moves in or out; holds can still be voided."""
         actor.require_staff()
         if not reason.strip():
@@ -424,8 +491,12 @@ class WalletService:
             acc.flags = flags
             await uow.audit.add(
                 AuditRecord(
-                    self._d.clock.now(), actor.user_id, actor.name,
-                    "wallet.freeze" if frozen else "wallet.unfreeze", f"user:{user_id}", reason.strip(),
+                    self._d.clock.now(),
+                    actor.user_id,
+                    actor.name,
+                    "wallet.freeze" if frozen else "wallet.unfreeze",
+                    f"user:{user_id}",
+                    reason.strip(),
                     {"currency": code},
                 )
             )
@@ -440,13 +511,18 @@ class WalletService:
         async def work(uow: UnitOfWork) -> list[TransferResult]:
             now = self._d.clock.now()
             due = await uow.ledger.expired_pending(now, limit)
-            reqs = [TransferRequest(f"void:{p.id}", kind=TransferKind.VOID, code="", pending_id=p.id) for p in due]
+            reqs = [
+                TransferRequest(f"void:{p.id}", kind=TransferKind.VOID, code="", pending_id=p.id)
+                for p in due
+            ]
             return await uow.ledger.apply(reqs, now) if reqs else []
 
         results = await self._d.transaction(work)
         return sum(1 for r in results if r.ok and not r.replayed)
 
-    async def apply(self, actor: Actor, items: Sequence[TransferRequest | LinkedBatch]) -> list[TransferResult]:
+    async def apply(
+        self, actor: Actor, items: Sequence[TransferRequest | LinkedBatch]
+    ) -> list[TransferResult]:
         """Submit raw ledger requests (admins, embedding apps): each decided on its own, linked
         batches all or nothing, in one commit."""
         actor.require_admin()
@@ -459,4 +535,3 @@ class WalletService:
         if acc is None:
             raise AccountNotFound(f"no account {account_id}")
         return acc
-

@@ -9,11 +9,12 @@ executemany UPDATE. The rules themselves are ``plan_batch`` from the domain.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import any_, bindparam, func, insert, literal, select, text, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,7 +40,7 @@ from ...domain.ledger import (
     referenced_accounts,
     referenced_ids,
 )
-from ...ports import NewUser
+from ...ports import NewUser, UnitOfWork
 from .tables import accounts, audit_log, transfers, users
 
 __all__ = ["SqlUnitOfWork", "translate_error"]
@@ -148,13 +149,15 @@ class SqlUsers(_Repo):
         }
         for attr in ("username", "email", "telegram_id"):  # a clear error, not a failed INSERT
             val = values[attr]
-            if val is not None and (
-                await self._c.execute(select(users.c.id).where(users.c[attr] == val))
-            ).first():
+            if (
+                val is not None
+                and (await self._c.execute(select(users.c.id).where(users.c[attr] == val))).first()
+            ):
                 raise AlreadyExists(f"{attr} is already taken")
-        new_id = (await self._c.execute(insert(users).values(values).returning(users.c.id))).scalar_one()
-        return User(id=new_id, **{k: v for k, v in values.items() if k not in ("role", "status")},
-                    role=user.role, status=user.status)
+        new_id = (
+            await self._c.execute(insert(users).values(values).returning(users.c.id))
+        ).scalar_one()
+        return User(id=new_id, **dataclasses.asdict(user))
 
     async def get(self, user_id: int) -> User | None:
         r = (await self._c.execute(select(users).where(users.c.id == user_id))).first()
@@ -277,8 +280,16 @@ class SqlLedger(_Repo):
             return found
         await self._c.execute(
             self._insert(accounts)
-            .values(kind=kind.value, owner=owner, currency=currency, flags=int(flags),
-                    debits_posted=0, credits_posted=0, debits_pending=0, credits_pending=0)
+            .values(
+                kind=kind.value,
+                owner=owner,
+                currency=currency,
+                flags=int(flags),
+                debits_posted=0,
+                credits_posted=0,
+                debits_pending=0,
+                credits_pending=0,
+            )
             .on_conflict_do_nothing(index_elements=["kind", "owner", "currency"])
         )
         found = await self.find_account(kind, owner, currency)
@@ -289,7 +300,9 @@ class SqlLedger(_Repo):
         r = (
             await self._c.execute(
                 select(accounts).where(
-                    accounts.c.kind == kind.value, accounts.c.owner == owner, accounts.c.currency == currency
+                    accounts.c.kind == kind.value,
+                    accounts.c.owner == owner,
+                    accounts.c.currency == currency,
                 )
             )
         ).first()
@@ -300,11 +313,15 @@ class SqlLedger(_Repo):
         return _account(r) if r else None
 
     async def accounts_of(self, owner: str) -> list[Account]:
-        rows = await self._c.execute(select(accounts).where(accounts.c.owner == owner).order_by(accounts.c.id))
+        rows = await self._c.execute(
+            select(accounts).where(accounts.c.owner == owner).order_by(accounts.c.id)
+        )
         return [_account(r) for r in rows]
 
     async def set_flags(self, account_id: int, flags: AccountFlags) -> None:
-        await self._c.execute(update(accounts).where(accounts.c.id == account_id).values(flags=int(flags)))
+        await self._c.execute(
+            update(accounts).where(accounts.c.id == account_id).values(flags=int(flags))
+        )
 
     async def apply(
         self, items: Sequence[TransferRequest | LinkedBatch], now: datetime
@@ -317,14 +334,20 @@ class SqlLedger(_Repo):
         wanted = referenced_accounts(items, existing)
         locked: dict[int, Account] = {}
         if wanted:
-            q = select(accounts).where(self._in(accounts.c.id, wanted, "aids")).order_by(accounts.c.id)
+            q = (
+                select(accounts)
+                .where(self._in(accounts.c.id, wanted, "aids"))
+                .order_by(accounts.c.id)
+            )
             if self._pg:
                 q = q.with_for_update(key_share=True)  # FOR NO KEY UPDATE: no clash with FK checks
             locked = {r.id: _account(r) for r in await c.execute(q)}
         resolved: dict[str, TransferKind] = {}
         if pending_ids:
             resolved = {
-                t.pending_id: t.kind for t in await self._transfers_by("pending_id", pending_ids) if t.pending_id
+                t.pending_id: t.kind
+                for t in await self._transfers_by("pending_id", pending_ids)
+                if t.pending_id
             }
         plan = plan_batch(items, LedgerView(locked, existing, resolved), now)
         seqs = await self._write(plan.transfers, list(plan.accounts.values()))
@@ -343,7 +366,9 @@ class SqlLedger(_Repo):
             q = _PG_TRANSFERS_BY_ID if column == "id" else _PG_TRANSFERS_BY_PENDING
             rows = await self._c.execute(q, {"keys": sorted(keys)})
         else:
-            rows = await self._c.execute(select(transfers).where(transfers.c[column].in_(sorted(keys))))
+            rows = await self._c.execute(
+                select(transfers).where(transfers.c[column].in_(sorted(keys)))
+            )
         return [_transfer(r) for r in rows]
 
     async def _write(self, new: list[Transfer], changed: list[Account]) -> dict[str, int]:
@@ -375,8 +400,13 @@ class SqlLedger(_Repo):
                 await self._c.execute(
                     _ACCOUNT_UPDATE,
                     [
-                        {"b_id": a.id, "b_dp": a.debits_posted, "b_cp": a.credits_posted,
-                         "b_dq": a.debits_pending, "b_cq": a.credits_pending}
+                        {
+                            "b_id": a.id,
+                            "b_dp": a.debits_posted,
+                            "b_cp": a.credits_posted,
+                            "b_dq": a.debits_pending,
+                            "b_cq": a.credits_pending,
+                        }
                         for a in changed
                     ],
                 )
@@ -397,7 +427,10 @@ class SqlLedger(_Repo):
             parts.append(q.order_by(transfers.c.seq.desc()).limit(limit).subquery().select())
         seqs = union_all(*parts).subquery()
         rows = await self._c.execute(
-            select(transfers).where(transfers.c.seq.in_(select(seqs.c.seq))).order_by(transfers.c.seq.desc()).limit(limit)
+            select(transfers)
+            .where(transfers.c.seq.in_(select(seqs.c.seq)))
+            .order_by(transfers.c.seq.desc())
+            .limit(limit)
         )
         return [_transfer(r) for r in rows]
 
@@ -432,7 +465,10 @@ class SqlLedger(_Repo):
 
     async def journal(self, *, after_seq: int = 0, limit: int = 1000) -> list[Transfer]:
         rows = await self._c.execute(
-            select(transfers).where(transfers.c.seq > after_seq).order_by(transfers.c.seq).limit(limit)
+            select(transfers)
+            .where(transfers.c.seq > after_seq)
+            .order_by(transfers.c.seq)
+            .limit(limit)
         )
         return [_transfer(r) for r in rows]
 
@@ -454,10 +490,19 @@ class SqlAudit(_Repo):
             "reason": record.reason,
             "details": json.dumps(record.details, sort_keys=True),
         }
-        new_id = (await self._c.execute(insert(audit_log).values(values).returning(audit_log.c.id))).scalar_one()
-        return AuditEntry(id=new_id, at=record.at, actor_id=record.actor_id, actor_name=record.actor_name,
-                          action=record.action, target=record.target, reason=record.reason,
-                          details=dict(record.details))
+        new_id = (
+            await self._c.execute(insert(audit_log).values(values).returning(audit_log.c.id))
+        ).scalar_one()
+        return AuditEntry(
+            id=new_id,
+            at=record.at,
+            actor_id=record.actor_id,
+            actor_name=record.actor_name,
+            action=record.action,
+            target=record.target,
+            reason=record.reason,
+            details=dict(record.details),
+        )
 
     async def list(
         self,
@@ -475,7 +520,16 @@ class SqlAudit(_Repo):
         if target is not None:
             q = q.where(audit_log.c.target == target)
         return [
-            AuditEntry(r.id, r.at, r.actor_id, r.actor_name, r.action, r.target, r.reason, json.loads(r.details))
+            AuditEntry(
+                r.id,
+                r.at,
+                r.actor_id,
+                r.actor_name,
+                r.action,
+                r.target,
+                r.reason,
+                json.loads(r.details),
+            )
             for r in await self._c.execute(q)
         ]
 
@@ -528,3 +582,7 @@ class SqlUnitOfWork:
     async def rollback(self) -> None:
         assert self._conn is not None
         await self._conn.rollback()
+
+
+if TYPE_CHECKING:  # the SQL store satisfies the port (checked by mypy)
+    _check: type[UnitOfWork] = SqlUnitOfWork
