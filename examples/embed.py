@@ -20,7 +20,9 @@ async def main() -> None:
 
     # a player moves its own money; the key makes a retry harmless
     t = await kit.wallets.transfer(Actor.of(alice), alice.id, bob.id, 250, idempotency_key="gift-1")
-    again = await kit.wallets.transfer(Actor.of(alice), alice.id, bob.id, 250, idempotency_key="gift-1")
+    again = await kit.wallets.transfer(
+        Actor.of(alice), alice.id, bob.id, 250, idempotency_key="gift-1"
+    )
     assert again == t  # the first result, nothing moved twice
 
     try:

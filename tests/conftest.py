@@ -79,15 +79,3 @@ def kit(store: UnitOfWorkFactory, clock: FixedClock) -> WagerKit:
 @pytest.fixture
 def system() -> Actor:
     return Actor.system("test")
-
-
-async def assert_conserved(kit: WagerKit) -> None:
-    """Money is never created or lost, and no user wallet is below zero."""
-    for t in await kit.wallets.totals(Actor.system()):
-        assert t.conserved, t
-    async with kit.deps.uow() as uow:
-        users = await uow.users.list(limit=1000)
-        for u in users:
-            for acc in await uow.ledger.accounts_of(u.owner_ref):
-                assert acc.balance >= 0, acc
-                assert acc.available >= 0, acc

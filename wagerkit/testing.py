@@ -257,8 +257,8 @@ class _Ledger:
             old = s.accounts[aid]
             s.accounts[aid] = acc.copy()
             self._undo.append(partial(s.accounts.__setitem__, aid, old))
-        for t in plan.transfers:
-            t = dataclasses.replace(t, seq=len(s.journal) + 1)
+        for t in plan.transfers:  # fresh objects no one else has seen yet
+            object.__setattr__(t, "seq", len(s.journal) + 1)
             s.transfers[t.id] = t
             s.journal.append(t)
             s.by_account[t.debit_account_id].append(t)
@@ -274,13 +274,7 @@ class _Ledger:
         for pid, kind in plan.resolved.items():
             s.resolved[pid] = kind
             self._undo.append(partial(s.resolved.pop, pid, None))
-        # hand back transfers with their journal position
-        return [
-            dataclasses.replace(r, transfer=s.transfers[r.request_id])
-            if r.ok and not r.replayed
-            else r
-            for r in plan.results
-        ]
+        return plan.results
 
     async def get_transfer(self, transfer_id: str) -> Transfer | None:
         return self._s.transfers.get(transfer_id)

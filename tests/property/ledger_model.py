@@ -4,7 +4,8 @@ Written from the rules in SPEC.md section 1 and the ``wagerkit.domain.ledger`` d
 calling ``plan_batch``: plain dicts of account totals, the accepted transfers with the request
 that created them, and which holds are resolved. A request is a replay when an accepted
 transfer has the same id and was created by an identical request (the generators only alter
-content in ways that are unambiguously different).
+content in ways that are unambiguously different); a different request resolving the same hold
+under the same id is told that the hold is already resolved.
 """
 
 from __future__ import annotations
@@ -163,7 +164,14 @@ class Model:
     def _one(self, r: TransferRequest, now: datetime) -> Outcome:
         prior = self.transfers.get(r.id)
         if prior is not None:
-            return Outcome("replay", prior) if prior.req == r else Outcome.err(IdempotencyConflict)
+            if prior.req == r:
+                return Outcome("replay", prior)
+            if r.pending_id is not None and prior.req.pending_id == r.pending_id:
+                # another resolution of a hold already resolved under this id
+                return Outcome.err(
+                    PendingAlreadyPosted if prior.req.kind is POST else PendingAlreadyVoided
+                )
+            return Outcome.err(IdempotencyConflict)
         try:
             if r.kind in (SINGLE, PENDING):
                 rec, dr, cr = self._move(r, now)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import assert_conserved
+from builders import assert_conserved
 
 from wagerkit import Actor, WagerKit
 from wagerkit.domain.errors import (

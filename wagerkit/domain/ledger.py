@@ -306,6 +306,19 @@ class _Planner:
     def _resolution(self, pending_id: str) -> TransferKind | None:
         return self.resolved.get(pending_id) or self.view.resolved.get(pending_id)
 
+    @staticmethod
+    def _raise_resolved(pending_id: str, how: TransferKind) -> None:
+        if how is TransferKind.POST:
+            raise PendingAlreadyPosted(f"pending transfer {pending_id!r} was already posted")
+        raise PendingAlreadyVoided(f"pending transfer {pending_id!r} was already voided")
+
+    def _same_post_amount(self, r: TransferRequest, prior: Transfer) -> bool:
+        """A post of "everything" (amount 0) replays only a post that took the whole hold."""
+        if r.kind is not TransferKind.POST or r.amount or not r.pending_id:
+            return True
+        p = self._known(r.pending_id)
+        return p is not None and prior.amount == p.amount
+
     def _account(self, account_id: int) -> Account:
         acc = self.accounts.get(account_id)
         if acc is None:
@@ -319,8 +332,11 @@ class _Planner:
                 raise InvalidInput(f"transfer id must be 1-{MAX_ID_LENGTH} characters")
             prior = self._known(r.id)
             if prior is not None:
-                if _matches(r, prior):
+                if _matches(r, prior) and self._same_post_amount(r, prior):
                     return TransferResult(r.id, prior, replayed=True)
+                if prior.pending_id is not None and prior.pending_id == r.pending_id:
+                    # another resolution of a hold already resolved under this id
+                    self._raise_resolved(prior.pending_id, prior.kind)
                 raise IdempotencyConflict(f"transfer id {r.id!r} was used for another transfer")
             if r.kind in (TransferKind.SINGLE, TransferKind.PENDING):
                 transfer = self._move(r)
@@ -367,10 +383,8 @@ class _Planner:
         if p.kind is not TransferKind.PENDING:
             raise NotPending(f"transfer {r.pending_id!r} is not pending")
         done = self._resolution(p.id)
-        if done is TransferKind.POST:
-            raise PendingAlreadyPosted(f"pending transfer {p.id!r} was already posted")
-        if done is TransferKind.VOID:
-            raise PendingAlreadyVoided(f"pending transfer {p.id!r} was already voided")
+        if done is not None:
+            self._raise_resolved(p.id, done)
         if r.kind is TransferKind.POST and p.expires_at is not None and self.now >= p.expires_at:
             raise PendingExpired(f"pending transfer {p.id!r} expired at {p.expires_at.isoformat()}")
         if (r.debit_account_id and r.debit_account_id != p.debit_account_id) or (

@@ -16,8 +16,8 @@ from .errors import InvalidAmount, UnknownCurrency
 
 __all__ = ["DEFAULT_CURRENCIES", "Currency", "CurrencyRegistry", "Money"]
 
-_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
-_AMOUNT = re.compile(r"^(?P<sign>[+-]?)(?P<int>\d+)(?:\.(?P<frac>\d+))?$")
+_CODE = re.compile(r"[A-Z][A-Z0-9]{1,9}")
+_AMOUNT = re.compile(r"(?P<sign>[+-]?)(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?")
 MAX_AMOUNT = 2**63 - 1  # fits every store's BIGINT
 
 
@@ -29,7 +29,7 @@ class Currency:
     exponent: int
 
     def __post_init__(self) -> None:
-        if not _CODE.match(self.code):
+        if not isinstance(self.code, str) or not _CODE.fullmatch(self.code):
             raise UnknownCurrency(
                 f"currency code must be 2-10 capital letters/digits: {self.code!r}"
             )
@@ -39,7 +39,7 @@ class Currency:
     def parse(self, text: str, *, allow_negative: bool = False) -> int:
         """Parse human text (``"12.50"``) into minor units, refusing extra precision."""
         cleaned = text.strip().replace("_", "")
-        m = _AMOUNT.match(cleaned)
+        m = _AMOUNT.fullmatch(cleaned)
         if m is None:
             raise InvalidAmount(f"not an amount: {text!r}")
         frac = (m.group("frac") or "").rstrip("0") if m.group("frac") else ""
@@ -92,6 +92,8 @@ class CurrencyRegistry(Mapping[str, Currency]):
     def __init__(self, currencies: Iterable[Currency] = DEFAULT_CURRENCIES) -> None:
         self._by_code: dict[str, Currency] = {}
         for c in currencies:
+            if c.code in self._by_code:
+                raise UnknownCurrency(f"currency {c.code} is configured twice")
             self._by_code[c.code] = c
         if not self._by_code:
             raise UnknownCurrency("at least one currency must be configured")
@@ -116,6 +118,10 @@ class CurrencyRegistry(Mapping[str, Currency]):
             raise UnknownCurrency(
                 f"unknown currency {code!r}; configured: {', '.join(self._by_code)}"
             ) from None
+
+    def get(self, code: str, default: Currency | None = None) -> Currency | None:  # type: ignore[override]
+        """Like ``Mapping.get``: ``default`` for an unknown code instead of raising."""
+        return self._by_code.get(code.upper(), default) if isinstance(code, str) else default
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._by_code)

@@ -70,10 +70,14 @@ class UserService:
         return user
 
     async def _open_wallets(self, uow: UnitOfWork, user: User, *, grant: bool) -> None:
-        currencies = {self._d.currencies.default.code, *(self._d.welcome_grant if grant else ())}
-        for code in sorted(currencies):
-            wallet = await user_wallet(uow, user.id, self._d.currencies[code].code)
-            amount = self._d.welcome_grant.get(code, 0) if grant else 0
+        grants = (
+            {self._d.currencies[c].code: a for c, a in self._d.welcome_grant.items()}
+            if grant
+            else {}
+        )
+        for code in sorted({self._d.currencies.default.code, *grants}):
+            wallet = await user_wallet(uow, user.id, code)
+            amount = grants.get(code, 0)
             if amount > 0:
                 treasury = await system_account(uow, AccountKind.TREASURY, code)
                 results = await uow.ledger.apply(

@@ -451,6 +451,8 @@ class WalletService:
         actor.require_staff()
         if amount < 0:
             raise InvalidAmount("amount must not be negative")
+        # a hold is resolved once, so without a key its resolution has a natural id: retrying
+        # post/void returns the first result
         tid = self._key(kind.value, pending_id, key) if key else f"{kind.value}:{pending_id}"
 
         async def work(uow: UnitOfWork) -> TransferResult:
