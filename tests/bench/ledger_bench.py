@@ -8,6 +8,7 @@ Clients are spread over processes so that both cores work, as a server would.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import sqlite3
 import time
@@ -19,7 +20,7 @@ from wagerkit import AccountFlags, AccountKind, TransferRequest
 from wagerkit.ports import UnitOfWorkFactory
 from wagerkit.testing import InMemoryStore
 
-WALLETS = 1000
+WALLETS = int(os.environ.get("WAGERKIT_BENCH_WALLETS", "1000"))
 
 
 async def setup_accounts(store: UnitOfWorkFactory) -> list[int]:

@@ -37,6 +37,7 @@ from ...domain.ledger import (
     TransferKind,
     TransferRequest,
     TransferResult,
+    flatten,
     plan_batch,
     referenced_accounts,
     referenced_ids,
@@ -64,6 +65,13 @@ def translate_error(exc: DBAPIError) -> StoreError:
 
 _KINDS = {k.value: k for k in AccountKind}
 _FLAGS = {int(f): AccountFlags(f) for f in range(8)}  # every combination of the three flags
+
+
+def _translate_driver(exc: Exception) -> StoreError:
+    """The same mapping for errors raised by the driver directly (the pipelined commit)."""
+    if getattr(exc, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+        return TransientStoreError()
+    return StoreError("the database refused the operation")
 
 
 def _account(r: Row[Any]) -> Account:
@@ -120,10 +128,51 @@ def _user(r: Row[Any]) -> User:
     )
 
 
-class _Repo:
+class _Session:
+    """The unit of work's connection as the repositories see it. On PostgreSQL a ledger batch's
+    write may be *deferred*: it is sent together with COMMIT in one pipeline (one round trip,
+    and the batch's row locks are held for one round trip less), or flushed first if any other
+    statement runs in the same unit of work, so every read still sees every write."""
+
     def __init__(self, conn: AsyncConnection) -> None:
-        self._c = conn
-        self._pg = conn.dialect.name == "postgresql"
+        self.conn = conn
+        self.dialect = conn.dialect
+        self.deferred: list[dict[str, str]] = []
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        if self.deferred:
+            await self.flush()
+        if parameters is None:
+            return await self.conn.execute(statement)
+        return await self.conn.execute(statement, parameters)
+
+    async def flush(self) -> None:
+        writes, self.deferred = self.deferred, []
+        for params in writes:
+            await self.conn.execute(_PG_WRITE_BATCH, params)
+
+    async def commit(self) -> None:
+        if self.deferred:  # only ever on PostgreSQL, so psycopg is installed
+            from psycopg import Error as DriverError
+
+            writes, self.deferred = self.deferred, []
+            raw = (await self.conn.get_raw_connection()).driver_connection
+            assert raw is not None
+            try:
+                async with raw.pipeline():
+                    for params in writes:
+                        await raw.execute(_PG_WRITE_BATCH_DRIVER, params)
+                    await raw.commit()
+            except DriverError as exc:
+                raise _translate_driver(exc) from None
+        await self.conn.commit()  # SQLAlchemy's bookkeeping; no round trip when already done
+
+
+class _Repo:
+    def __init__(self, session: _Session) -> None:
+        self._s = session
+        self._c = session
+        self._pg = session.dialect.name == "postgresql"
 
     def _insert(self, table: Any) -> Any:
         return postgresql.insert(table) if self._pg else sqlite.insert(table)
@@ -222,17 +271,36 @@ _TRANSFER_COLUMNS = {
 # PostgreSQL: a whole batch in one statement each, the rows passed as ONE json parameter:
 # json.dumps runs in C, while psycopg dumps Python lists to arrays in Python (with a regex per
 # string for quoting), which cost ~5 ms per 100-transfer batch.
-_PG_COLUMNS = ", ".join(f'"{c}"' for c in _TRANSFER_COLUMNS)
-_PG_WRITE_BATCH = text(
+_PG_COLUMNS = ", ".join(f'"{c}"' for c in ("seq", *_TRANSFER_COLUMNS))
+_PG_WRITE_SQL = (
     "WITH totals AS ("
     " UPDATE accounts SET debits_posted = v.dp, credits_posted = v.cp,"
     " debits_pending = v.dq, credits_pending = v.cq"
-    " FROM json_to_recordset(CAST(:totals AS json))"
+    " FROM json_to_recordset(CAST({totals} AS json))"
     " AS v(id bigint, dp bigint, cp bigint, dq bigint, cq bigint)"
     " WHERE accounts.id = v.id RETURNING 1) "
     f"INSERT INTO transfers ({_PG_COLUMNS}) SELECT {_PG_COLUMNS} "
-    "FROM json_populate_recordset(NULL::transfers, CAST(:rows AS json)) RETURNING id, seq"
+    "FROM json_populate_recordset(NULL::transfers, CAST({rows} AS json))"
 )
+_PG_WRITE_BATCH = text(_PG_WRITE_SQL.format(totals=":totals", rows=":rows"))
+_PG_WRITE_BATCH_DRIVER = _PG_WRITE_SQL.format(totals="%(totals)s", rows="%(rows)s")
+
+
+def _pg_write_params(new: Sequence[Transfer], changed: Iterable[Account]) -> dict[str, str]:
+    """A batch's write as two json documents: the new transfers and the new totals."""
+    totals = [
+        {
+            "id": a.id,
+            "dp": a.debits_posted,
+            "cp": a.credits_posted,
+            "dq": a.debits_pending,
+            "cq": a.credits_pending,
+        }
+        for a in changed
+    ]
+    return {"rows": json.dumps([_json_row(t) for t in new]), "totals": json.dumps(totals)}
+
+
 # Lock the accounts FOR NO KEY UPDATE (no clash with the FK checks' KEY SHARE locks) in id
 # order, and read the transfers the batch names and the holds already resolved, as JSON. The
 # locked rows are their latest versions (PostgreSQL re-reads a row it waited for); the two
@@ -244,20 +312,25 @@ _PG_LOCK_AND_READ = text(
     " (SELECT json_agg(a ORDER BY a.id) FROM (SELECT * FROM accounts"
     "   WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR NO KEY UPDATE) AS a),"
     " (SELECT json_agg(t) FROM json_array_elements_text(CAST(:keys AS json)) AS k(key)"
-    "   CROSS JOIN LATERAL (SELECT * FROM transfers WHERE transfers.id = k.key) AS t),"
+    "   CROSS JOIN LATERAL (SELECT * FROM transfers WHERE transfers.id = k.key LIMIT 1) AS t),"
     " (SELECT json_agg(json_build_array(t.pending_id, t.kind))"
     "   FROM json_array_elements_text(CAST(:pids AS json)) AS k(key)"
     "   CROSS JOIN LATERAL (SELECT pending_id, kind FROM transfers"
-    "   WHERE transfers.pending_id = k.key) AS t)"
+    "   WHERE transfers.pending_id = k.key LIMIT 1) AS t),"
+    # journal positions for the transfers this batch may create, so that its write can wait
+    # for the commit (gaps are harmless: seq orders, it does not count)
+    " (SELECT array_agg(nextval(pg_get_serial_sequence('transfers', 'seq')))"
+    "   FROM generate_series(1, CAST(:n AS integer)))"
 )
 
 
 def _pg_lookup(column: str) -> Any:
-    """One unique-index probe per key (a LATERAL join), whatever the planner thinks of the
-    table's size: ``= ANY(array)`` was seq-scanned on young tables, O(rows x keys)."""
+    """One unique-index probe per key, whatever the planner thinks of the table's size:
+    ``= ANY(array)`` and a plain join were planned as a seq scan of ``transfers`` (O(rows)
+    per batch); the ``LIMIT 1`` keeps the LATERAL subquery from being pulled up into a join."""
     return text(
         "SELECT t.* FROM json_array_elements_text(CAST(:keys AS json)) AS k(key) "
-        f"CROSS JOIN LATERAL (SELECT * FROM transfers WHERE transfers.{column} = k.key) AS t"
+        f"CROSS JOIN LATERAL (SELECT * FROM transfers WHERE transfers.{column} = k.key LIMIT 1) AS t"
     ).columns(*transfers.c)
 
 
@@ -312,6 +385,7 @@ def _transfer_json(d: dict[str, Any]) -> Transfer:
 
 def _json_row(t: Transfer) -> dict[str, Any]:
     row = _transfer_row(t)
+    row["seq"] = t.seq
     row["timestamp"] = t.timestamp.isoformat()
     row["expires_at"] = t.expires_at.isoformat() if t.expires_at else None
     return row
@@ -394,10 +468,12 @@ class SqlLedger(_Repo):
     async def apply(
         self, items: Sequence[TransferRequest | LinkedBatch], now: datetime
     ) -> list[TransferResult]:
-        if self._pg:
+        if self._pg:  # the write waits for the commit (or for the next statement)
             plan = await self._plan_pg(items, now)
-        else:
-            plan = await self._plan_sqlite(items, now)
+            if plan.transfers:
+                self._s.deferred.append(_pg_write_params(plan.transfers, plan.accounts.values()))
+            return plan.results
+        plan = await self._plan_sqlite(items, now)
         seqs = (
             await self._write(plan.transfers, list(plan.accounts.values()))
             if plan.transfers
@@ -444,13 +520,17 @@ class SqlLedger(_Repo):
                     "ids": _int_array(sorted(wanted)),
                     "keys": json.dumps(sorted(ids | pending_ids)),
                     "pids": json.dumps(sorted(pending_ids)),
+                    "n": sum(1 for _ in flatten(items)),
                 },
             )
         ).one()
         locked = {d["id"]: _account_json(d) for d in row[0] or ()}
         existing = {d["id"]: _transfer_json(d) for d in row[1] or ()}
         resolved = {pid: TransferKind(kind) for pid, kind in row[2] or ()}
-        return plan_batch(items, LedgerView(locked, existing, resolved), now)
+        plan = plan_batch(items, LedgerView(locked, existing, resolved), now)
+        for t, seq in zip(plan.transfers, row[3] or (), strict=False):
+            object.__setattr__(t, "seq", seq)  # fresh objects no one else has seen yet
+        return plan
 
     async def _transfers_by(self, column: str, keys: set[str]) -> list[Transfer]:
         """Transfers whose unique ``column`` (id or pending_id) is one of ``keys``. On PostgreSQL
@@ -466,42 +546,24 @@ class SqlLedger(_Repo):
         return [_transfer(r) for r in rows]
 
     async def _write(self, new: list[Transfer], changed: list[Account]) -> dict[str, int]:
-        """Insert the new transfers and store the new totals; returns each transfer's seq.
-        PostgreSQL: one statement (a data-modifying CTE); SQLite: a multi-row INSERT and an
-        executemany UPDATE."""
-        if self._pg:
-            totals = [
+        """SQLite: a multi-row INSERT and an executemany UPDATE; returns each transfer's seq."""
+        result = await self._c.execute(
+            insert(transfers).returning(transfers.c.id, transfers.c.seq),
+            [_transfer_row(t) for t in new],
+        )
+        await self._c.execute(
+            _ACCOUNT_UPDATE,
+            [
                 {
-                    "id": a.id,
-                    "dp": a.debits_posted,
-                    "cp": a.credits_posted,
-                    "dq": a.debits_pending,
-                    "cq": a.credits_pending,
+                    "b_id": a.id,
+                    "b_dp": a.debits_posted,
+                    "b_cp": a.credits_posted,
+                    "b_dq": a.debits_pending,
+                    "b_cq": a.credits_pending,
                 }
                 for a in changed
-            ]
-            result = await self._c.execute(
-                _PG_WRITE_BATCH,
-                {"rows": json.dumps([_json_row(t) for t in new]), "totals": json.dumps(totals)},
-            )
-        else:
-            result = await self._c.execute(
-                insert(transfers).returning(transfers.c.id, transfers.c.seq),
-                [_transfer_row(t) for t in new],
-            )
-            await self._c.execute(
-                _ACCOUNT_UPDATE,
-                [
-                    {
-                        "b_id": a.id,
-                        "b_dp": a.debits_posted,
-                        "b_cp": a.credits_posted,
-                        "b_dq": a.debits_pending,
-                        "b_cq": a.credits_pending,
-                    }
-                    for a in changed
-                ],
-            )
+            ],
+        )
         return {r.id: r.seq for r in result}
 
     async def get_transfer(self, transfer_id: str) -> Transfer | None:
@@ -639,7 +701,12 @@ class SqlUnitOfWork:
         except DBAPIError as exc:
             raise translate_error(exc) from None
         self._conn = conn
-        self.users, self.ledger, self.audit = SqlUsers(conn), SqlLedger(conn), SqlAudit(conn)
+        self._session = session = _Session(conn)
+        self.users, self.ledger, self.audit = (
+            SqlUsers(session),
+            SqlLedger(session),
+            SqlAudit(session),
+        )
         return self
 
     async def __aexit__(
@@ -660,7 +727,7 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         assert self._conn is not None
         try:
-            await self._conn.commit()
+            await self._session.commit()
         except DBAPIError as exc:
             raise translate_error(exc) from None
         self._committed = True

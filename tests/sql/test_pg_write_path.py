@@ -1,0 +1,87 @@
+"""PostgreSQL defers a ledger batch's write to the commit (one pipelined round trip). Whatever
+runs in between must still see it, an uncommitted unit of work must leave nothing, and a race
+that only shows at commit must come back as a retryable error, which the services retry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from wagerkit import AccountFlags, AccountKind, TransferRequest, TransientStoreError
+from wagerkit.adapters.sql import SqlStore
+
+pytestmark = pytest.mark.postgres
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def _accounts(store: SqlStore, n: int) -> list[int]:
+    async with store() as uow:
+        t = await uow.ledger.open_account(AccountKind.TREASURY, "system", "COIN", AccountFlags.NONE)
+        ids = [t.id]
+        for i in range(n):
+            acc = await uow.ledger.open_account(
+                AccountKind.USER, f"user:{i}", "COIN", AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
+            )
+            ids.append(acc.id)
+        await uow.commit()
+    return ids
+
+
+async def test_reads_in_the_same_unit_of_work_see_the_deferred_write(pg_url: str) -> None:
+    store = SqlStore.from_url(pg_url)
+    await store.create_all()
+    treasury, a, b = await _accounts(store, 2)
+    async with store() as uow:
+        (res,) = await uow.ledger.apply([TransferRequest("g1", treasury, a, 50, "grant")], NOW)
+        assert res.ok
+        assert res.transfer is not None
+        assert res.transfer.seq > 0  # known before the write reaches the database
+        assert (await uow.ledger.get_transfer("g1")) == res.transfer
+        acc = await uow.ledger.get_account(a)
+        assert acc is not None
+        assert acc.balance == 50
+        # a second batch in the same unit of work builds on the first
+        (res2,) = await uow.ledger.apply([TransferRequest("t1", a, b, 30, "transfer")], NOW)
+        assert res2.ok
+        await uow.commit()
+    async with store() as uow:
+        balances = [(await uow.ledger.get_account(x)).balance for x in (treasury, a, b)]  # type: ignore[union-attr]
+        assert balances == [-50, 20, 30]
+        assert [t.id for t in await uow.ledger.journal()] == ["g1", "t1"]
+    await store.dispose()
+
+
+async def test_a_unit_of_work_that_is_not_committed_writes_nothing(pg_url: str) -> None:
+    store = SqlStore.from_url(pg_url)
+    await store.create_all()
+    treasury, a = await _accounts(store, 1)
+    async with store() as uow:
+        (res,) = await uow.ledger.apply([TransferRequest("g1", treasury, a, 50, "grant")], NOW)
+        assert res.ok
+    async with store() as uow:
+        assert await uow.ledger.get_transfer("g1") is None
+        assert (await uow.ledger.get_account(a)).balance == 0  # type: ignore[union-attr]
+    await store.dispose()
+
+
+async def test_a_race_seen_only_at_commit_is_retryable(pg_url: str) -> None:
+    store = SqlStore.from_url(pg_url)
+    await store.create_all()
+    treasury, a, _b, c = await _accounts(store, 3)
+    async with store() as first:
+        (res,) = await first.ledger.apply([TransferRequest("same", treasury, a, 5, "grant")], NOW)
+        assert res.ok  # planned; its write waits for the commit
+        async with store() as second:  # other accounts, so no lock wait: the same id wins first
+            house = await second.ledger.open_account(
+                AccountKind.HOUSE, "system", "COIN", AccountFlags.NONE
+            )
+            (res2,) = await second.ledger.apply([TransferRequest("same", house.id, c, 7, "x")], NOW)
+            assert res2.ok
+            await second.commit()
+        with pytest.raises(TransientStoreError):
+            await first.commit()
+    async with store() as uow:  # the loser left nothing behind
+        assert (await uow.ledger.get_account(a)).balance == 0  # type: ignore[union-attr]
+        assert (await uow.ledger.get_transfer("same")).credit_account_id == c  # type: ignore[union-attr]
+    await store.dispose()
