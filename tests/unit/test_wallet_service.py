@@ -573,3 +573,19 @@ async def test_events_are_published(store: object, clock: FixedClock, system: Ac
     await kit.wallets.transfer(system, alice.id, bob.id, 5, idempotency_key="e1")
     assert len(pub.events) == 1  # a replay changes nothing, so nothing is announced
     await assert_conserved(kit)
+
+
+async def test_open_wallet_is_idempotent_and_authorised(kit: WagerKit, system: Actor) -> None:
+    alice, bob = await _users(kit, system, "Alice", "Bob")
+    first = await kit.wallets.open(Actor.of(alice), alice.id, "usdt")
+    assert (first.currency, first.balance, first.available) == ("USDT", 0, 0)
+    assert await kit.wallets.open(Actor.of(alice), alice.id, "USDT") == first
+    assert {w.currency for w in await kit.wallets.balances(Actor.of(alice), alice.id)} == {
+        "COIN",
+        "USDT",
+    }
+    with pytest.raises(PermissionDenied):
+        await kit.wallets.open(Actor.of(bob), alice.id, "USDT")
+    with pytest.raises(UnknownCurrency):
+        await kit.wallets.open(system, alice.id, "EUR")
+    await assert_conserved(kit)

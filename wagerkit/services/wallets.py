@@ -148,6 +148,18 @@ class WalletService:
         if ids:
             await self._d.publisher.publish("wallet.changed", {"user_ids": ids})
 
+    async def open(self, actor: Actor, user_id: int, currency: str | None = None) -> WalletBalance:
+        """Open the user's wallet in a currency (idempotent: an open wallet is returned as is).
+        Wallets also open on their first credit; this is for showing a zero balance up front."""
+        actor.require_self_or_staff(user_id)
+        code = self._currency(currency)
+
+        async def work(uow: UnitOfWork) -> WalletBalance:
+            await self._user_exists(uow, user_id)
+            return WalletBalance.of(user_id, await user_wallet(uow, user_id, code))
+
+        return await self._d.transaction(work)
+
     # -- reading -------------------------------------------------------------------------
     async def balances(self, actor: Actor, user_id: int) -> list[WalletBalance]:
         """Every wallet the user has, one per currency."""
