@@ -17,6 +17,7 @@ PermissionDenied       403
 Conflict               409     incl. IdempotencyConflict
 LedgerRefused          409     InsufficientFunds, …; ``code`` says which
 TransientStoreError    503     with ``Retry-After: 1``
+RateLimited            429     with ``Retry-After`` from the error (whole seconds, at least 1)
 StoreError             503
 WagerkitError          500     an unclassified error (a bug): detail kept, logged
 =====================  ======  =====================================
@@ -29,6 +30,7 @@ the traceback. No exception text, traceback or debug page ever reaches a client.
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
@@ -62,6 +64,8 @@ GENERIC_DETAIL = "An unexpected error occurred."
 #: HTTP status for each branch of the wagerkit error tree; looked up along the class's MRO.
 STATUS_BY_ERROR: Mapping[type[domain.WagerkitError], int] = {
     domain.InvalidInput: 422,
+    domain.AuthenticationFailed: 401,
+    domain.RateLimited: 429,
     domain.NotFound: 404,
     domain.PermissionDenied: 403,
     domain.Conflict: 409,
@@ -205,7 +209,11 @@ def problem_for_exception(request: Request | None, exc: BaseException) -> HTTPRe
         )
     if isinstance(exc, domain.WagerkitError):
         status = status_for(exc)
-        headers = {"Retry-After": "1"} if isinstance(exc, domain.TransientStoreError) else {}
+        headers: dict[str, str] = {}
+        if isinstance(exc, domain.TransientStoreError):
+            headers["Retry-After"] = "1"
+        elif isinstance(exc, domain.RateLimited):
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
         if status >= 500:
             log.warning("%s on %s: %s", exc.code, instance, exc.detail, exc_info=exc)
         return problem_response(

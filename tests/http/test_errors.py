@@ -21,6 +21,19 @@ EXPECTED_STATUS: dict[type[domain.WagerkitError], int] = {
     domain.AccountNotFound: 404,
     domain.TransferNotFound: 404,
     domain.PermissionDenied: 403,
+    domain.AccountBanned: 403,
+    domain.NotWhitelisted: 403,
+    domain.AuthenticationFailed: 401,
+    domain.InvalidCredentials: 401,
+    domain.TokenInvalid: 401,
+    domain.TokenExpired: 401,
+    domain.TelegramAuthError: 401,
+    domain.TelegramMalformed: 401,
+    domain.TelegramBadHash: 401,
+    domain.TelegramBadSignature: 401,
+    domain.TelegramExpired: 401,
+    domain.TelegramMissingUser: 401,
+    domain.RateLimited: 429,
     domain.Conflict: 409,
     domain.IdempotencyConflict: 409,
     domain.AlreadyExists: 409,
@@ -62,7 +75,7 @@ def test_every_error_class_over_http(base_url: str, cls: type[domain.WagerkitErr
     assert body["title"] == cls.title
     assert body["detail"] == f"detail of {cls.code}"
     assert body["instance"] == f"/_test/raise/{cls.code}"
-    if cls is domain.TransientStoreError:
+    if cls in (domain.TransientStoreError, domain.RateLimited):  # RateLimited defaults to 1 s
         assert r.headers["retry-after"] == "1"
     else:
         assert "retry-after" not in r.headers

@@ -12,7 +12,20 @@ contains secrets::
     │   ├── UserNotFound             user_not_found
     │   ├── AccountNotFound          account_not_found
     │   └── TransferNotFound         transfer_not_found
+    ├── AuthenticationFailed         unauthenticated     who is asking could not be established
+    │   ├── InvalidCredentials       invalid_credentials wrong login or password
+    │   ├── TokenInvalid             token_invalid       malformed, tampered or wrong-algorithm token
+    │   ├── TokenExpired             token_expired
+    │   └── TelegramAuthError        telegram_auth_failed
+    │       ├── TelegramMalformed    telegram_malformed  not Telegram's format
+    │       ├── TelegramBadHash      telegram_bad_hash   HMAC does not match (wrong token/tampered)
+    │       ├── TelegramBadSignature telegram_bad_signature  Ed25519 signature does not verify
+    │       ├── TelegramExpired      telegram_expired    auth_date too old, or in the future
+    │       └── TelegramMissingUser  telegram_missing_user  no usable user in the data
     ├── PermissionDenied             forbidden           the actor may not do this
+    │   ├── AccountBanned            account_banned
+    │   └── NotWhitelisted           not_whitelisted     whitelist mode admits this user not
+    ├── RateLimited                  rate_limited        too many requests; see retry_after
     ├── Conflict                     conflict
     │   ├── IdempotencyConflict      idempotency_conflict  same key, other content
     │   └── AlreadyExists            already_exists
@@ -38,9 +51,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "AccountBanned",
     "AccountFrozen",
     "AccountNotFound",
     "AlreadyExists",
+    "AuthenticationFailed",
     "Conflict",
     "CreditLimitExceeded",
     "CurrencyMismatch",
@@ -48,18 +63,29 @@ __all__ = [
     "IdempotencyConflict",
     "InsufficientFunds",
     "InvalidAmount",
+    "InvalidCredentials",
     "InvalidInput",
     "LedgerRefused",
     "LinkedTransferFailed",
     "NotFound",
     "NotPending",
+    "NotWhitelisted",
     "PendingAlreadyPosted",
     "PendingAlreadyVoided",
     "PendingExpired",
     "PendingNotFound",
     "PermissionDenied",
+    "RateLimited",
     "SameAccount",
     "StoreError",
+    "TelegramAuthError",
+    "TelegramBadHash",
+    "TelegramBadSignature",
+    "TelegramExpired",
+    "TelegramMalformed",
+    "TelegramMissingUser",
+    "TokenExpired",
+    "TokenInvalid",
     "TransferNotFound",
     "TransientStoreError",
     "UnknownCurrency",
@@ -121,9 +147,80 @@ class TransferNotFound(NotFound):
     title = "Transfer not found"
 
 
+class AuthenticationFailed(WagerkitError):
+    code = "unauthenticated"
+    title = "Authentication failed"
+
+
+class InvalidCredentials(AuthenticationFailed):
+    code = "invalid_credentials"
+    title = "Wrong login or password"
+
+
+class TokenInvalid(AuthenticationFailed):
+    code = "token_invalid"
+    title = "Invalid access token"
+
+
+class TokenExpired(AuthenticationFailed):
+    code = "token_expired"
+    title = "Access token expired"
+
+
+class TelegramAuthError(AuthenticationFailed):
+    code = "telegram_auth_failed"
+    title = "Telegram sign-in data refused"
+
+
+class TelegramMalformed(TelegramAuthError):
+    code = "telegram_malformed"
+    title = "Telegram sign-in data is malformed"
+
+
+class TelegramBadHash(TelegramAuthError):
+    code = "telegram_bad_hash"
+    title = "Telegram sign-in hash does not match"
+
+
+class TelegramBadSignature(TelegramAuthError):
+    code = "telegram_bad_signature"
+    title = "Telegram signature does not verify"
+
+
+class TelegramExpired(TelegramAuthError):
+    code = "telegram_expired"
+    title = "Telegram sign-in data is too old or from the future"
+
+
+class TelegramMissingUser(TelegramAuthError):
+    code = "telegram_missing_user"
+    title = "Telegram sign-in data has no user"
+
+
 class PermissionDenied(WagerkitError):
     code = "forbidden"
     title = "Not allowed"
+
+
+class AccountBanned(PermissionDenied):
+    code = "account_banned"
+    title = "This account is banned"
+
+
+class NotWhitelisted(PermissionDenied):
+    code = "not_whitelisted"
+    title = "This community admits whitelisted users only"
+
+
+class RateLimited(WagerkitError):
+    """Too many requests of one kind; ``retry_after`` says how many seconds to wait."""
+
+    code = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: float = 1.0) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class Conflict(WagerkitError):

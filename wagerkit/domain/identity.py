@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from .errors import InvalidInput, PermissionDenied
+from .errors import AccountBanned, InvalidInput, PermissionDenied
 
 __all__ = ["Actor", "Role", "User", "UserStatus", "validate_display_name"]
 
@@ -71,7 +71,7 @@ class Actor:
     @classmethod
     def of(cls, user: User) -> Actor:
         if user.status is UserStatus.BANNED:
-            raise PermissionDenied("this account is banned")
+            raise AccountBanned()
         return cls(user.id, user.role, user.display_name)
 
     @property
