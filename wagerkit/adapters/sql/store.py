@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -74,40 +74,53 @@ def _translate_driver(exc: Exception) -> StoreError:
     return StoreError("the database refused the operation")
 
 
-def _account(r: Row[Any]) -> Account:
+def _account(r: Row[Any] | Mapping[str, Any]) -> Account:
+    """An account from a row or from PostgreSQL's JSON (the same keys)."""
+    m = r._mapping if isinstance(r, Row) else r
     return Account(
-        id=r.id,
-        currency=r.currency,
-        kind=_KINDS[r.kind],
-        owner=r.owner,
-        flags=_FLAGS.get(r.flags) or AccountFlags(r.flags),
-        debits_posted=r.debits_posted,
-        credits_posted=r.credits_posted,
-        debits_pending=r.debits_pending,
-        credits_pending=r.credits_pending,
+        id=m["id"],
+        currency=m["currency"],
+        kind=_KINDS[m["kind"]],
+        owner=m["owner"],
+        flags=_FLAGS.get(m["flags"]) or AccountFlags(m["flags"]),
+        debits_posted=m["debits_posted"],
+        credits_posted=m["credits_posted"],
+        debits_pending=m["debits_pending"],
+        credits_pending=m["credits_pending"],
     )
 
 
-def _transfer(r: Row[Any]) -> Transfer:
+def _utc(value: datetime | str | None) -> datetime | None:
+    """Timestamps arrive as datetimes from rows (UtcDateTime) and as ISO text in JSON."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).astimezone(UTC)
+    return value
+
+
+def _transfer(r: Row[Any] | Mapping[str, Any]) -> Transfer:
+    """A transfer from a row or from PostgreSQL's JSON (the same keys)."""
+    m = r._mapping if isinstance(r, Row) else r
+    timestamp = _utc(m["timestamp"])
+    assert timestamp is not None
     return Transfer(
-        id=r.id,
-        debit_account_id=r.debit_account_id,
-        credit_account_id=r.credit_account_id,
-        amount=r.amount,
-        currency=r.currency,
-        code=r.code,
-        kind=TransferKind(r.kind),
-        timestamp=r.timestamp,
-        pending_id=r.pending_id,
-        timeout_seconds=r.timeout_seconds,
-        expires_at=r.expires_at,
-        reference=r.reference,
-        memo=r.memo,
-        debit_balance_after=r.debit_balance_after,
-        debit_available_after=r.debit_available_after,
-        credit_balance_after=r.credit_balance_after,
-        credit_available_after=r.credit_available_after,
-        seq=r.seq,
+        id=m["id"],
+        debit_account_id=m["debit_account_id"],
+        credit_account_id=m["credit_account_id"],
+        amount=m["amount"],
+        currency=m["currency"],
+        code=m["code"],
+        kind=TransferKind(m["kind"]),
+        timestamp=timestamp,
+        pending_id=m["pending_id"],
+        timeout_seconds=m["timeout_seconds"],
+        expires_at=_utc(m["expires_at"]),
+        reference=m["reference"],
+        memo=m["memo"],
+        debit_balance_after=m["debit_balance_after"],
+        debit_available_after=m["debit_available_after"],
+        credit_balance_after=m["credit_balance_after"],
+        credit_available_after=m["credit_available_after"],
+        seq=m["seq"],
     )
 
 
@@ -211,6 +224,15 @@ class SqlUsers(_Repo):
 
     async def get_by_username(self, username: str) -> User | None:
         r = (await self._c.execute(select(users).where(users.c.username == username))).first()
+        return _user(r) if r else None
+
+    async def get_by_email(self, email: str) -> User | None:
+        r = (await self._c.execute(select(users).where(users.c.email == email))).first()
+        return _user(r) if r else None
+
+    async def get_by_telegram_id(self, telegram_id: int) -> User | None:
+        stmt = select(users).where(users.c.telegram_id == telegram_id)
+        r = (await self._c.execute(stmt)).first()
         return _user(r) if r else None
 
     async def list(self, *, limit: int = 100, offset: int = 0) -> list[User]:
@@ -340,47 +362,6 @@ _PG_TRANSFERS_BY_PENDING = _pg_lookup("pending_id")
 
 def _int_array(values: Iterable[int]) -> str:
     return "{" + ",".join(str(int(v)) for v in values) + "}"
-
-
-def _account_json(d: dict[str, Any]) -> Account:
-    return Account(
-        id=d["id"],
-        currency=d["currency"],
-        kind=_KINDS[d["kind"]],
-        owner=d["owner"],
-        flags=_FLAGS.get(d["flags"]) or AccountFlags(d["flags"]),
-        debits_posted=d["debits_posted"],
-        credits_posted=d["credits_posted"],
-        debits_pending=d["debits_pending"],
-        credits_pending=d["credits_pending"],
-    )
-
-
-def _utc(text_value: str | None) -> datetime | None:
-    return datetime.fromisoformat(text_value).astimezone(UTC) if text_value else None
-
-
-def _transfer_json(d: dict[str, Any]) -> Transfer:
-    return Transfer(
-        id=d["id"],
-        debit_account_id=d["debit_account_id"],
-        credit_account_id=d["credit_account_id"],
-        amount=d["amount"],
-        currency=d["currency"],
-        code=d["code"],
-        kind=TransferKind(d["kind"]),
-        timestamp=datetime.fromisoformat(d["timestamp"]).astimezone(UTC),
-        pending_id=d["pending_id"],
-        timeout_seconds=d["timeout_seconds"],
-        expires_at=_utc(d["expires_at"]),
-        reference=d["reference"],
-        memo=d["memo"],
-        debit_balance_after=d["debit_balance_after"],
-        debit_available_after=d["debit_available_after"],
-        credit_balance_after=d["credit_balance_after"],
-        credit_available_after=d["credit_available_after"],
-        seq=d["seq"],
-    )
 
 
 def _json_row(t: Transfer) -> dict[str, Any]:
@@ -524,8 +505,8 @@ class SqlLedger(_Repo):
                 },
             )
         ).one()
-        locked = {d["id"]: _account_json(d) for d in row[0] or ()}
-        existing = {d["id"]: _transfer_json(d) for d in row[1] or ()}
+        locked = {d["id"]: _account(d) for d in row[0] or ()}
+        existing = {d["id"]: _transfer(d) for d in row[1] or ()}
         resolved = {pid: TransferKind(kind) for pid, kind in row[2] or ()}
         plan = plan_batch(items, LedgerView(locked, existing, resolved), now)
         for t, seq in zip(plan.transfers, row[3] or (), strict=False):
