@@ -48,6 +48,7 @@ __all__ = [
     "WalletService",
     "system_account",
     "user_wallet",
+    "wallet_owner",
 ]
 
 _KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
@@ -64,6 +65,14 @@ async def system_account(
     uow: UnitOfWork, kind: AccountKind, currency: str, owner: str = SYSTEM_OWNER
 ) -> Account:
     return await uow.ledger.open_account(kind, owner, currency, AccountFlags.NONE)
+
+
+def wallet_owner(account: Account) -> int | None:
+    """The user id of a user wallet (owner ``user:<id>``), None for system accounts."""
+    if account.kind is not AccountKind.USER:
+        return None
+    prefix, _, uid = account.owner.partition(":")
+    return int(uid) if prefix == "user" and uid.isdigit() else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,26 +476,21 @@ class WalletService:
         # post/void returns the first result
         tid = self._key(kind.value, pending_id, key) if key else f"{kind.value}:{pending_id}"
 
-        async def work(uow: UnitOfWork) -> TransferResult:
+        async def work(uow: UnitOfWork) -> tuple[TransferResult, list[int | None]]:
             (res,) = await uow.ledger.apply(
                 [TransferRequest(tid, amount=amount, code="", kind=kind, pending_id=pending_id)],
                 self._d.clock.now(),
             )
-            res.unwrap()
-            return res
-
-        res = await self._d.transaction(work)
-        t = res.unwrap()
-        if not res.replayed:
-            await self._notify(*await self._owners(t))
-        return t
-
-    async def _owners(self, t: Transfer) -> list[int | None]:
-        async with self._d.uow() as uow:
-            accs = [
+            t = res.unwrap()
+            accounts = [
                 await uow.ledger.get_account(a) for a in (t.debit_account_id, t.credit_account_id)
             ]
-        return [int(a.owner[5:]) if a and a.kind is AccountKind.USER else None for a in accs]
+            return res, [wallet_owner(a) for a in accounts if a is not None]
+
+        res, owners = await self._d.transaction(work)
+        if not res.replayed:
+            await self._notify(*owners)
+        return res.unwrap()
 
     async def set_frozen(
         self, actor: Actor, user_id: int, currency: str | None, frozen: bool, *, reason: str
