@@ -16,7 +16,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from .commands import audit, db, demo, serve, users, wallet
+from .commands import audit, auth, db, demo, serve, users, wallet
 from .errors import EXIT_OK, describe
 from .runtime import CliState, state
 
@@ -84,6 +84,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(wallet.app, name="wallet")
 app.command("audit")(audit.audit)
 app.command("demo")(demo.demo)
+app.add_typer(auth.app, name="auth")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,199 @@
+"""``wagerkit auth``: check Telegram sign-in data by hand, to debug a bot's sign-in.
+
+Both commands need no database: they run the same pure checks as the server
+(``wagerkit.domain.telegram``) and print the verified user, or refuse with the exact reason
+(``error: telegram_<reason>: <detail>``, exit code 2).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import abort
+from ..output import when
+from ..runtime import state
+from ..terminal import Column
+from . import JsonOpt
+
+if TYPE_CHECKING:
+    from wagerkit.domain.telegram import TelegramIdentity
+
+app = typer.Typer(
+    help="Telegram sign-in: verify Login Widget data and Mini App initData.",
+    no_args_is_help=True,
+)
+
+TOKEN_ENV = "WAGERKIT_TELEGRAM_BOT_TOKEN"  # noqa: S105 - the variable's name, not a secret
+
+BotTokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--bot-token",
+        envvar=TOKEN_ENV,
+        metavar="TOKEN",
+        help=f"The bot's token from @BotFather (or set {TOKEN_ENV}).",
+        show_default=False,
+    ),
+]
+IgnoreExpiryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--ignore-expiry",
+        help="Skip the auth_date freshness check (1 day old, 5 minutes ahead): debug only.",
+    ),
+]
+
+FIELD_COLUMNS = [Column("Field", no_wrap=True), Column("Value")]
+
+
+def identity_json(ident: TelegramIdentity) -> dict[str, Any]:
+    return {
+        "id": ident.id,
+        "first_name": ident.first_name,
+        "last_name": ident.last_name,
+        "username": ident.username,
+        "photo_url": ident.photo_url,
+        "language_code": ident.language_code,
+        "auth_date": ident.auth_date.isoformat(),
+        "source": ident.source,
+        "display_name": ident.display_name,
+    }
+
+
+def _show(ctx: typer.Context, ident: TelegramIdentity, checks: list[str], as_json: bool) -> None:
+    terminal = state(ctx).terminal
+    if as_json:
+        terminal.json(identity_json(ident))
+        return
+    rows: list[list[object]] = [
+        ["Telegram id", ident.id],
+        ["Display name", ident.display_name],
+        ["First name", ident.first_name],
+        ["Last name", ident.last_name],
+        ["Username", ident.username],
+        ["Language", ident.language_code],
+        ["Photo URL", ident.photo_url],
+        ["Signed at (UTC)", when(ident.auth_date)],
+        ["Source", ident.source],
+    ]
+    terminal.table(
+        FIELD_COLUMNS, rows, title="Telegram sign-in verified", caption="; ".join(checks)
+    )
+
+
+def _require_token(bot_token: str | None) -> str:
+    if not bot_token:
+        raise abort(f"give --bot-token or set {TOKEN_ENV}")
+    return bot_token
+
+
+def _freshness(ignore_expiry: bool) -> str:
+    return "auth_date NOT checked" if ignore_expiry else "auth_date fresh"
+
+
+@app.command("verify-webapp")
+def verify_webapp(
+    ctx: typer.Context,
+    init_data: Annotated[
+        str,
+        typer.Argument(
+            metavar="INIT_DATA",
+            help="The Mini App's raw initData (Telegram.WebApp.initData), quoted for the shell.",
+        ),
+    ],
+    bot_token: BotTokenOpt = None,
+    bot_id: Annotated[
+        int | None,
+        typer.Option(
+            "--bot-id",
+            min=1,
+            metavar="ID",
+            help="Also check the third-party Ed25519 signature for this bot id.",
+        ),
+    ] = None,
+    test_keys: Annotated[
+        bool,
+        typer.Option(
+            "--test-keys",
+            help="Check the signature with Telegram's test-environment key (with --bot-id).",
+        ),
+    ] = False,
+    ignore_expiry: IgnoreExpiryOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify Mini App initData: the hash (bot token) and, with --bot-id, the signature."""
+    token = _require_token(bot_token)
+    if test_keys and bot_id is None:
+        raise abort("--test-keys needs --bot-id")
+    from datetime import UTC, datetime
+
+    from wagerkit.domain.telegram import (
+        PRODUCTION_PUBLIC_KEY,
+        TEST_PUBLIC_KEY,
+        verify_init_data,
+    )
+
+    checks = ["hash matches the bot token"]
+    ed25519 = None
+    if bot_id is not None:
+        from wagerkit.adapters.crypto import ed25519_verify
+
+        ed25519 = ed25519_verify
+        key_name = "test" if test_keys else "production"
+        checks.append(f"signature verifies for bot {bot_id} ({key_name} key)")
+    ident = verify_init_data(
+        init_data,
+        now=datetime.now(UTC),
+        bot_token=token,
+        bot_id=bot_id,
+        ed25519=ed25519,
+        public_key=TEST_PUBLIC_KEY if test_keys else PRODUCTION_PUBLIC_KEY,
+        ignore_expiry=ignore_expiry,
+    )
+    checks.append(_freshness(ignore_expiry))
+    _show(ctx, ident, checks, as_json)
+
+
+@app.command("verify-widget")
+def verify_widget(
+    ctx: typer.Context,
+    data: Annotated[
+        str,
+        typer.Argument(
+            metavar="JSON",
+            help='The Login Widget fields as one JSON object, e.g. \'{"id": 1, ..., "hash": "…"}\'.',
+        ),
+    ],
+    bot_token: BotTokenOpt = None,
+    ignore_expiry: IgnoreExpiryOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify Telegram Login Widget data (the hash, with the bot token)."""
+    token = _require_token(bot_token)
+    import json
+    from datetime import UTC, datetime
+
+    from wagerkit.domain.errors import TelegramMalformed
+    from wagerkit.domain.telegram import MAX_INPUT_BYTES, verify_login_widget
+
+    if len(data) > 2 * MAX_INPUT_BYTES:
+        raise TelegramMalformed(f"Login Widget data is larger than {MAX_INPUT_BYTES} bytes")
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise TelegramMalformed(f"Login Widget data has the field {key!r} more than once")
+            out[key] = value
+        return out
+
+    try:
+        fields = json.loads(data, object_pairs_hook=no_duplicates)
+    except (ValueError, RecursionError):  # a duplicate raises TelegramMalformed itself
+        raise TelegramMalformed("Login Widget data is not valid JSON") from None
+    if not isinstance(fields, dict):
+        raise TelegramMalformed("Login Widget data must be a JSON object of fields")
+    ident = verify_login_widget(fields, token, now=datetime.now(UTC), ignore_expiry=ignore_expiry)
+    _show(ctx, ident, ["hash matches the bot token", _freshness(ignore_expiry)], as_json)
