@@ -15,6 +15,14 @@ PY = "3.11"
 def tests(session: nox.Session) -> None:
     """The whole test suite; starts its own PostgreSQL server (see tests/pgserver.py)."""
     session.install("-e", ".[test]")
+    # the Redis-backed rate limiter is tested against a real redis-server (tests/unit/test_rate_limits.py)
+    session.run(
+        "sh",
+        "-c",
+        'command -v redis-server || { [ "$(id -u)" = 0 ] && apt-get update -qq && '
+        "apt-get install -y -qq redis-server; }",
+        external=True,
+    )
     session.run("pytest", *(session.posargs or ["-q", "-p", "no:cacheprovider"]))
 
 

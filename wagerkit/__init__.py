@@ -7,12 +7,23 @@ PostgreSQL); importing ``wagerkit`` loads neither SQLAlchemy nor any server libr
 
 from .domain import *  # noqa: F403
 from .domain import __all__ as _domain_all
-from .services import StatementEntry, StatementPage, WagerKit, WalletBalance
+from .services import (
+    DEFAULT_LIMITS,
+    IdentityPolicy,
+    Session,
+    StatementEntry,
+    StatementPage,
+    WagerKit,
+    WalletBalance,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     *_domain_all,
+    "DEFAULT_LIMITS",
+    "IdentityPolicy",
+    "Session",
     "StatementEntry",
     "StatementPage",
     "WagerKit",

@@ -6,7 +6,7 @@ The core never imports this module: use cases get their configuration through ``
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .domain.errors import InvalidInput
@@ -57,3 +57,58 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise InvalidInput(f"bad welcome grant {part!r}: expected CODE:units") from exc
         return out
+
+    # -- identity and access (docs/auth.md) ----------------------------------------------
+    jwt_secret: SecretStr | None = Field(
+        None,
+        description="HMAC key for access tokens, at least 32 bytes; the server refuses to "
+        "start without it (commands that issue no tokens do not need it)",
+    )
+    jwt_algorithm: str = Field("HS256", description="HS256, HS384 or HS512")
+    access_token_minutes: int = Field(60, ge=1, le=60 * 24 * 30)
+    telegram_bot_token: SecretStr | None = Field(None, description="from @BotFather")
+    telegram_bot_id: int | None = Field(
+        None, ge=1, description="for the Ed25519 initData check without the bot token"
+    )
+    telegram_admin_ids: str = Field(
+        "",
+        validation_alias=AliasChoices("TELEGRAM_ADMIN_IDS", "WAGERKIT_TELEGRAM_ADMIN_IDS"),
+        description="comma-separated Telegram user ids that become admins on sign-in",
+    )
+    whitelist_mode: bool = Field(False, description="admit only whitelisted users (and staff)")
+    auth_max_age_seconds: int = Field(
+        86400, ge=1, description="oldest Telegram auth_date accepted, in seconds"
+    )
+    rate_limit_storage: str | None = Field(
+        None, description="memory:// or redis://host:port/db (default: REDIS_URL, else memory)"
+    )
+
+    @field_validator("telegram_admin_ids")
+    @classmethod
+    def _admin_ids_parse(cls, v: str) -> str:
+        cls._parse_admin_ids(v)
+        return v
+
+    @field_validator("jwt_algorithm")
+    @classmethod
+    def _jwt_algorithm_known(cls, v: str) -> str:
+        if v not in ("HS256", "HS384", "HS512"):
+            raise ValueError("must be HS256, HS384 or HS512")
+        return v
+
+    @staticmethod
+    def _parse_admin_ids(v: str) -> frozenset[int]:
+        out: set[int] = set()
+        for part in filter(None, (p.strip() for p in v.split(","))):
+            if not part.isdigit() or int(part) <= 0:
+                raise ValueError(f"not a Telegram user id: {part!r}")
+            out.add(int(part))
+        return frozenset(out)
+
+    def telegram_admin_id_set(self) -> frozenset[int]:
+        return self._parse_admin_ids(self.telegram_admin_ids)
+
+    def rate_limit_url(self) -> str:
+        """Where rate-limit counts live: the explicit setting, else Redis when ``REDIS_URL``
+        is set, else process memory."""
+        return self.rate_limit_storage or self.redis_url or "memory://"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, runtime_checkable
 
 from .domain.audit import AuditEntry, AuditRecord
 from .domain.identity import Role, User, UserStatus
@@ -35,9 +35,13 @@ __all__ = [
     "LedgerRepository",
     "NewUser",
     "NullPublisher",
+    "PasswordHasher",
+    "RateLimiter",
     "SystemClock",
+    "TokenService",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "UserLookup",
     "UserRepository",
 ]
 
@@ -175,3 +179,53 @@ class EventPublisher(Protocol):
 class NullPublisher:
     async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
         return None
+
+
+# -- Identity and access: passwords, access tokens, rate limits, user look-ups --------------
+# (appended for accounts and sessions; adapters in wagerkit/adapters/{passwords,tokens,ratelimit})
+
+
+class PasswordHasher(Protocol):
+    """One-way password hashes (argon2id in production). Never logs or returns the password."""
+
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, hash: str, password: str) -> bool:
+        """True when ``password`` matches ``hash``; False on a mismatch or a malformed hash."""
+        ...
+
+    def needs_rehash(self, hash: str) -> bool:
+        """True when ``hash`` was made with weaker parameters than the current ones."""
+        ...
+
+
+class TokenService(Protocol):
+    """Signed access tokens carrying a user id."""
+
+    @property
+    def lifetime(self) -> timedelta:
+        """How long an issued token stays valid."""
+        ...
+
+    def issue(self, user_id: int, *, now: datetime) -> str: ...
+
+    def verify(self, token: str, *, now: datetime) -> int:
+        """The user id in ``token``; raises ``TokenInvalid`` or ``TokenExpired``."""
+        ...
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, limit: int, per_seconds: int) -> None:
+        """Count one hit on ``key``; raise ``RateLimited(retry_after=seconds)`` when ``key`` had
+        ``limit`` hits within the last ``per_seconds`` seconds already."""
+        ...
+
+
+@runtime_checkable
+class UserLookup(Protocol):
+    """Optional extra look-ups a ``UserRepository`` may offer (the SQL store does); the identity
+    service falls back to scanning ``list`` pages for stores that lack them."""
+
+    async def get_by_email(self, email: str) -> User | None: ...
+
+    async def get_by_telegram_id(self, telegram_id: int) -> User | None: ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -21,11 +21,23 @@ if TYPE_CHECKING:
     from wagerkit import Actor, Currency, CurrencyRegistry, WagerKit
     from wagerkit.config import Settings
 
-__all__ = ["ACTOR_NAME", "CliState", "state"]
+__all__ = ["ACTOR_NAME", "AsOpt", "CliState", "state"]
 
 T = TypeVar("T")
 
 ACTOR_NAME = "cli"
+
+AsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--as",
+        envvar="WAGERKIT_ACTOR",
+        metavar="USER_ID",
+        help="Act as this user (it must exist, not be banned, and have the role the command "
+        "needs); recorded in the audit trail. Default: the operator console (system).",
+        show_default=False,
+    ),
+]
 
 
 @dataclass
@@ -35,6 +47,8 @@ class CliState:
     terminal: Terminal = field(default_factory=Terminal)
     db_override: str | None = None
     _settings: Settings | None = None
+    acting_user_id: int | None = None
+    _acting: Actor | None = None
 
     # -- configuration -------------------------------------------------------------------
     @property
@@ -76,10 +90,18 @@ class CliState:
 
     @property
     def actor(self) -> Actor:
-        """The CLI acts as the operator console."""
+        """The CLI acts as the operator console, or as the ``--as`` user (resolved by ``run``
+        from the store before the command's work starts)."""
         from wagerkit import Actor
 
+        if self._acting is not None:
+            return self._acting
         return Actor.system(ACTOR_NAME)
+
+    def act_as(self, user_id: int | None) -> None:
+        """Remember ``--as USER_ID`` for ``run``."""
+        if user_id is not None:
+            self.acting_user_id = user_id
 
     # -- database ------------------------------------------------------------------------
     @property
@@ -144,16 +166,39 @@ class CliState:
         settings = self.settings
         registry = self.currencies
         grants = settings.welcome_grants()
+        identity = self.identity_options()
 
         async def main() -> T:
             store = SqlStore.from_url(self.database_url, pool_size=2)
             try:
-                kit = WagerKit(store, currencies=registry, welcome_grant=grants)
+                kit = WagerKit(store, currencies=registry, welcome_grant=grants, **identity)
+                if self.acting_user_id is not None:
+                    self._acting = await kit.identity.actor_for(self.acting_user_id)
                 return await work(kit)
             finally:
                 await store.dispose()
 
         return asyncio.run(main())
+
+    def identity_options(self) -> dict[str, Any]:
+        """The identity ports and policy the CLI needs: a password hasher (argon2id, when the
+        ``auth`` extra is installed) and the community policy from the settings. The CLI
+        issues no access tokens, so it needs no JWT secret."""
+        from wagerkit import IdentityPolicy
+
+        settings = self.settings
+        options: dict[str, Any] = {
+            "identity_policy": IdentityPolicy(
+                telegram_admin_ids=settings.telegram_admin_id_set(),
+                whitelist_mode=settings.whitelist_mode,
+            )
+        }
+        try:
+            from wagerkit.adapters.passwords import Argon2PasswordHasher
+        except ImportError:  # pragma: no cover - the auth extra is not installed
+            return options
+        options["passwords"] = Argon2PasswordHasher()
+        return options
 
 
 def state(ctx: typer.Context) -> CliState:

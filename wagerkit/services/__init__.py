@@ -5,15 +5,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..domain.money import CurrencyRegistry
-from ..ports import Clock, EventPublisher, IdFactory, UnitOfWorkFactory
+from ..ports import (
+    Clock,
+    EventPublisher,
+    IdFactory,
+    PasswordHasher,
+    RateLimiter,
+    TokenService,
+    UnitOfWorkFactory,
+)
 from .audit import AuditService
 from .base import Deps
+from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
 from .users import UserService
 from .wallets import StatementEntry, StatementPage, WalletBalance, WalletService
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "AuditService",
     "Deps",
+    "IdentityPolicy",
+    "IdentityService",
+    "LocalRateLimiter",
+    "Session",
     "StatementEntry",
     "StatementPage",
     "UserService",
@@ -40,6 +54,11 @@ class WagerKit:
         currencies: CurrencyRegistry | None = None,
         publisher: EventPublisher | None = None,
         welcome_grant: Mapping[str, int] | None = None,
+        # -- identity and access (see services/identity.py) --------------------------------
+        passwords: PasswordHasher | None = None,
+        tokens: TokenService | None = None,
+        rate_limiter: RateLimiter | None = None,
+        identity_policy: IdentityPolicy | None = None,
     ) -> None:
         deps = Deps(uow)
         if clock is not None:
@@ -56,3 +75,8 @@ class WagerKit:
         self.users = UserService(deps)
         self.wallets = WalletService(deps)
         self.audit = AuditService(deps)
+        # -- identity and access -----------------------------------------------------------
+        deps.passwords = passwords
+        deps.tokens = tokens
+        deps.rate_limiter = rate_limiter
+        self.identity = IdentityService(deps, self.users, identity_policy)

@@ -15,7 +15,10 @@ from ..ports import (
     EventPublisher,
     IdFactory,
     NullPublisher,
+    PasswordHasher,
+    RateLimiter,
     SystemClock,
+    TokenService,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -42,6 +45,10 @@ class Deps:
     currencies: CurrencyRegistry = field(default_factory=CurrencyRegistry)
     publisher: EventPublisher = field(default_factory=NullPublisher)
     welcome_grant: Mapping[str, int] = field(default_factory=lambda: {"COIN": 1000})
+    # -- identity and access (None: not configured; see services/identity.py) --------------
+    passwords: PasswordHasher | None = None
+    tokens: TokenService | None = None
+    rate_limiter: RateLimiter | None = None
 
     async def transaction(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """Run ``work`` in a unit of work and commit; retry it whole when the store lost a race

@@ -39,34 +39,50 @@ class UserService:
             raise InvalidInput("username must be 1-64 printable characters")
 
         async def work(uow: UnitOfWork) -> User:
-            now = self._d.clock.now()
-            user = await uow.users.add(
+            return await self.create_in(
+                uow,
                 NewUser(
                     display_name=name,
                     role=role,
-                    created_at=now,
+                    created_at=self._d.clock.now(),
                     username=username,
                     email=email,
                     telegram_id=telegram_id,
                     whitelisted=whitelisted,
-                )
+                ),
+                actor,
+                grant=welcome_grant,
             )
-            await self._open_wallets(uow, user, grant=welcome_grant)
-            await uow.audit.add(
-                AuditRecord(
-                    now,
-                    actor.user_id,
-                    actor.name,
-                    "user.create",
-                    user.owner_ref,
-                    "",
-                    {"role": role.value},
-                )
-            )
-            return user
 
         user = await self._d.transaction(work)
         await self._d.publisher.publish("wallet.changed", {"user_ids": [user.id]})
+        return user
+
+    async def create_in(
+        self,
+        uow: UnitOfWork,
+        new: NewUser,
+        actor: Actor,
+        *,
+        grant: bool = True,
+        details: dict[str, str] | None = None,
+    ) -> User:
+        """Inside ``uow``: insert the user, open its wallets, pay the welcome grant (once: the
+        grant's transfer id is derived from the user id) and audit the creation. The one way
+        every service creates users; authorisation is the caller's job."""
+        user = await uow.users.add(new)
+        await self._open_wallets(uow, user, grant=grant)
+        await uow.audit.add(
+            AuditRecord(
+                new.created_at,
+                actor.user_id,
+                actor.name,
+                "user.create",
+                user.owner_ref,
+                "",
+                {"role": new.role.value, **(details or {})},
+            )
+        )
         return user
 
     async def _open_wallets(self, uow: UnitOfWork, user: User, *, grant: bool) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..output import balance_json, signed, statement_entry_json, transfer_json, user_json, when
-from ..runtime import CliState, state
+from ..runtime import AsOpt, CliState, state
 from ..terminal import Column
 from . import CurrencyOpt, JsonOpt, KeyOpt
 
@@ -101,9 +101,12 @@ def adjust(
     currency: CurrencyOpt = None,
     key: KeyOpt = None,
     as_json: JsonOpt = False,
+    as_user: AsOpt = None,
 ) -> None:
-    """Credit (positive) or debit (negative) a wallet from/to the treasury, audited."""
+    """Credit (positive) or debit (negative) a wallet from/to the treasury, audited (with the
+    acting user given by --as, else the operator console)."""
     st = state(ctx)
+    st.act_as(as_user)
     cur = st.currency(currency)
     units = cur.parse(amount, allow_negative=True)
 

@@ -1,0 +1,616 @@
+"""Accounts, sessions, roles and rate limits (SPEC section 2).
+
+* **Password accounts**: ``register`` and ``login`` with a username or an e-mail address. Hashes
+  come from the ``PasswordHasher`` port (argon2id in ``wagerkit.adapters.passwords``); hashing
+  runs in a worker thread so the event loop keeps serving. An unknown login and a wrong password
+  get the same ``InvalidCredentials`` after the same amount of hashing work.
+* **Telegram**: ``sign_in_telegram`` takes an identity already verified by
+  ``wagerkit.domain.telegram`` and creates the user on its first sign-in (welcome grant once).
+* **Sessions**: ``Session.access_token`` comes from the ``TokenService`` port (a JWT in
+  ``wagerkit.adapters.tokens``). ``authenticate`` verifies it and then reads the user fresh
+  from the store every time, so a ban, a demotion or a whitelist change takes effect at once.
+* **Policy**: ``IdentityPolicy`` says which Telegram ids are bootstrap admins, whether whitelist
+  mode is on, and the per-action rate limits.
+* **Admin use cases** (``set_role``, ``ban``, ``unban``, ``set_whitelisted``, ``create_admin``)
+  check authorisation here, whichever adapter calls, and write an audit entry each.
+
+The rules chosen where the SPEC is silent are written down in docs/auth.md ("Accounts, sessions
+and roles").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
+
+from ..domain.audit import AuditRecord
+from ..domain.errors import (
+    AccountBanned,
+    AlreadyExists,
+    Conflict,
+    InvalidCredentials,
+    InvalidInput,
+    NotWhitelisted,
+    PermissionDenied,
+    RateLimited,
+    TokenInvalid,
+    UserNotFound,
+)
+from ..domain.identity import Actor, Role, User, UserStatus, validate_display_name
+from ..ports import NewUser, PasswordHasher, TokenService, UnitOfWork, UserLookup
+from .base import Deps
+from .users import UserService
+
+if TYPE_CHECKING:
+    from ..domain.telegram import TelegramIdentity
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "IdentityPolicy",
+    "IdentityService",
+    "LocalRateLimiter",
+    "Session",
+    "normalize_email",
+    "normalize_username",
+    "validate_password",
+]
+
+T = TypeVar("T")
+
+DEFAULT_LIMITS: Mapping[str, tuple[int, int]] = {
+    "login": (10, 60),  # per login name + client address (the caller builds the key)
+    "bet": (5, 60),  # seed 000: 5 bets a minute per user
+    "chat": (20, 60),  # seed 000: 20 chat messages a minute per user
+}
+"""Action -> (at most this many hits, per this many seconds)."""
+
+PASSWORD_MIN, PASSWORD_MAX = 8, 256
+_USERNAME = re.compile(r"[A-Za-z0-9_]{3,32}")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+_REASON_MAX = 500
+_GENERIC_DUPLICATE = "an account with this username or e-mail address already exists"
+_SCAN_PAGE = 1000
+
+
+def validate_password(password: str) -> str:
+    if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise InvalidInput(f"password must be {PASSWORD_MIN}-{PASSWORD_MAX} characters")
+    return password
+
+
+def normalize_username(username: str) -> str:
+    """3-32 of ``A-Z a-z 0-9 _``, stored lower-case (``Alice`` and ``alice`` are one name)."""
+    cleaned = username.strip()
+    if not _USERNAME.fullmatch(cleaned):
+        raise InvalidInput("username must be 3-32 characters of A-Z, a-z, 0-9 and _")
+    return cleaned.lower()
+
+
+def normalize_email(email: str) -> str:
+    """A deliberately simple check (one ``@``, a dot in the domain, no spaces), lower-cased."""
+    cleaned = email.strip().lower()
+    if len(cleaned) > 254 or not _EMAIL.fullmatch(cleaned):
+        raise InvalidInput("not a valid e-mail address")
+    return cleaned
+
+
+def _reason(reason: str) -> str:
+    cleaned = reason.strip()
+    if not 1 <= len(cleaned) <= _REASON_MAX:
+        raise InvalidInput(f"a reason of 1-{_REASON_MAX} characters is required")
+    return cleaned
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """The answer to a successful sign-in."""
+
+    access_token: str
+    expires_at: datetime
+    user: User
+    token_type: str = "bearer"  # noqa: S105 - the OAuth 2 token type, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityPolicy:
+    """Community rules for identity (built by a composition root from the settings)."""
+
+    telegram_admin_ids: frozenset[int] = frozenset()
+    whitelist_mode: bool = False
+    limits: Mapping[str, tuple[int, int]] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+
+
+class LocalRateLimiter:
+    """A sliding-window ``RateLimiter`` in process memory, standard library only: the default
+    when no limiter is configured (composition roots pass ``wagerkit.adapters.ratelimit``'s,
+    which can also share its counts across processes through Redis)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._hits: dict[str, deque[float]] = {}
+
+    async def hit(self, key: str, limit: int, per_seconds: int) -> None:
+        now = self._clock()
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - per_seconds:
+            hits.popleft()
+        if len(hits) >= limit:
+            raise RateLimited(
+                "too many requests", retry_after=max(1, math.ceil(hits[0] + per_seconds - now))
+            )
+        hits.append(now)
+        if len(self._hits) > 100_000:  # forget idle keys now and then
+            for k in [k for k, v in self._hits.items() if not v or v[-1] <= now - 3600]:
+                del self._hits[k]
+
+
+class IdentityService:
+    def __init__(
+        self, deps: Deps, users: UserService, policy: IdentityPolicy | None = None
+    ) -> None:
+        self._d = deps
+        self._users = users
+        self.policy = policy or IdentityPolicy()
+        self._local_limiter = LocalRateLimiter()
+        self._dummy_hash: str | None = None
+
+    # -- ports --------------------------------------------------------------------------
+    @property
+    def _hasher(self) -> PasswordHasher:
+        if self._d.passwords is None:
+            raise RuntimeError(
+                "no password hasher configured: pass passwords="
+                "wagerkit.adapters.passwords.Argon2PasswordHasher() to WagerKit"
+            )
+        return self._d.passwords
+
+    @property
+    def _tokens(self) -> TokenService:
+        if self._d.tokens is None:
+            raise RuntimeError(
+                "no token service configured: pass tokens="
+                "wagerkit.adapters.tokens.JwtTokenService(secret) to WagerKit"
+            )
+        return self._d.tokens
+
+    async def _hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def _verify(self, stored: str, password: str) -> bool:
+        return await asyncio.to_thread(self._hasher.verify, stored, password)
+
+    async def _read(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        async with self._d.uow() as uow:
+            return await work(uow)
+
+    # -- look-ups ----------------------------------------------------------------------
+    @staticmethod
+    async def _scan(uow: UnitOfWork, match: Callable[[User], bool]) -> User | None:
+        offset = 0
+        while True:
+            page = await uow.users.list(limit=_SCAN_PAGE, offset=offset)
+            for u in page:
+                if match(u):
+                    return u
+            if len(page) < _SCAN_PAGE:
+                return None
+            offset += _SCAN_PAGE
+
+    async def _by_email(self, uow: UnitOfWork, email: str) -> User | None:
+        repo = uow.users
+        if isinstance(repo, UserLookup):
+            return await repo.get_by_email(email)
+        return await self._scan(uow, lambda u: u.email == email)
+
+    async def _by_telegram_id(self, uow: UnitOfWork, telegram_id: int) -> User | None:
+        repo = uow.users
+        if isinstance(repo, UserLookup):
+            return await repo.get_by_telegram_id(telegram_id)
+        return await self._scan(uow, lambda u: u.telegram_id == telegram_id)
+
+    async def _active_admins(self, uow: UnitOfWork) -> int:
+        count, offset = 0, 0
+        while True:
+            page = await uow.users.list(limit=_SCAN_PAGE, offset=offset)
+            count += sum(1 for u in page if u.role is Role.ADMIN and u.status is UserStatus.ACTIVE)
+            if len(page) < _SCAN_PAGE:
+                return count
+            offset += _SCAN_PAGE
+
+    # -- policy ------------------------------------------------------------------------
+    def _admit(self, user: User) -> Actor:
+        """Banned users are refused everywhere; in whitelist mode only whitelisted users and
+        staff get in."""
+        if user.status is UserStatus.BANNED:
+            raise AccountBanned()
+        if self.policy.whitelist_mode and not user.whitelisted and user.role is Role.PLAYER:
+            raise NotWhitelisted()
+        return Actor.of(user)
+
+    def _session(self, user: User) -> Session:
+        now = self._d.clock.now()
+        tokens = self._tokens
+        return Session(tokens.issue(user.id, now=now), now + tokens.lifetime, user)
+
+    # -- password accounts -------------------------------------------------------------
+    async def register(
+        self,
+        *,
+        password: str,
+        display_name: str,
+        username: str | None = None,
+        email: str | None = None,
+    ) -> User:
+        """Create a player with a password (a username, an e-mail address or both) and pay the
+        welcome grant. Whitelist mode does not stop registering, only signing in."""
+        name = validate_display_name(display_name)
+        uname = normalize_username(username) if username is not None else None
+        mail = normalize_email(email) if email is not None else None
+        if uname is None and mail is None:
+            raise InvalidInput("a username or an e-mail address is required")
+        validate_password(password)
+        password_hash = await self._hash(password)
+        return await self._create(
+            Actor(None, Role.PLAYER, "register"),
+            name,
+            Role.PLAYER,
+            username=uname,
+            email=mail,
+            password_hash=password_hash,
+            whitelisted=False,
+        )
+
+    async def _create(
+        self,
+        actor: Actor,
+        name: str,
+        role: Role,
+        *,
+        username: str | None = None,
+        email: str | None = None,
+        password_hash: str | None = None,
+        telegram_id: int | None = None,
+        whitelisted: bool,
+        details: dict[str, str] | None = None,
+    ) -> User:
+        async def work(uow: UnitOfWork) -> User:
+            new = NewUser(
+                display_name=name,
+                role=role,
+                created_at=self._d.clock.now(),
+                username=username,
+                email=email,
+                password_hash=password_hash,
+                telegram_id=telegram_id,
+                whitelisted=whitelisted,
+            )
+            return await self._users.create_in(uow, new, actor, details=details)
+
+        try:
+            user = await self._d.transaction(work)
+        except AlreadyExists:
+            raise AlreadyExists(_GENERIC_DUPLICATE) from None
+        await self._d.publisher.publish("wallet.changed", {"user_ids": [user.id]})
+        return user
+
+    async def login(self, login: str, password: str) -> Session:
+        """Sign in with a username or an e-mail address (anything with an ``@``) and a
+        password. Unknown login, an account without a password and a wrong password all raise
+        the same ``InvalidCredentials`` after the same hashing work."""
+        hasher = self._hasher
+        self._tokens  # noqa: B018 - fail before any work when tokens are not configured
+        if not isinstance(login, str) or not isinstance(password, str):
+            raise InvalidCredentials()
+        key = login.strip().lower()
+        user: User | None = None
+        if 0 < len(key) <= 254 and len(password) <= PASSWORD_MAX:
+            if "@" in key:
+                user = await self._read(lambda uow: self._by_email(uow, key))
+            else:
+                user = await self._read(lambda uow: uow.users.get_by_username(key))
+        if user is None or user.password_hash is None:
+            await self._verify(await self._dummy(), password[:PASSWORD_MAX])
+            raise InvalidCredentials()
+        if not await self._verify(user.password_hash, password):
+            raise InvalidCredentials()
+        self._admit(user)
+        if hasher.needs_rehash(user.password_hash):
+            user = await self._rehash(user.id, password)
+        return self._session(user)
+
+    async def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = await self._hash(secrets.token_urlsafe(16))
+        return self._dummy_hash
+
+    async def _rehash(self, user_id: int, password: str) -> User:
+        new_hash = await self._hash(password)
+
+        async def work(uow: UnitOfWork) -> User:
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise InvalidCredentials()
+            user = replace(user, password_hash=new_hash)
+            await uow.users.update(user)
+            return user
+
+        return await self._d.transaction(work)
+
+    async def change_password(self, actor: Actor, current: str, new: str) -> None:
+        """A signed-in user replaces its password (the current one is required)."""
+        if actor.user_id is None:
+            raise PermissionDenied("only a user has a password")
+        validate_password(new)
+        user = await self._read(lambda uow: uow.users.get(actor.user_id or 0))
+        if user is None or user.password_hash is None:
+            raise InvalidCredentials()
+        if not await self._verify(user.password_hash, current):
+            raise InvalidCredentials()
+        await self._rehash(user.id, new)
+
+    # -- Telegram ----------------------------------------------------------------------
+    async def sign_in_telegram(self, identity: TelegramIdentity) -> Session:
+        """Sign in with verified Telegram data. The first sign-in creates the user (display
+        name from Telegram, the Telegram username when it is a valid, free username, the
+        welcome grant once). A Telegram id listed in ``policy.telegram_admin_ids`` is made
+        admin and whitelisted at every sign-in where it is not (audited), unless banned."""
+        self._tokens  # noqa: B018 - fail before any work when tokens are not configured
+        tg_id = identity.id
+        bootstrap = tg_id in self.policy.telegram_admin_ids
+        created: list[int] = []
+
+        async def work(uow: UnitOfWork) -> User:
+            created.clear()
+            user = await self._by_telegram_id(uow, tg_id)
+            now = self._d.clock.now()
+            system = Actor.system("telegram")
+            if user is None:
+                uname = self._free_username(identity.username)
+                if uname is not None and await uow.users.get_by_username(uname) is not None:
+                    uname = None
+                name = validate_display_name(identity.display_name or f"tg{tg_id}")
+                user = await self._users.create_in(
+                    uow,
+                    NewUser(
+                        display_name=name,
+                        role=Role.ADMIN if bootstrap else Role.PLAYER,
+                        created_at=now,
+                        username=uname,
+                        telegram_id=tg_id,
+                        whitelisted=bootstrap,
+                    ),
+                    system,
+                    details={"source": f"telegram:{identity.source}"},
+                )
+                created.append(user.id)
+            elif (
+                bootstrap
+                and user.status is UserStatus.ACTIVE
+                and (user.role is not Role.ADMIN or not user.whitelisted)
+            ):
+                old = user.role
+                user = replace(user, role=Role.ADMIN, whitelisted=True)
+                await uow.users.update(user)
+                await uow.audit.add(
+                    AuditRecord(
+                        now,
+                        None,
+                        "telegram-admin-ids",
+                        "user.role",
+                        user.owner_ref,
+                        "listed in TELEGRAM_ADMIN_IDS",
+                        {"from": old.value, "to": Role.ADMIN.value, "whitelisted": "true"},
+                    )
+                )
+            return user
+
+        user = await self._d.transaction(work)
+        if created:
+            await self._d.publisher.publish("wallet.changed", {"user_ids": created})
+        self._admit(user)
+        return self._session(user)
+
+    @staticmethod
+    def _free_username(username: str | None) -> str | None:
+        if username is None:
+            return None
+        try:
+            return normalize_username(username)
+        except InvalidInput:
+            return None
+
+    # -- sessions ----------------------------------------------------------------------
+    async def authenticate(self, token: str) -> Actor:
+        """The actor behind an access token, with role and status read fresh from the store:
+        ``TokenInvalid``/``TokenExpired`` for a bad token (or a user that no longer exists),
+        ``AccountBanned`` for a banned user, ``NotWhitelisted`` in whitelist mode."""
+        user_id = self._tokens.verify(token, now=self._d.clock.now())
+        user = await self._read(lambda uow: uow.users.get(user_id))
+        if user is None:
+            raise TokenInvalid()
+        return self._admit(user)
+
+    async def actor_for(self, user_id: int) -> Actor:
+        """The actor for a known user id (the CLI's ``--as``): read fresh, banned refused. The
+        use case it then calls checks the role."""
+        user = await self._read(lambda uow: uow.users.get(user_id))
+        if user is None:
+            raise UserNotFound(f"no user {user_id}")
+        return self._admit(user)
+
+    async def me(self, actor: Actor) -> User:
+        if actor.user_id is None:
+            raise PermissionDenied("the system actor is not a user")
+        user = await self._read(lambda uow: uow.users.get(actor.user_id or 0))
+        if user is None:
+            raise UserNotFound(f"no user {actor.user_id}")
+        return user
+
+    def session_for(self, user: User) -> Session:
+        """A new access token for ``user`` (e.g. after registering)."""
+        self._admit(user)
+        return self._session(user)
+
+    # -- admin use cases ---------------------------------------------------------------
+    async def create_admin(
+        self,
+        actor: Actor | None = None,
+        *,
+        display_name: str,
+        password: str,
+        username: str | None = None,
+        email: str | None = None,
+    ) -> User:
+        """Create an admin with a password (the CLI's ``users create-admin``; the first admin
+        is created by the system actor). Admins only; the new admin is whitelisted."""
+        actor = actor or Actor.system()
+        actor.require_admin()
+        name = validate_display_name(display_name)
+        uname = normalize_username(username) if username is not None else None
+        mail = normalize_email(email) if email is not None else None
+        if uname is None and mail is None:
+            raise InvalidInput("a username or an e-mail address is required")
+        validate_password(password)
+        password_hash = await self._hash(password)
+        return await self._create(
+            actor,
+            name,
+            Role.ADMIN,
+            username=uname,
+            email=mail,
+            password_hash=password_hash,
+            whitelisted=True,
+        )
+
+    async def _change(
+        self,
+        actor: Actor,
+        user_id: int,
+        action: str,
+        reason: str,
+        change: Callable[[UnitOfWork, User], Awaitable[tuple[User, dict[str, str]] | None]],
+    ) -> User:
+        """Read the target, let ``change`` decide (None: nothing to do), write and audit."""
+
+        async def work(uow: UnitOfWork) -> User:
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise UserNotFound(f"no user {user_id}")
+            decided = await change(uow, user)
+            if decided is None:
+                return user
+            new, details = decided
+            await uow.users.update(new)
+            await uow.audit.add(
+                AuditRecord(
+                    self._d.clock.now(),
+                    actor.user_id,
+                    actor.name,
+                    action,
+                    new.owner_ref,
+                    reason,
+                    details,
+                )
+            )
+            return new
+
+        user = await self._d.transaction(work)
+        await self._d.publisher.publish("user.changed", {"user_ids": [user.id]})
+        return user
+
+    async def set_role(self, actor: Actor, user_id: int, role: Role, reason: str) -> User:
+        """Admins only. The last active admin cannot be demoted (``Conflict``)."""
+        actor.require_admin()
+        reason = _reason(reason)
+        try:
+            role = Role(role)
+        except ValueError:
+            raise InvalidInput("role must be player, operator or admin") from None
+
+        async def change(uow: UnitOfWork, user: User) -> tuple[User, dict[str, str]] | None:
+            if user.role is role:
+                return None
+            if (
+                user.role is Role.ADMIN
+                and user.status is UserStatus.ACTIVE
+                and await self._active_admins(uow) <= 1
+            ):
+                raise Conflict("the last admin cannot be demoted; make another admin first")
+            return replace(user, role=role), {"from": user.role.value, "to": role.value}
+
+        return await self._change(actor, user_id, "user.role", reason, change)
+
+    def _may_moderate(self, actor: Actor, user: User) -> None:
+        if user.role is not Role.PLAYER and actor.role is not Role.ADMIN:
+            raise PermissionDenied("only admins may ban or unban operators and admins")
+
+    async def ban(self, actor: Actor, user_id: int, reason: str) -> User:
+        """Staff. Operators may ban players only; nobody bans themselves or the last admin."""
+        actor.require_staff()
+        reason = _reason(reason)
+
+        async def change(uow: UnitOfWork, user: User) -> tuple[User, dict[str, str]] | None:
+            self._may_moderate(actor, user)
+            if user.id == actor.user_id:
+                raise Conflict("you cannot ban yourself")
+            if user.status is UserStatus.BANNED:
+                return None
+            if user.role is Role.ADMIN and await self._active_admins(uow) <= 1:
+                raise Conflict("the last admin cannot be banned")
+            return replace(user, status=UserStatus.BANNED), {"status": "banned"}
+
+        return await self._change(actor, user_id, "user.ban", reason, change)
+
+    async def unban(self, actor: Actor, user_id: int, reason: str) -> User:
+        """Staff. Operators may unban players only."""
+        actor.require_staff()
+        reason = _reason(reason)
+
+        async def change(uow: UnitOfWork, user: User) -> tuple[User, dict[str, str]] | None:
+            self._may_moderate(actor, user)
+            if user.status is UserStatus.ACTIVE:
+                return None
+            return replace(user, status=UserStatus.ACTIVE), {"status": "active"}
+
+        return await self._change(actor, user_id, "user.unban", reason, change)
+
+    async def set_whitelisted(
+        self, actor: Actor, user_id: int, whitelisted: bool, reason: str
+    ) -> User:
+        """Staff: add a user to the whitelist or remove it."""
+        actor.require_staff()
+        reason = _reason(reason)
+        flag = bool(whitelisted)
+
+        async def change(uow: UnitOfWork, user: User) -> tuple[User, dict[str, str]] | None:
+            if user.whitelisted is flag:
+                return None
+            return replace(user, whitelisted=flag), {"whitelisted": str(flag).lower()}
+
+        return await self._change(actor, user_id, "user.whitelist", reason, change)
+
+    # -- rate limits -------------------------------------------------------------------
+    async def limit(self, actor_or_key: Actor | str, action: str) -> None:
+        """Count one ``action`` and raise ``RateLimited`` (with ``retry_after`` seconds) when
+        over ``policy.limits[action]``. Pass the actor (counted per user; the system actor is
+        never limited) or a key the caller built (e.g. ``f"{login}|{client_ip}"``)."""
+        try:
+            amount, per_seconds = self.policy.limits[action]
+        except KeyError:
+            raise ValueError(f"no rate limit configured for action {action!r}") from None
+        if isinstance(actor_or_key, Actor):
+            if actor_or_key.user_id is None:
+                return
+            key = f"{action}:user:{actor_or_key.user_id}"
+        else:
+            key = f"{action}:key:{actor_or_key}"
+        limiter = self._d.rate_limiter or self._local_limiter
+        await limiter.hit(key, amount, per_seconds)
