@@ -6,6 +6,8 @@ The core never imports this module: use cases get their configuration through ``
 
 from __future__ import annotations
 
+import re
+
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -112,3 +114,24 @@ class Settings(BaseSettings):
         """Where rate-limit counts live: the explicit setting, else Redis when ``REDIS_URL``
         is set, else process memory."""
         return self.rate_limit_storage or self.redis_url or "memory://"
+
+    # -- payments: deposits and withdrawals (docs/payments.md) ---------------------------
+    dev_payments: bool = Field(
+        False,
+        description="enable the `dev` payment provider (instant credit, no real money); "
+        "never in production",
+    )
+    webhook_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='signed-webhook providers and their HMAC secrets, JSON: {"acme": "..."}',
+    )
+
+    @field_validator("webhook_secrets")
+    @classmethod
+    def _webhook_secrets_valid(cls, v: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, secret in v.items():
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", name) or name == "dev":
+                raise ValueError(f"bad payment provider name {name[:40]!r}")
+            if len(secret.get_secret_value()) < 16:
+                raise ValueError(f"the webhook secret of {name!r} is shorter than 16 characters")
+        return v

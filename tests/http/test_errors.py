@@ -39,6 +39,13 @@ EXPECTED_STATUS: dict[type[domain.WagerkitError], int] = {
     domain.AlreadyExists: 409,
     domain.StoreError: 503,
     domain.TransientStoreError: 503,
+    # payments
+    domain.PaymentNotFound: 404,
+    domain.PaymentProviderUnavailable: 422,
+    domain.WebhookMalformed: 422,
+    domain.WebhookSignatureInvalid: 401,
+    domain.PaymentMismatch: 409,
+    domain.PaymentAlreadyFinal: 409,
 }
 
 

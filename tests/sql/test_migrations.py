@@ -30,7 +30,7 @@ def _check_constraints(url: str) -> set[str]:
         insp = inspect(engine)
         return {
             c["name"]
-            for t in ("accounts", "transfers", "users")
+            for t in ("accounts", "transfers", "users", "payments")
             for c in insp.get_check_constraints(t)
         }
     finally:
@@ -44,7 +44,7 @@ def test_migrations_produce_the_models_schema(backend: str, request: pytest.Fixt
     url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
     assert current(url) is None
     upgrade(url)
-    assert current(url) == "0002"
+    assert current(url) == "0003"
     assert _diff(url) == []
     # compare_metadata ignores CHECK constraints: make sure the invariants are really there
     assert {
@@ -52,6 +52,9 @@ def test_migrations_produce_the_models_schema(backend: str, request: pytest.Fixt
         "ck_accounts_totals_not_negative",
         "ck_transfers_amount_positive",
         "ck_transfers_pending_id_iff_resolution",
+        "ck_payments_amount_positive",
+        "ck_payments_hold_iff_withdrawal",
+        "ck_payments_pending_unsettled",
     } <= _check_constraints(url)
     if backend == "postgres":  # storage parameters are invisible to compare_metadata
         engine = create_engine(sync_url(url))
@@ -62,4 +65,4 @@ def test_migrations_produce_the_models_schema(backend: str, request: pytest.Fixt
             assert opts.scalar() == ["fillfactor=50"]
         engine.dispose()
     upgrade(url)  # idempotent
-    assert current(url) == "0002"
+    assert current(url) == "0003"

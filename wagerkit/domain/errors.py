@@ -7,15 +7,19 @@ contains secrets::
     WagerkitError
     ├── InvalidInput                 invalid_input       bad shape or value of a command
     │   ├── InvalidAmount            invalid_amount      not a positive integer / too precise
-    │   └── UnknownCurrency          unknown_currency
+    │   ├── UnknownCurrency          unknown_currency
+    │   ├── PaymentProviderUnavailable  payment_provider_unavailable  unknown or disabled provider
+    │   └── WebhookMalformed         webhook_malformed   a verified webhook body we cannot read
     ├── NotFound                     not_found
     │   ├── UserNotFound             user_not_found
     │   ├── AccountNotFound          account_not_found
-    │   └── TransferNotFound         transfer_not_found
+    │   ├── TransferNotFound         transfer_not_found
+    │   └── PaymentNotFound          payment_not_found
     ├── AuthenticationFailed         unauthenticated     who is asking could not be established
     │   ├── InvalidCredentials       invalid_credentials wrong login or password
     │   ├── TokenInvalid             token_invalid       malformed, tampered or wrong-algorithm token
     │   ├── TokenExpired             token_expired
+    │   ├── WebhookSignatureInvalid  webhook_bad_signature  a payment webhook's HMAC does not match
     │   └── TelegramAuthError        telegram_auth_failed
     │       ├── TelegramMalformed    telegram_malformed  not Telegram's format
     │       ├── TelegramBadHash      telegram_bad_hash   HMAC does not match (wrong token/tampered)
@@ -28,7 +32,9 @@ contains secrets::
     ├── RateLimited                  rate_limited        too many requests; see retry_after
     ├── Conflict                     conflict
     │   ├── IdempotencyConflict      idempotency_conflict  same key, other content
-    │   └── AlreadyExists            already_exists
+    │   ├── AlreadyExists            already_exists
+    │   ├── PaymentMismatch          payment_mismatch    webhook amount/currency differ from the payment
+    │   └── PaymentAlreadyFinal      payment_already_final  succeeded or failed already, the other way
     ├── LedgerRefused                ledger_refused      the ledger refused a transfer
     │   ├── InsufficientFunds        insufficient_funds
     │   ├── CurrencyMismatch         currency_mismatch
@@ -70,6 +76,10 @@ __all__ = [
     "NotFound",
     "NotPending",
     "NotWhitelisted",
+    "PaymentAlreadyFinal",
+    "PaymentMismatch",
+    "PaymentNotFound",
+    "PaymentProviderUnavailable",
     "PendingAlreadyPosted",
     "PendingAlreadyVoided",
     "PendingExpired",
@@ -91,6 +101,8 @@ __all__ = [
     "UnknownCurrency",
     "UserNotFound",
     "WagerkitError",
+    "WebhookMalformed",
+    "WebhookSignatureInvalid",
     "all_error_types",
 ]
 
@@ -311,6 +323,39 @@ class StoreError(WagerkitError):
 class TransientStoreError(StoreError):
     code = "store_busy"
     title = "Storage busy, retry"
+
+
+# -- payments (deposits and withdrawals) ------------------------------------------------------
+
+
+class PaymentNotFound(NotFound):
+    code = "payment_not_found"
+    title = "Payment not found"
+
+
+class PaymentProviderUnavailable(InvalidInput):
+    code = "payment_provider_unavailable"
+    title = "Payment provider is not configured or not enabled"
+
+
+class WebhookMalformed(InvalidInput):
+    code = "webhook_malformed"
+    title = "Webhook body is malformed"
+
+
+class WebhookSignatureInvalid(AuthenticationFailed):
+    code = "webhook_bad_signature"
+    title = "Webhook signature does not verify"
+
+
+class PaymentMismatch(Conflict):
+    code = "payment_mismatch"
+    title = "Webhook amount or currency does not match the payment"
+
+
+class PaymentAlreadyFinal(Conflict):
+    code = "payment_already_final"
+    title = "Payment already succeeded or failed"
 
 
 def all_error_types() -> list[type[WagerkitError]]:

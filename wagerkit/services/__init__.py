@@ -10,6 +10,7 @@ from ..ports import (
     EventPublisher,
     IdFactory,
     PasswordHasher,
+    PaymentProvider,
     RateLimiter,
     TokenService,
     UnitOfWorkFactory,
@@ -17,6 +18,7 @@ from ..ports import (
 from .audit import AuditService
 from .base import Deps
 from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
+from .payments import PaymentPage, PaymentService
 from .users import UserService
 from .wallets import StatementEntry, StatementPage, WalletBalance, WalletService
 
@@ -27,6 +29,8 @@ __all__ = [
     "IdentityPolicy",
     "IdentityService",
     "LocalRateLimiter",
+    "PaymentPage",
+    "PaymentService",
     "Session",
     "StatementEntry",
     "StatementPage",
@@ -59,6 +63,8 @@ class WagerKit:
         tokens: TokenService | None = None,
         rate_limiter: RateLimiter | None = None,
         identity_policy: IdentityPolicy | None = None,
+        # -- payments: providers by name (docs/payments.md) ---------------------------------
+        payment_providers: Mapping[str, PaymentProvider] | None = None,
     ) -> None:
         deps = Deps(uow)
         if clock is not None:
@@ -80,3 +86,6 @@ class WagerKit:
         deps.tokens = tokens
         deps.rate_limiter = rate_limiter
         self.identity = IdentityService(deps, self.users, identity_policy)
+        # -- payments (deposits and withdrawals) -------------------------------------------
+        deps.payment_providers = dict(payment_providers or {})
+        self.payments = PaymentService(deps)

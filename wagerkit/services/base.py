@@ -16,6 +16,7 @@ from ..ports import (
     IdFactory,
     NullPublisher,
     PasswordHasher,
+    PaymentProvider,
     RateLimiter,
     SystemClock,
     TokenService,
@@ -49,6 +50,8 @@ class Deps:
     passwords: PasswordHasher | None = None
     tokens: TokenService | None = None
     rate_limiter: RateLimiter | None = None
+    # -- payments: providers by name (docs/payments.md); none unless configured --------------
+    payment_providers: Mapping[str, PaymentProvider] = field(default_factory=dict)
 
     async def transaction(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """Run ``work`` in a unit of work and commit; retry it whole when the store lost a race

@@ -43,6 +43,7 @@ from ...domain.ledger import (
     referenced_ids,
 )
 from ...ports import NewUser, UnitOfWork
+from .payments import SqlPayments
 from .tables import accounts, audit_log, transfers, users
 
 __all__ = ["SqlUnitOfWork", "translate_error"]
@@ -669,6 +670,7 @@ class SqlUnitOfWork:
     users: SqlUsers
     ledger: SqlLedger
     audit: SqlAudit
+    payments: SqlPayments
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -688,6 +690,7 @@ class SqlUnitOfWork:
             SqlLedger(session),
             SqlAudit(session),
         )
+        self.payments = SqlPayments(session)
         return self
 
     async def __aexit__(

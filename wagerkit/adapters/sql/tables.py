@@ -28,7 +28,7 @@ from sqlalchemy import (
     event,
 )
 
-__all__ = ["accounts", "audit_log", "metadata", "transfers", "users"]
+__all__ = ["accounts", "audit_log", "metadata", "payments", "transfers", "users"]
 
 metadata = MetaData(
     naming_convention={
@@ -177,3 +177,34 @@ audit_log = Table(
     Column("details", Text, nullable=False, default="{}"),
 )
 Index("ix_audit_log_target", audit_log.c.target)
+
+# -- payments: deposits and withdrawals (docs/payments.md) ------------------------------------
+payments = Table(
+    "payments",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("id", String(96), nullable=False, unique=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("provider", String(32), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(10), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("idempotency_key", String(160), nullable=False, unique=True),
+    Column("provider_reference", String(128)),
+    Column("hold_transfer_id", String(128)),
+    Column("settle_transfer_id", String(128)),
+    Column("failure_reason", String(500), nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # replay safety: one provider reference names one payment (NULLs do not clash)
+    UniqueConstraint("provider", "provider_reference", name="uq_payments_provider_reference"),
+    CheckConstraint("kind IN ('deposit', 'withdrawal')", name="kind"),
+    CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint(
+        "(kind = 'withdrawal') = (hold_transfer_id IS NOT NULL)", name="hold_iff_withdrawal"
+    ),
+    CheckConstraint("status <> 'pending' OR settle_transfer_id IS NULL", name="pending_unsettled"),
+)
+Index("ix_payments_user_seq", payments.c.user_id, payments.c.seq)
