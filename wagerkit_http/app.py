@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+from typing import Any
 
 from sanic import Sanic
 from sanic.config import Config
@@ -22,19 +23,22 @@ from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 import wagerkit
 from wagerkit import WagerKit
+from wagerkit.adapters.passwords import Argon2PasswordHasher
 from wagerkit.adapters.sql import SqlStore
 from wagerkit.config import Settings
-from wagerkit.ports import UnitOfWorkFactory
+from wagerkit.ports import NullPublisher, UnitOfWorkFactory
 
 from .api import api_v1
+from .auth import ConfigurationError, TelegramConfig, build_identity
 from .context import DEFAULT_MAX_BODY, AppContext, WagerkitApp, WagerkitRequest
 from .errors import ProblemErrorHandler
 from .listeners import register_listeners
 from .metrics import Metrics
+from .realtime import BalancePublisher, ChainPublisher
 from .routes.docs import docs_blueprint
 from .routes.system import system_blueprint
 
-__all__ = ["create_app"]
+__all__ = ["ConfigurationError", "create_app"]
 
 log = logging.getLogger("wagerkit_http")
 
@@ -84,17 +88,29 @@ def create_app(
     *,
     kit: WagerKit | None = None,
     store: UnitOfWorkFactory | None = None,
+    passwords: Argon2PasswordHasher | None = None,
+    telegram_public_key: bytes | None = None,
 ) -> WagerkitApp:
     """Build the server app.
 
     - neither ``kit`` nor ``store``: open ``SqlStore.from_url(settings.database_url)`` (closed
-      on shutdown) and build ``WagerKit`` with the configured currencies and welcome grant;
-    - ``store`` only: build ``WagerKit`` on it;
-    - ``kit``: use it as is (its store is ``kit.deps.uow``).
+      on shutdown) and build ``WagerKit`` with the configured currencies, welcome grant and
+      identity ports (argon2id passwords, JWT access tokens, rate limiter, Telegram admin ids
+      and whitelist mode) and the ``BalancePublisher`` that feeds Socket.IO;
+    - ``store`` only: the same, on that store;
+    - ``kit``: use it as is (its store is ``kit.deps.uow``); it must have a token service.
+      The server's publisher is chained after the kit's own.
+
+    ``passwords`` replaces the argon2id hasher (tests use cheap parameters);
+    ``telegram_public_key`` replaces Telegram's Ed25519 key for the Mini App ``signature``
+    check (tests sign with their own key). Raises ``ConfigurationError`` (the server refuses
+    to start) when ``WAGERKIT_JWT_SECRET`` is missing or too short.
     """
     owns_store = False
     uow: UnitOfWorkFactory
+    publisher = BalancePublisher()
     if kit is None:
+        ports = build_identity(settings, passwords=passwords)
         if store is None:
             uow, owns_store = SqlStore.from_url(settings.database_url), True
         else:
@@ -103,12 +119,34 @@ def create_app(
             uow,
             currencies=settings.currency_registry(),
             welcome_grant=settings.welcome_grants(),
+            publisher=publisher,
+            passwords=ports.passwords,
+            tokens=ports.tokens,
+            rate_limiter=ports.rate_limiter,
+            identity_policy=ports.policy,
+            payment_providers=_payment_providers(settings),
         )
     else:
+        if kit.deps.tokens is None:
+            raise ConfigurationError(
+                "cannot start the server: the WagerKit passed in has no token service "
+                "(pass tokens=JwtTokenService(secret))"
+            )
         uow = store if store is not None else kit.deps.uow
+        own = kit.deps.publisher
+        kit.deps.publisher = (
+            publisher if isinstance(own, NullPublisher) else ChainPublisher(own, publisher)
+        )
+    publisher.kit = kit
 
     ctx = AppContext(
-        settings=settings, kit=kit, store=uow, owns_store=owns_store, metrics=Metrics()
+        settings=settings,
+        kit=kit,
+        store=uow,
+        owns_store=owns_store,
+        metrics=Metrics(),
+        telegram=TelegramConfig.from_settings(settings, public_key=telegram_public_key),
+        publisher=publisher,
     )
     app: WagerkitApp = Sanic(
         _app_name(),
@@ -119,6 +157,14 @@ def create_app(
     )
     _configure(app.config)
     Extend(app, extensions=list(_EXTENSIONS), built_in_extensions=False, config=_EXT_CONFIG)
+    app.ext.openapi.add_security_scheme(
+        "bearer",
+        "http",
+        scheme="bearer",
+        bearer_format="JWT",
+        description="an access token from /api/v1/auth/*; Mini Apps may send "
+        "`Authorization: tma <initData>` instead",
+    )
 
     app.blueprint(system_blueprint())
     app.blueprint(docs_blueprint())
@@ -128,6 +174,16 @@ def create_app(
     app.register_middleware(ctx.metrics.on_response, "response", priority=-1000)  # type: ignore[arg-type]
     register_listeners(app)
     return app
+
+
+def _payment_providers(settings: Settings) -> dict[str, Any]:
+    from wagerkit.adapters.payments import payment_providers
+
+    return dict(
+        payment_providers(
+            dev_payments=settings.dev_payments, webhook_secrets=settings.webhook_secrets
+        )
+    )
 
 
 def _configure(config: Config) -> None:

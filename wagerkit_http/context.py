@@ -20,8 +20,11 @@ from wagerkit import WagerKit
 from wagerkit.config import Settings
 from wagerkit.ports import UnitOfWorkFactory
 
+from .auth import TelegramConfig
+
 if TYPE_CHECKING:
     from .metrics import Metrics
+    from .realtime import BalancePublisher
 
 __all__ = ["AppContext", "SchemaState", "WagerkitApp", "WagerkitRequest"]
 
@@ -55,6 +58,8 @@ class AppContext:
     metrics: Metrics
     schema: SchemaState = field(default_factory=SchemaState)
     sio: Any = None  # socketio.AsyncServer once mounted by create_asgi
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    publisher: BalancePublisher | None = None  # balance_update pushes (realtime.py)
     started: bool = False
 
 

@@ -214,6 +214,10 @@ def problem_for_exception(request: Request | None, exc: BaseException) -> HTTPRe
             headers["Retry-After"] = "1"
         elif isinstance(exc, domain.RateLimited):
             headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        elif isinstance(exc, domain.AuthenticationFailed) and not isinstance(
+            exc, domain.WebhookSignatureInvalid
+        ):
+            headers["WWW-Authenticate"] = "Bearer"
         if status >= 500:
             log.warning("%s on %s: %s", exc.code, instance, exc.detail, exc_info=exc)
         return problem_response(

@@ -98,3 +98,102 @@ class Currency(ApiModel):
 
 class CurrencyList(ApiModel):
     currencies: list[Currency]
+
+
+# -- identity and wallets ---------------------------------------------------------------------
+
+
+class UserOut(ApiModel):
+    """A user as the API shows it (never the password hash)."""
+
+    id: int
+    display_name: str
+    role: Literal["player", "operator", "admin"]
+    status: Literal["active", "banned"]
+    whitelisted: bool
+    telegram_id: int | None = None
+    username: str | None = None
+    email: str | None = None
+    created_at: str = Field(description="ISO 8601, UTC")
+
+
+class SessionOut(ApiModel):
+    """A successful sign-in: send ``Authorization: Bearer <access_token>`` from now on."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth 2 token type
+    expires_at: str = Field(description="ISO 8601, UTC; sign in again after it")
+    user: UserOut
+
+
+class UserList(ApiModel):
+    users: list[UserOut]
+    limit: int
+    offset: int
+
+
+class BalanceOut(ApiModel):
+    """One wallet: integers in minor units, plus the same amounts formatted."""
+
+    currency: str
+    balance: int = Field(description="posted balance, minor units")
+    available: int = Field(description="balance minus pending holds")
+    held: int = Field(description="pending holds")
+    frozen: bool
+    balance_formatted: str = Field(description='e.g. "12.50"')
+    available_formatted: str
+    held_formatted: str
+
+
+class WalletOut(ApiModel):
+    user_id: int
+    balances: list[BalanceOut]
+
+
+class StatementEntryOut(ApiModel):
+    seq: int = Field(description="journal position; pass as `before` to page")
+    transfer_id: str
+    timestamp: str
+    code: str = Field(description="grant, adjust, deposit, …")
+    kind: str
+    amount: int = Field(description="+ credit to this wallet, - debit from it")
+    balance_after: int
+    available_after: int
+    reference: str
+    memo: str
+
+
+class StatementOut(ApiModel):
+    user_id: int
+    currency: str
+    entries: list[StatementEntryOut]
+    next_before: int | None = Field(None, description="cursor of the next (older) page")
+
+
+class AdjustmentOut(ApiModel):
+    """The transfer a balance adjustment made (a replay returns the same)."""
+
+    transfer_id: str
+    user_id: int
+    amount: int = Field(description="signed, minor units")
+    currency: str
+    code: str
+    timestamp: str
+    balance_after: int = Field(description="the wallet's balance right after this transfer")
+    reason: str
+
+
+class AuditEntryOut(ApiModel):
+    id: int
+    at: str
+    actor_id: int | None = None
+    actor_name: str
+    action: str
+    target: str
+    reason: str
+    details: dict[str, str]
+
+
+class AuditList(ApiModel):
+    entries: list[AuditEntryOut]
+    next_before: int | None = Field(None, description="cursor of the next (older) page")

@@ -8,10 +8,12 @@ the settings travel to the workers as ``WAGERKIT_*`` environment variables.
 from __future__ import annotations
 
 import copy
+import json
 import os
 from typing import Any
 
 import uvicorn
+from pydantic import SecretStr
 
 from wagerkit.config import Settings
 
@@ -20,16 +22,30 @@ __all__ = ["FACTORY", "log_config", "run", "settings_env"]
 FACTORY = "wagerkit_http.asgi:create_asgi"
 
 
+def _env_text(value: Any) -> str | None:
+    """A setting as its environment variable's text (secrets in clear: the workers need
+    them; collections as JSON, as pydantic-settings reads them)."""
+    if value is None:
+        return None
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict | list):
+        return json.dumps(
+            {k: _env_text(v) for k, v in value.items()}
+            if isinstance(value, dict)
+            else [_env_text(v) for v in value]
+        )
+    return str(value)
+
+
 def settings_env(settings: Settings) -> dict[str, str | None]:
     """The environment that makes ``Settings()`` equal ``settings`` (None: unset it)."""
     env: dict[str, str | None] = {}
     for name, field in Settings.model_fields.items():
         value = getattr(settings, name)
-        text = (
-            None
-            if value is None
-            else (str(value).lower() if isinstance(value, bool) else str(value))
-        )
+        text = _env_text(value)
         alias = field.validation_alias
         choices = getattr(alias, "choices", None)
         if choices:  # e.g. REDIS_URL | WAGERKIT_REDIS_URL: set the first, clear the others
@@ -63,7 +79,14 @@ def _migrate_sqlite_once(url: str) -> None:
 
 
 def run(settings: Settings) -> None:
-    """Serve until interrupted (SIGINT/SIGTERM shut down gracefully)."""
+    """Serve until interrupted (SIGINT/SIGTERM shut down gracefully). Exits with a one-line
+    message, before binding anything, when the settings cannot work (no JWT secret …)."""
+    from .auth import ConfigurationError, build_identity
+
+    try:
+        build_identity(settings)
+    except ConfigurationError as exc:
+        raise SystemExit(str(exc)) from None
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,

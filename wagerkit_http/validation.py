@@ -49,7 +49,7 @@ def _is_json(content_type: str) -> bool:
     )
 
 
-def parse_body(request: Request, model: type[M]) -> M:
+def parse_body(request: Request[Any, Any], model: type[M]) -> M:
     """Validate the request's JSON body as ``model`` (strict JSON, no extra coercion rules)."""
     content_type = request.headers.get("content-type")
     if content_type and not _is_json(content_type):
@@ -74,7 +74,7 @@ def parse_body(request: Request, model: type[M]) -> M:
         raise RequestValidationError(errors_of(exc, prefix="body"), where="body") from None
 
 
-def parse_query(request: Request, model: type[M], *, lists: Iterable[str] = ()) -> M:
+def parse_query(request: Request[Any, Any], model: type[M], *, lists: Iterable[str] = ()) -> M:
     """Validate the query string as ``model``; names in ``lists`` keep every value."""
     multi = set(lists)
     args: Mapping[str, list[str]] = request.args

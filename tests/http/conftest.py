@@ -113,7 +113,11 @@ def sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def live(sqlite_file: Path) -> Iterator[tuple[str, WagerkitApp]]:
     """One server per test module on a fresh SQLite file (migrated by the start-up listener)."""
-    settings = Settings(database_url=f"sqlite:///{sqlite_file}", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        database_url=f"sqlite:///{sqlite_file}",
+        jwt_secret="test-secret-for-http-tests-0123456789abcdef",
+        _env_file=None,
+    )  # type: ignore[call-arg]
     app = create_app(settings)
     add_test_routes(app)
     with serve(create_asgi(settings, app=app)) as url:
@@ -123,6 +127,35 @@ def live(sqlite_file: Path) -> Iterator[tuple[str, WagerkitApp]]:
 @pytest.fixture(scope="module")
 def base_url(live: tuple[str, WagerkitApp]) -> str:
     return live[0]
+
+
+@pytest.fixture(scope="module")
+def auth_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, WagerkitApp, str]]:
+    """A server configured for sign-in: a JWT secret, a Telegram bot token, one bootstrap admin
+    Telegram id, cheap argon2 parameters. Yields (base URL, app, database URL)."""
+    from authkit import ADMIN_TG_ID, BOT_TOKEN, CHEAP_ARGON2, JWT_SECRET
+
+    from wagerkit.adapters.passwords import Argon2PasswordHasher
+
+    db_url = f"sqlite:///{tmp_path_factory.mktemp('auth') / 'auth.db'}"
+    settings = Settings(  # type: ignore[call-arg]
+        database_url=db_url,
+        jwt_secret=JWT_SECRET,
+        telegram_bot_token=BOT_TOKEN,
+        telegram_admin_ids=str(ADMIN_TG_ID),
+        _env_file=None,
+    )
+    app = create_app(settings, passwords=Argon2PasswordHasher(**CHEAP_ARGON2))
+    with serve(create_asgi(settings, app=app)) as url:
+        yield url, app, db_url
+
+
+@pytest.fixture
+def http(auth_live: tuple[str, WagerkitApp, str]) -> Iterator[Any]:
+    import httpx
+
+    with httpx.Client(base_url=auth_live[0], timeout=10) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

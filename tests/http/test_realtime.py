@@ -11,6 +11,11 @@ from wagerkit_http import create_asgi
 
 
 async def test_websocket_client_gets_pong(base_url: str) -> None:
+    import httpx
+    from authkit import register
+
+    with httpx.Client(base_url=base_url) as http:
+        token = register(http)["access_token"]
     client = socketio.AsyncClient(reconnection=False)
     pongs: asyncio.Queue[object] = asyncio.Queue()
 
@@ -18,7 +23,7 @@ async def test_websocket_client_gets_pong(base_url: str) -> None:
     async def on_pong(data: object) -> None:
         await pongs.put(data)
 
-    await client.connect(base_url, transports=["websocket"], wait_timeout=5)
+    await client.connect(base_url, transports=["websocket"], wait_timeout=5, auth={"token": token})
     try:
         assert client.transport() == "websocket"
         await client.emit("ping", {"n": 1})
@@ -46,11 +51,18 @@ def test_redis_url_selects_the_redis_manager(tmp_path) -> None:  # type: ignore[
     settings = Settings(  # type: ignore[call-arg]
         database_url=f"sqlite:///{tmp_path / 'x.db'}",
         redis_url="redis://127.0.0.1:6399/0",
+        jwt_secret="test-secret-for-http-tests-0123456789abcdef",
         _env_file=None,
     )
     asgi = create_asgi(settings)
     sio = asgi.engineio_server
     assert isinstance(sio.manager, socketio.AsyncRedisManager)
     assert sio.manager.redis_url == "redis://127.0.0.1:6399/0"
-    plain = create_asgi(Settings(database_url=f"sqlite:///{tmp_path / 'y.db'}", _env_file=None))  # type: ignore[call-arg]
+    plain = create_asgi(
+        Settings(
+            database_url=f"sqlite:///{tmp_path / 'y.db'}",
+            jwt_secret="test-secret-for-http-tests-0123456789abcdef",
+            _env_file=None,
+        )
+    )  # type: ignore[call-arg]
     assert not isinstance(plain.engineio_server.manager, socketio.AsyncRedisManager)

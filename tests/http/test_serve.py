@@ -47,6 +47,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WAGERKIT_")}
     env.pop("REDIS_URL", None)
     env["WAGERKIT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'served.db'}"
+    env["WAGERKIT_JWT_SECRET"] = "test-secret-for-http-tests-0123456789abcdef"
     return env
 
 
@@ -102,9 +103,11 @@ def test_serve_run_with_two_workers(tmp_path: Path, closed_port: int) -> None:
 def test_settings_env_round_trips() -> None:
     s = Settings(  # type: ignore[call-arg]
         database_url="sqlite:///a.db", port=9001, workers=3, redis_url=None,
-        jobs_in_server=False, _env_file=None,
+        jobs_in_server=False, jwt_secret="s" * 40, telegram_bot_token="1:tok",
+        telegram_admin_ids="5,6", webhook_secrets={"acme": "w" * 20}, _env_file=None,
     )  # fmt: skip
     env = settings_env(s)
+    assert env["WAGERKIT_JWT_SECRET"] == "s" * 40  # in clear: the workers need it
     assert env["WAGERKIT_DATABASE_URL"] == "sqlite:///a.db"
     assert env["WAGERKIT_JOBS_IN_SERVER"] == "false"
     assert env["REDIS_URL"] is None

@@ -54,7 +54,9 @@ async def test_ready_is_503_problem_when_database_unreachable(
 ) -> None:
     """A PostgreSQL URL to a closed port: start-up must not hang, /ready must say 503."""
     url = f"postgresql://wk:s3cretpw@127.0.0.1:{closed_port}/nowhere"
-    settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        database_url=url, jwt_secret="test-secret-for-http-tests-0123456789abcdef", _env_file=None
+    )  # type: ignore[call-arg]
     app = create_app(settings)
     assert isinstance(app.ctx.store, SqlStore)
     assert "s3cretpw" not in app.ctx.store.url
@@ -77,7 +79,11 @@ async def test_ready_is_503_problem_when_database_unreachable(
 
 @pytest.mark.postgres
 def test_ready_on_postgres_waits_for_migrations(server: Any, pg_url: str) -> None:
-    settings = Settings(database_url=pg_url, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        database_url=pg_url,
+        jwt_secret="test-secret-for-http-tests-0123456789abcdef",
+        _env_file=None,
+    )  # type: ignore[call-arg]
     with server(create_asgi(settings)) as base_url:
         before = httpx.get(f"{base_url}/ready")
         upgrade(pg_url)  # what `wagerkit db upgrade` does; the server never auto-migrates PG
@@ -90,7 +96,11 @@ def test_ready_on_postgres_waits_for_migrations(server: Any, pg_url: str) -> Non
 
 
 def test_shutdown_disposes_the_store(server: Any, tmp_path: Path) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'x.db'}",
+        jwt_secret="test-secret-for-http-tests-0123456789abcdef",
+        _env_file=None,
+    )  # type: ignore[call-arg]
     app = create_app(settings)
     with server(create_asgi(settings, app=app)) as base_url:
         assert httpx.get(f"{base_url}/ready").status_code == 200

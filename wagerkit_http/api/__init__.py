@@ -5,7 +5,10 @@ from __future__ import annotations
 from sanic import Blueprint
 from sanic.blueprint_group import BlueprintGroup
 
+from .admin import admin_blueprint
+from .auth import auth_blueprint
 from .currencies import currencies_blueprint
+from .wallet import me_blueprint, wallet_blueprint
 
 __all__ = ["API_PREFIX", "api_v1"]
 
@@ -14,5 +17,11 @@ API_PREFIX = "/api/v1"
 
 def api_v1() -> BlueprintGroup:
     """A fresh group of the v1 blueprints (fresh per app, so apps never share blueprints)."""
-    areas: list[Blueprint] = [currencies_blueprint()]
+    areas: list[Blueprint] = [
+        currencies_blueprint(),
+        auth_blueprint(),
+        me_blueprint(),
+        wallet_blueprint(),
+        admin_blueprint(),
+    ]
     return Blueprint.group(*areas, url_prefix=API_PREFIX)

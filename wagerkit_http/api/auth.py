@@ -1,0 +1,162 @@
+"""``/api/v1/auth``: signing in (Telegram Login Widget, Telegram Mini App, password) and
+registering. Every successful sign-in answers ``{access_token, token_type, expires_at, user}``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ConfigDict, Field, StrictInt, StrictStr
+from sanic import Blueprint, HTTPResponse
+from sanic.response import json as json_response
+from sanic_ext import openapi
+
+from wagerkit.domain.errors import TelegramMalformed
+from wagerkit.services import Session
+
+from ..context import WagerkitRequest
+from ..errors import ProblemError
+from ..models import ApiModel, SessionOut, component
+from ..validation import parse_body
+from ._common import problems, user_out
+
+__all__ = ["auth_blueprint"]
+
+
+class TelegramWidgetIn(ApiModel):
+    """The Login Widget's fields exactly as Telegram gave them to the page (every field takes
+    part in the hash, so send them all, unchanged)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: StrictInt | StrictStr
+    first_name: StrictStr | None = None
+    last_name: StrictStr | None = None
+    username: StrictStr | None = None
+    photo_url: StrictStr | None = None
+    auth_date: StrictInt | StrictStr
+    hash: StrictStr
+
+
+class TelegramWebAppIn(ApiModel):
+    """A Mini App's ``Telegram.WebApp.initData``: the raw query string, unchanged."""
+
+    init_data: StrictStr = Field(min_length=1, max_length=8192)
+
+
+class RegisterIn(ApiModel):
+    """A password account: a username, an e-mail address or both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: StrictStr = Field(min_length=8, max_length=256)
+    display_name: StrictStr = Field(min_length=1, max_length=64)
+    username: StrictStr | None = Field(None, description="3-32 of A-Z a-z 0-9 _")
+    email: StrictStr | None = None
+
+
+class LoginIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    login: StrictStr = Field(min_length=1, max_length=254, description="username or e-mail")
+    password: StrictStr = Field(min_length=1, max_length=256)
+
+
+def _session_body(session: Session) -> dict[str, Any]:
+    return SessionOut(
+        access_token=session.access_token,
+        token_type="bearer",  # noqa: S106 - the OAuth 2 token type
+        expires_at=session.expires_at.isoformat(),
+        user=user_out(session.user),
+    ).model_dump()
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise TelegramMalformed(f"Login Widget data has the field {key[:64]!r} more than once")
+        out[key] = value
+    return out
+
+
+def _widget_fields(request: WagerkitRequest) -> dict[str, Any]:
+    """The JSON object as sent: validated for shape by the model, then re-read keeping every
+    field (all of them are signed) and refusing duplicated keys."""
+    parse_body(request, TelegramWidgetIn)  # 400 / 415 / 422 on bad input
+    data = json.loads(request.body, object_pairs_hook=_no_duplicate_keys)
+    if not isinstance(data, dict):  # the model accepted it, so this cannot happen
+        raise ProblemError(422, "validation_failed", "send a JSON object")
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@openapi.operation("signInTelegramWidget")
+@openapi.tag("auth")
+@openapi.body({"application/json": component(TelegramWidgetIn)}, required=True)
+@openapi.response(200, {"application/json": component(SessionOut)}, "Signed in")
+@problems(400, 401, 403, 415, 422, 503)
+async def telegram_widget(request: WagerkitRequest) -> HTTPResponse:
+    """Sign in with Telegram Login Widget data; the first sign-in creates the user."""
+    fields = _widget_fields(request)
+    ctx = request.app.ctx
+    identity = ctx.telegram.verify_widget(fields, now=ctx.kit.deps.clock.now())
+    return json_response(_session_body(await ctx.kit.identity.sign_in_telegram(identity)))
+
+
+@openapi.operation("signInTelegramWebApp")
+@openapi.tag("auth")
+@openapi.body({"application/json": component(TelegramWebAppIn)}, required=True)
+@openapi.response(200, {"application/json": component(SessionOut)}, "Signed in")
+@problems(400, 401, 403, 415, 422, 503)
+async def telegram_webapp(request: WagerkitRequest) -> HTTPResponse:
+    """Sign in with a Telegram Mini App's initData; the first sign-in creates the user."""
+    body = parse_body(request, TelegramWebAppIn)
+    ctx = request.app.ctx
+    identity = ctx.telegram.verify_webapp(body.init_data, now=ctx.kit.deps.clock.now())
+    return json_response(_session_body(await ctx.kit.identity.sign_in_telegram(identity)))
+
+
+@openapi.operation("register")
+@openapi.tag("auth")
+@openapi.body({"application/json": component(RegisterIn)}, required=True)
+@openapi.response(201, {"application/json": component(SessionOut)}, "Registered and signed in")
+@problems(400, 403, 409, 415, 422)
+async def register(request: WagerkitRequest) -> HTTPResponse:
+    """Create a password account (with the welcome grant) and sign it in."""
+    body = parse_body(request, RegisterIn)
+    identity = request.app.ctx.kit.identity
+    user = await identity.register(
+        password=body.password,
+        display_name=body.display_name,
+        username=body.username,
+        email=body.email,
+    )
+    return json_response(_session_body(identity.session_for(user)), status=201)
+
+
+def client_address(request: WagerkitRequest) -> str:
+    return str(request.remote_addr or request.ip or "unknown")
+
+
+@openapi.operation("login")
+@openapi.tag("auth")
+@openapi.body({"application/json": component(LoginIn)}, required=True)
+@openapi.response(200, {"application/json": component(SessionOut)}, "Signed in")
+@problems(400, 401, 403, 415, 422, 429)
+async def login(request: WagerkitRequest) -> HTTPResponse:
+    """Sign in with a username or e-mail address and a password. Rate-limited per login name
+    and client address (429 with Retry-After)."""
+    body = parse_body(request, LoginIn)
+    identity = request.app.ctx.kit.identity
+    await identity.limit(f"{body.login.strip().lower()}|{client_address(request)}", "login")
+    return json_response(_session_body(await identity.login(body.login, body.password)))
+
+
+def auth_blueprint() -> Blueprint:
+    bp = Blueprint("auth", url_prefix="/auth")
+    bp.add_route(telegram_widget, "/telegram", methods=["POST"], name="telegram")
+    bp.add_route(telegram_webapp, "/telegram/webapp", methods=["POST"], name="telegram_webapp")
+    bp.add_route(register, "/register", methods=["POST"], name="register")
+    bp.add_route(login, "/login", methods=["POST"], name="login")
+    return bp

@@ -1,0 +1,190 @@
+"""Authentication at the HTTP edge: who is calling.
+
+``actor = await authenticated(request)`` reads the ``Authorization`` header on any endpoint:
+
+- ``Bearer <jwt>``: an access token from ``/api/v1/auth/*`` (``kit.identity.authenticate``
+  reads the user fresh, so a ban or a demotion takes effect on the next request);
+- ``tma <initData>``: a Telegram Mini App's raw ``initData``, verified with the configured bot
+  token (HMAC) and/or bot id (Ed25519 ``signature``), then ``kit.identity.sign_in_telegram``
+  (the first sign-in creates the user).
+
+No header, or another scheme, is a 401 problem ``unauthenticated`` with
+``WWW-Authenticate: Bearer``. Only *who* is decided here: *what* the caller may do is checked
+by the use cases.
+
+``build_identity(settings)`` builds the identity ports of a server from its settings; a missing
+or short ``WAGERKIT_JWT_SECRET`` is a ``ConfigurationError`` so the server refuses to start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from wagerkit.adapters.crypto import ed25519_verify
+from wagerkit.adapters.passwords import Argon2PasswordHasher
+from wagerkit.adapters.ratelimit import rate_limiter_from_url
+from wagerkit.adapters.tokens import JwtTokenService
+from wagerkit.config import Settings
+from wagerkit.domain.identity import Actor
+from wagerkit.domain.telegram import (
+    PRODUCTION_PUBLIC_KEY,
+    TelegramIdentity,
+    verify_init_data,
+    verify_login_widget,
+)
+from wagerkit.services import IdentityPolicy
+
+from .errors import ProblemError
+
+if TYPE_CHECKING:
+    from .context import AppContext, WagerkitRequest
+
+__all__ = [
+    "ConfigurationError",
+    "IdentityPorts",
+    "TelegramConfig",
+    "authenticated",
+    "build_identity",
+    "unauthenticated",
+]
+
+
+class ConfigurationError(RuntimeError):
+    """The server cannot start with these settings (the message says what to set)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    """How this server checks Telegram sign-in data (from the settings)."""
+
+    bot_token: str | None = None
+    bot_id: int | None = None
+    public_key: bytes = PRODUCTION_PUBLIC_KEY
+    max_age: timedelta = timedelta(days=1)
+
+    @property
+    def configured(self) -> bool:
+        return self.bot_token is not None or self.bot_id is not None
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, public_key: bytes | None = None
+    ) -> TelegramConfig:
+        token = settings.telegram_bot_token
+        return cls(
+            bot_token=token.get_secret_value() if token is not None else None,
+            bot_id=settings.telegram_bot_id,
+            public_key=public_key if public_key is not None else PRODUCTION_PUBLIC_KEY,
+            max_age=timedelta(seconds=settings.auth_max_age_seconds),
+        )
+
+    def _require(self) -> None:
+        if not self.configured:
+            raise ProblemError(
+                503,
+                "telegram_not_configured",
+                "Telegram sign-in is not configured on this server "
+                "(WAGERKIT_TELEGRAM_BOT_TOKEN or WAGERKIT_TELEGRAM_BOT_ID)",
+            )
+
+    def verify_widget(self, fields: dict[str, Any], *, now: Any) -> TelegramIdentity:
+        self._require()
+        if self.bot_token is None:
+            raise ProblemError(
+                503,
+                "telegram_not_configured",
+                "the Login Widget needs WAGERKIT_TELEGRAM_BOT_TOKEN on this server",
+            )
+        return verify_login_widget(fields, self.bot_token, now=now, max_age=self.max_age)
+
+    def verify_webapp(self, init_data: str, *, now: Any) -> TelegramIdentity:
+        self._require()
+        return verify_init_data(
+            init_data,
+            now=now,
+            bot_token=self.bot_token,
+            bot_id=self.bot_id,
+            ed25519=ed25519_verify if self.bot_id is not None else None,
+            public_key=self.public_key,
+            max_age=self.max_age,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityPorts:
+    """What ``WagerKit`` needs for identity, built from the settings."""
+
+    passwords: Argon2PasswordHasher
+    tokens: JwtTokenService
+    rate_limiter: Any
+    policy: IdentityPolicy
+
+
+def build_identity(
+    settings: Settings, *, passwords: Argon2PasswordHasher | None = None
+) -> IdentityPorts:
+    """The identity ports of a server; ``ConfigurationError`` when the JWT secret is missing
+    or too short (the message never contains the secret)."""
+    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret is not None else None
+    try:
+        tokens = JwtTokenService(
+            secret,
+            algorithm=settings.jwt_algorithm,
+            lifetime=timedelta(minutes=settings.access_token_minutes),
+        )
+    except ValueError as exc:
+        raise ConfigurationError(f"cannot start the server: {exc}") from None
+    try:
+        limiter = rate_limiter_from_url(settings.rate_limit_url())
+    except ValueError as exc:
+        raise ConfigurationError(f"cannot start the server: {exc}") from None
+    return IdentityPorts(
+        passwords=passwords if passwords is not None else Argon2PasswordHasher(),
+        tokens=tokens,
+        rate_limiter=limiter,
+        policy=IdentityPolicy(
+            telegram_admin_ids=settings.telegram_admin_id_set(),
+            whitelist_mode=settings.whitelist_mode,
+        ),
+    )
+
+
+def unauthenticated(detail: str = "sign in and send Authorization: Bearer <token>") -> ProblemError:
+    return ProblemError(
+        401,
+        "unauthenticated",
+        detail,
+        title="Unauthenticated",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def actor_from_credentials(ctx: AppContext, scheme: str, credentials: str) -> Actor:
+    """The actor for one credential: ``bearer`` (a JWT) or ``tma`` (Mini App initData)."""
+    scheme = scheme.lower()
+    credentials = credentials.strip()
+    if not credentials:
+        raise unauthenticated("the Authorization header has no credentials")
+    if scheme == "bearer":
+        return await ctx.kit.identity.authenticate(credentials)
+    if scheme == "tma":
+        identity = ctx.telegram.verify_webapp(credentials, now=ctx.kit.deps.clock.now())
+        session = await ctx.kit.identity.sign_in_telegram(identity)
+        return Actor.of(session.user)
+    raise unauthenticated("unsupported Authorization scheme: use Bearer or tma")
+
+
+async def authenticated(request: WagerkitRequest) -> Actor:
+    """The actor behind the request's ``Authorization`` header (cached per request)."""
+    cached = getattr(request.ctx, "actor", None)
+    if isinstance(cached, Actor):
+        return cached
+    header = request.headers.get("authorization")
+    if not header:
+        raise unauthenticated()
+    scheme, _, credentials = header.strip().partition(" ")
+    actor = await actor_from_credentials(request.app.ctx, scheme, credentials)
+    request.ctx.actor = actor
+    return actor
