@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self
 
 from .domain.audit import AuditEntry, AuditRecord
 from .domain.identity import Role, User, UserStatus
@@ -44,7 +44,6 @@ __all__ = [
     "TokenService",
     "UnitOfWork",
     "UnitOfWorkFactory",
-    "UserLookup",
     "UserRepository",
 ]
 
@@ -85,6 +84,14 @@ class UserRepository(Protocol):
     async def get(self, user_id: int) -> User | None: ...
 
     async def get_by_username(self, username: str) -> User | None: ...
+
+    async def get_by_email(self, email: str) -> User | None: ...
+
+    async def get_by_telegram_id(self, telegram_id: int) -> User | None: ...
+
+    async def count_active_admins(self) -> int:
+        """Admins that are not banned (the last one may not be demoted or banned)."""
+        ...
 
     async def list(self, *, limit: int = 100, offset: int = 0) -> list[User]: ...
 
@@ -225,16 +232,6 @@ class RateLimiter(Protocol):
         """Count one hit on ``key``; raise ``RateLimited(retry_after=seconds)`` when ``key`` had
         ``limit`` hits within the last ``per_seconds`` seconds already."""
         ...
-
-
-@runtime_checkable
-class UserLookup(Protocol):
-    """Optional extra look-ups a ``UserRepository`` may offer (the SQL store does); the identity
-    service falls back to scanning ``list`` pages for stores that lack them."""
-
-    async def get_by_email(self, email: str) -> User | None: ...
-
-    async def get_by_telegram_id(self, telegram_id: int) -> User | None: ...
 
 
 # -- Payments: deposits and withdrawals (docs/payments.md) -----------------------------------

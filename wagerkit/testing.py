@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from .domain.audit import AuditEntry, AuditRecord
 from .domain.errors import AlreadyExists
-from .domain.identity import User
+from .domain.identity import Role, User, UserStatus
 from .domain.ledger import (
     Account,
     AccountFlags,
@@ -194,6 +194,23 @@ class _Users:
             if u.username == username:
                 return dataclasses.replace(u)
         return None
+
+    async def get_by_email(self, email: str) -> User | None:
+        return self._find(lambda u: u.email == email)
+
+    async def get_by_telegram_id(self, telegram_id: int) -> User | None:
+        return self._find(lambda u: u.telegram_id == telegram_id)
+
+    def _find(self, match: Callable[[User], bool]) -> User | None:
+        found = next((u for u in self._s.users.values() if match(u)), None)
+        return dataclasses.replace(found) if found else None
+
+    async def count_active_admins(self) -> int:
+        return sum(
+            1
+            for u in self._s.users.values()
+            if u.role is Role.ADMIN and u.status is UserStatus.ACTIVE
+        )
 
     async def list(self, *, limit: int = 100, offset: int = 0) -> list[User]:
         ordered = sorted(self._s.users.values(), key=lambda u: u.id)

@@ -45,7 +45,7 @@ from ..domain.errors import (
     UserNotFound,
 )
 from ..domain.identity import Actor, Role, User, UserStatus, validate_display_name
-from ..ports import NewUser, PasswordHasher, TokenService, UnitOfWork, UserLookup
+from ..ports import NewUser, PasswordHasher, TokenService, UnitOfWork
 from .base import Deps
 from .users import UserService
 
@@ -77,7 +77,6 @@ _USERNAME = re.compile(r"[A-Za-z0-9_]{3,32}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 _REASON_MAX = 500
 _GENERIC_DUPLICATE = "an account with this username or e-mail address already exists"
-_SCAN_PAGE = 1000
 
 
 def validate_password(password: str) -> str:
@@ -192,39 +191,6 @@ class IdentityService:
             return await work(uow)
 
     # -- look-ups ----------------------------------------------------------------------
-    @staticmethod
-    async def _scan(uow: UnitOfWork, match: Callable[[User], bool]) -> User | None:
-        offset = 0
-        while True:
-            page = await uow.users.list(limit=_SCAN_PAGE, offset=offset)
-            for u in page:
-                if match(u):
-                    return u
-            if len(page) < _SCAN_PAGE:
-                return None
-            offset += _SCAN_PAGE
-
-    async def _by_email(self, uow: UnitOfWork, email: str) -> User | None:
-        repo = uow.users
-        if isinstance(repo, UserLookup):
-            return await repo.get_by_email(email)
-        return await self._scan(uow, lambda u: u.email == email)
-
-    async def _by_telegram_id(self, uow: UnitOfWork, telegram_id: int) -> User | None:
-        repo = uow.users
-        if isinstance(repo, UserLookup):
-            return await repo.get_by_telegram_id(telegram_id)
-        return await self._scan(uow, lambda u: u.telegram_id == telegram_id)
-
-    async def _active_admins(self, uow: UnitOfWork) -> int:
-        count, offset = 0, 0
-        while True:
-            page = await uow.users.list(limit=_SCAN_PAGE, offset=offset)
-            count += sum(1 for u in page if u.role is Role.ADMIN and u.status is UserStatus.ACTIVE)
-            if len(page) < _SCAN_PAGE:
-                return count
-            offset += _SCAN_PAGE
-
     # -- policy ------------------------------------------------------------------------
     def _admit(self, user: User) -> Actor:
         """Banned users are refused everywhere; in whitelist mode only whitelisted users and
@@ -313,7 +279,7 @@ class IdentityService:
         user: User | None = None
         if 0 < len(key) <= 254 and len(password) <= PASSWORD_MAX:
             if "@" in key:
-                user = await self._read(lambda uow: self._by_email(uow, key))
+                user = await self._read(lambda uow: uow.users.get_by_email(key))
             else:
                 user = await self._read(lambda uow: uow.users.get_by_username(key))
         if user is None or user.password_hash is None:
@@ -369,7 +335,7 @@ class IdentityService:
 
         async def work(uow: UnitOfWork) -> User:
             created.clear()
-            user = await self._by_telegram_id(uow, tg_id)
+            user = await uow.users.get_by_telegram_id(tg_id)
             now = self._d.clock.now()
             system = Actor.system("telegram")
             if user is None:
@@ -541,7 +507,7 @@ class IdentityService:
             if (
                 user.role is Role.ADMIN
                 and user.status is UserStatus.ACTIVE
-                and await self._active_admins(uow) <= 1
+                and await uow.users.count_active_admins() <= 1
             ):
                 raise Conflict("the last admin cannot be demoted; make another admin first")
             return replace(user, role=role), {"from": user.role.value, "to": role.value}
@@ -563,7 +529,7 @@ class IdentityService:
                 raise Conflict("you cannot ban yourself")
             if user.status is UserStatus.BANNED:
                 return None
-            if user.role is Role.ADMIN and await self._active_admins(uow) <= 1:
+            if user.role is Role.ADMIN and await uow.users.count_active_admins() <= 1:
                 raise Conflict("the last admin cannot be banned")
             return replace(user, status=UserStatus.BANNED), {"status": "banned"}
 

@@ -236,6 +236,12 @@ class SqlUsers(_Repo):
         r = (await self._c.execute(stmt)).first()
         return _user(r) if r else None
 
+    async def count_active_admins(self) -> int:
+        stmt = select(func.count()).where(
+            users.c.role == Role.ADMIN.value, users.c.status == UserStatus.ACTIVE.value
+        )
+        return int((await self._c.execute(stmt)).scalar_one())
+
     async def list(self, *, limit: int = 100, offset: int = 0) -> list[User]:
         rows = await self._c.execute(select(users).order_by(users.c.id).limit(limit).offset(offset))
         return [_user(r) for r in rows]
