@@ -114,3 +114,67 @@ async def test_post_everything_is_not_a_replay_of_a_partial_post() -> None:
     await kit.wallets.post(s, h2.id, 30, idempotency_key="k")
     with pytest.raises(PendingAlreadyPosted):
         await kit.wallets.post(s, h2.id, idempotency_key="k")
+
+
+def test_telegram_values_with_line_breaks_are_refused() -> None:
+    """Review finding: a value with a raw newline lets a holder of signed data fold one field
+    into another (``query_id="Q\\nstart_param=x"`` without ``start_param`` hashes the same)."""
+    import hashlib
+    import hmac
+    import time
+    from datetime import UTC, datetime
+    from urllib.parse import urlencode
+
+    from wagerkit.domain.errors import TelegramMalformed
+    from wagerkit.domain.telegram import verify_init_data
+
+    token = "123456:TEST-token"
+    fields = {
+        "auth_date": str(int(time.time())),
+        "query_id": "Q1",
+        "start_param": "ref_bob",
+        "user": '{"id": 42, "first_name": "A"}',
+    }
+    check = "\n".join(f"{k}={v}" for k, v in sorted(fields.items())).encode()
+    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+    digest = hmac.new(secret, check, hashlib.sha256).hexdigest()
+    now = datetime.now(UTC)
+    assert (
+        verify_init_data(urlencode({**fields, "hash": digest}), now=now, bot_token=token).id == 42
+    )
+    folded = {k: v for k, v in fields.items() if k != "start_param"}
+    folded["query_id"] = "Q1\nstart_param=ref_bob"  # the same data-check string
+    with pytest.raises(TelegramMalformed):
+        verify_init_data(urlencode({**folded, "hash": digest}), now=now, bot_token=token)
+
+
+def test_webhook_size_is_checked_before_the_hmac() -> None:
+    from wagerkit.domain.errors import WebhookMalformed
+    from wagerkit.domain.payments import MAX_WEBHOOK_BYTES, sign_webhook, verify_webhook_signature
+
+    body = b"x" * (MAX_WEBHOOK_BYTES + 1)
+    with pytest.raises(WebhookMalformed):
+        verify_webhook_signature(b"s" * 16, body, sign_webhook(b"s" * 16, body))
+
+
+async def test_wallet_post_and_void_refuse_holds_owned_by_payments() -> None:
+    """Review finding: ``wallets.void`` could release a withdrawal's hold behind the payment's
+    back, leaving the payment pending forever and the ledger out of step with the provider."""
+    from wagerkit.adapters.payments import payment_providers
+    from wagerkit.domain.errors import Conflict
+
+    providers = payment_providers(webhook_secrets={"acme": "a-webhook-secret-123"})
+    kit = WagerKit(InMemoryStore(), clock=FixedClock(), payment_providers=providers)
+    s = Actor.system()
+    u = await kit.users.add(s, "A")
+    payment = await kit.payments.withdraw(s, u.id, 600, "COIN", "acme", idempotency_key="w1")
+    assert payment.status.value == "pending"  # waits for the provider's webhook
+    assert payment.hold_transfer_id is not None
+    with pytest.raises(Conflict):
+        await kit.wallets.void(s, payment.hold_transfer_id)
+    with pytest.raises(Conflict):
+        await kit.wallets.post(s, payment.hold_transfer_id, 100)
+    assert (await kit.wallets.balance(s, u.id)).held == 600  # still held for the payment
+    own = await kit.wallets.hold(s, u.id, 100)
+    assert (await kit.wallets.void(s, own.id)).amount == 100  # the wallet's own holds still work
+    await assert_conserved(kit)

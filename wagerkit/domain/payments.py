@@ -190,6 +190,8 @@ def verify_webhook_signature(secret: bytes, raw_body: bytes, signature: str) -> 
         raise WebhookSignatureInvalid("no webhook secret is configured for this provider")
     if not isinstance(raw_body, bytes | bytearray) or not isinstance(signature, str):
         raise WebhookSignatureInvalid("the webhook signature does not verify")
+    if len(raw_body) > MAX_WEBHOOK_BYTES:  # refuse before hashing: the endpoint is public
+        raise WebhookMalformed("webhook body is too large")
     given = signature.strip()
     if given[:7].lower() == "sha256=":
         given = given[7:]

@@ -383,6 +383,11 @@ def _parse_auth_date(raw: str | None) -> datetime:
 
 
 def _data_check_string(values: Mapping[str, str], without: set[str]) -> bytes:
+    # a raw newline in a value would make the string ambiguous: "a=1\nb=2" could be one field
+    # or two, so a holder of signed data could fold fields together. Telegram never sends one
+    # (the JSON in ``user`` escapes it).
+    if any("\n" in values[key] for key in values if key not in without):
+        raise TelegramMalformed("a field value contains a line break")
     lines = [f"{key}={values[key]}" for key in sorted(values) if key not in without]
     return "\n".join(lines).encode("utf-8", "surrogatepass")
 

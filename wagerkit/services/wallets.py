@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from ..domain.audit import AuditRecord
 from ..domain.errors import (
     AccountNotFound,
+    Conflict,
     InvalidAmount,
     InvalidInput,
     TransferNotFound,
@@ -51,6 +52,7 @@ __all__ = [
     "wallet_owner",
 ]
 
+HOLD_CODE = "hold"  # the code of holds made by ``hold``; only those are posted/voided here
 _KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 SYSTEM_OWNER = "system"
 
@@ -437,7 +439,7 @@ class WalletService:
                         wallet.id,
                         escrow.id,
                         amount,
-                        "hold",
+                        HOLD_CODE,
                         TransferKind.PENDING,
                         timeout_seconds=timeout_seconds,
                         reference=f"user:{user_id}",
@@ -477,6 +479,13 @@ class WalletService:
         tid = self._key(kind.value, pending_id, key) if key else f"{kind.value}:{pending_id}"
 
         async def work(uow: UnitOfWork) -> tuple[TransferResult, list[int | None]]:
+            held = await uow.ledger.get_transfer(pending_id)
+            if held is not None and held.kind is TransferKind.PENDING and held.code != HOLD_CODE:
+                # holds of payments, bets … are resolved by their owners, or their records
+                # would no longer match the money
+                raise Conflict(
+                    f"this hold belongs to {held.reference or held.code!r}; resolve it there"
+                )
             (res,) = await uow.ledger.apply(
                 [TransferRequest(tid, amount=amount, code="", kind=kind, pending_id=pending_id)],
                 self._d.clock.now(),
