@@ -52,7 +52,9 @@ class RegisterIn(ApiModel):
 
     password: StrictStr = Field(min_length=8, max_length=256)
     display_name: StrictStr = Field(min_length=1, max_length=64)
-    username: StrictStr | None = Field(None, description="3-32 of A-Z a-z 0-9 _")
+    username: StrictStr | None = Field(
+        None, pattern=r"^[A-Za-z0-9_]{3,32}$", description="3-32 of A-Z a-z 0-9 _"
+    )
     email: StrictStr | None = None
 
 
