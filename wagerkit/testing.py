@@ -185,7 +185,8 @@ class _Users:
         self._undo.append(lambda: self._s.users.pop(uid, None))
         return dataclasses.replace(created)
 
-    async def get(self, user_id: int) -> User | None:
+    async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
+        # units of work run one at a time here, so every read is already "for update"
         u = self._s.users.get(user_id)
         return dataclasses.replace(u) if u else None
 

@@ -178,3 +178,30 @@ async def test_wallet_post_and_void_refuse_holds_owned_by_payments() -> None:
     own = await kit.wallets.hold(s, u.id, 100)
     assert (await kit.wallets.void(s, own.id)).amount == 100  # the wallet's own holds still work
     await assert_conserved(kit)
+
+
+async def test_local_rate_limiter_sweeps_rarely_and_forgets_old_keys() -> None:
+    """Review finding: past 100,000 keys every hit scanned the whole table. Now a sweep runs
+    only when the table has doubled since the last one (amortised O(1) per hit)."""
+    from wagerkit.domain.errors import RateLimited
+    from wagerkit.services.identity import LocalRateLimiter
+
+    now = [0.0]
+    limiter = LocalRateLimiter(clock=lambda: now[0])
+    sweeps = 0
+    for i in range(150_000):
+        before = limiter._sweep_at
+        await limiter.hit(f"login|{i}", 3, 60)
+        sweeps += limiter._sweep_at != before
+    assert sweeps <= 8  # log2(150_000 / 1024) + 1, not one per hit
+    assert limiter._sweep_at > len(limiter._hits)  # the next hit does not scan
+    now[0] = 120.0  # every window is over: the next sweep forgets all of them
+    n = 0
+    while next(iter(limiter._hits)).startswith("login|"):  # the oldest key is still there
+        n += 1
+        await limiter.hit(f"new|{n}", 3, 60)
+    assert all(not k.startswith("login|") for k in limiter._hits)
+    for _ in range(3):
+        await limiter.hit("k", 3, 60)
+    with pytest.raises(RateLimited):
+        await limiter.hit("k", 3, 60)

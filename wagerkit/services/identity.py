@@ -135,9 +135,14 @@ class LocalRateLimiter:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._hits: dict[str, deque[float]] = {}
+        self._longest = 0  # the longest window seen: older hits matter to no key
+        self._sweep_at = 1024  # sweep when the table has doubled since the last sweep
 
     async def hit(self, key: str, limit: int, per_seconds: int) -> None:
+        if limit < 1:
+            raise ValueError("a rate limit must allow at least one hit")
         now = self._clock()
+        self._longest = max(self._longest, per_seconds)
         hits = self._hits.setdefault(key, deque())
         while hits and hits[0] <= now - per_seconds:
             hits.popleft()
@@ -146,9 +151,14 @@ class LocalRateLimiter:
                 "too many requests", retry_after=max(1, math.ceil(hits[0] + per_seconds - now))
             )
         hits.append(now)
-        if len(self._hits) > 100_000:  # forget idle keys now and then
-            for k in [k for k, v in self._hits.items() if not v or v[-1] <= now - 3600]:
+        if len(self._hits) >= self._sweep_at:
+            # amortised O(1) per hit: a sweep costs O(keys) and happens only after the table
+            # doubled, so many distinct keys (e.g. made-up login names) cannot make every hit
+            # scan everything
+            horizon = now - self._longest
+            for k in [k for k, v in self._hits.items() if not v or v[-1] <= horizon]:
                 del self._hits[k]
+            self._sweep_at = max(1024, 2 * len(self._hits))
 
 
 class IdentityService:
@@ -301,7 +311,7 @@ class IdentityService:
         new_hash = await self._hash(password)
 
         async def work(uow: UnitOfWork) -> User:
-            user = await uow.users.get(user_id)
+            user = await uow.users.get(user_id, for_update=True)
             if user is None:
                 raise InvalidCredentials()
             user = replace(user, password_hash=new_hash)
@@ -336,6 +346,8 @@ class IdentityService:
         async def work(uow: UnitOfWork) -> User:
             created.clear()
             user = await uow.users.get_by_telegram_id(tg_id)
+            if user is not None:  # lock before a possible promotion rewrites the row
+                user = await uow.users.get(user.id, for_update=True)
             now = self._d.clock.now()
             system = Actor.system("telegram")
             if user is None:
@@ -467,7 +479,11 @@ class IdentityService:
         """Read the target, let ``change`` decide (None: nothing to do), write and audit."""
 
         async def work(uow: UnitOfWork) -> User:
-            user = await uow.users.get(user_id)
+            # lock the active admins first (id order), then the target: role and ban changes
+            # queue behind each other instead of deadlocking, and the last-admin count holds
+            await uow.users.count_active_admins()
+            # locked: a concurrent ban must not be overwritten by this write of the whole row
+            user = await uow.users.get(user_id, for_update=True)
             if user is None:
                 raise UserNotFound(f"no user {user_id}")
             decided = await change(uow, user)

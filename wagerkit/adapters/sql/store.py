@@ -219,8 +219,11 @@ class SqlUsers(_Repo):
         ).scalar_one()
         return User(id=new_id, **dataclasses.asdict(user))
 
-    async def get(self, user_id: int) -> User | None:
-        r = (await self._c.execute(select(users).where(users.c.id == user_id))).first()
+    async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
+        q = select(users).where(users.c.id == user_id)
+        if for_update and self._pg:  # SQLite's BEGIN IMMEDIATE already serialises writers
+            q = q.with_for_update()
+        r = (await self._c.execute(q)).first()
         return _user(r) if r else None
 
     async def get_by_username(self, username: str) -> User | None:
@@ -237,10 +240,12 @@ class SqlUsers(_Repo):
         return _user(r) if r else None
 
     async def count_active_admins(self) -> int:
-        stmt = select(func.count()).where(
+        q = select(users.c.id).where(
             users.c.role == Role.ADMIN.value, users.c.status == UserStatus.ACTIVE.value
         )
-        return int((await self._c.execute(stmt)).scalar_one())
+        if self._pg:  # in id order, like every other lock: waits, never deadlocks
+            q = q.order_by(users.c.id).with_for_update()
+        return len((await self._c.execute(q)).all())
 
     async def list(self, *, limit: int = 100, offset: int = 0) -> list[User]:
         rows = await self._c.execute(select(users).order_by(users.c.id).limit(limit).offset(offset))
