@@ -29,9 +29,16 @@ def component(model: type[BaseModel]) -> Any:
 
 
 def _openapi30(schema: dict[str, Any]) -> None:
-    """sanic-ext writes OpenAPI 3.0, which has no ``"type": "null"``: turn pydantic's
-    ``anyOf: [X, {type: null}]`` into ``X`` with ``nullable: true``."""
+    """sanic-ext writes OpenAPI 3.0, which has no ``"type": "null"`` and no ``const``: turn
+    pydantic's ``anyOf: [X, {type: null}]`` into ``X`` with ``nullable: true``, and
+    ``const: v`` into ``enum: [v]``."""
     for prop in schema.get("properties", {}).values():
+        if "const" in prop:  # 3.0 has no const: a one-value enum says the same
+            prop["enum"] = [prop.pop("const")]
+        for bound, name in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+            value = prop.get(bound)
+            if isinstance(value, int | float) and not isinstance(value, bool):  # 3.1 form
+                prop[name], prop[bound] = value, True
         variants = prop.get("anyOf")
         if not variants or {"type": "null"} not in variants:
             continue
@@ -196,4 +203,28 @@ class AuditEntryOut(ApiModel):
 
 class AuditList(ApiModel):
     entries: list[AuditEntryOut]
+    next_before: int | None = Field(None, description="cursor of the next (older) page")
+
+
+# -- payments -------------------------------------------------------------------------------
+
+
+class PaymentOut(ApiModel):
+    """A deposit or withdrawal (docs/payments.md)."""
+
+    id: str
+    user_id: int
+    kind: Literal["deposit", "withdrawal"]
+    provider: str
+    amount: int = Field(description="minor units")
+    currency: str
+    status: Literal["pending", "succeeded", "failed"]
+    provider_reference: str | None = None
+    failure_reason: str = ""
+    created_at: str
+    updated_at: str
+
+
+class PaymentList(ApiModel):
+    payments: list[PaymentOut]
     next_before: int | None = Field(None, description="cursor of the next (older) page")

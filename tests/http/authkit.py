@@ -18,6 +18,7 @@ JWT_SECRET = "test-secret-for-http-tests-0123456789abcdef"
 BOT_TOKEN = "424242:AAF-http_test_bot_token-wagerkit"
 BOT_ID = 424242
 ADMIN_TG_ID = 990001
+ACME_SECRET = "acme-webhook-secret-0123456789"
 CHEAP_ARGON2 = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
 

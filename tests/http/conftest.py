@@ -133,7 +133,7 @@ def base_url(live: tuple[str, WagerkitApp]) -> str:
 def auth_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, WagerkitApp, str]]:
     """A server configured for sign-in: a JWT secret, a Telegram bot token, one bootstrap admin
     Telegram id, cheap argon2 parameters. Yields (base URL, app, database URL)."""
-    from authkit import ADMIN_TG_ID, BOT_TOKEN, CHEAP_ARGON2, JWT_SECRET
+    from authkit import ACME_SECRET, ADMIN_TG_ID, BOT_TOKEN, CHEAP_ARGON2, JWT_SECRET
 
     from wagerkit.adapters.passwords import Argon2PasswordHasher
 
@@ -143,6 +143,8 @@ def auth_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, W
         jwt_secret=JWT_SECRET,
         telegram_bot_token=BOT_TOKEN,
         telegram_admin_ids=str(ADMIN_TG_ID),
+        dev_payments=True,
+        webhook_secrets={"acme": ACME_SECRET},
         _env_file=None,
     )
     app = create_app(settings, passwords=Argon2PasswordHasher(**CHEAP_ARGON2))

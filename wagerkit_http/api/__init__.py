@@ -8,6 +8,7 @@ from sanic.blueprint_group import BlueprintGroup
 from .admin import admin_blueprint
 from .auth import auth_blueprint
 from .currencies import currencies_blueprint
+from .payments import admin_payments_blueprint, payments_blueprint
 from .wallet import me_blueprint, wallet_blueprint
 
 __all__ = ["API_PREFIX", "api_v1"]
@@ -23,5 +24,7 @@ def api_v1() -> BlueprintGroup:
         me_blueprint(),
         wallet_blueprint(),
         admin_blueprint(),
+        payments_blueprint(),
+        admin_payments_blueprint(),
     ]
     return Blueprint.group(*areas, url_prefix=API_PREFIX)
