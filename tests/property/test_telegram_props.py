@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wagerkit.adapters.crypto import ed25519_verify
-from wagerkit.domain.errors import TelegramAuthError
+from wagerkit.domain.errors import TelegramAuthError, TelegramMalformed
 from wagerkit.domain.telegram import verify_init_data, verify_login_widget
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -33,8 +33,11 @@ PUBLIC_KEY = KEY.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 RESERVED = {"hash", "signature", "auth_date", "user", "id", "first_name", "last_name"}
 
 tokens = st.from_regex(r"[1-9][0-9]{5,10}:[A-Za-z0-9_-]{20,40}", fullmatch=True)
-texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
-names = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30)
+# Telegram never sends a raw line break in a value (JSON escapes it); one is refused as
+# malformed (test_a_line_break_in_any_value_is_refused), so valid payloads have none
+_chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="\n")
+texts = st.text(_chars, max_size=30)
+names = st.text(_chars, min_size=1, max_size=30)
 keys = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True).filter(lambda k: k not in RESERVED)
 auth_dates = st.integers(NOW_TS - 86_000, NOW_TS + 250)
 extras = st.dictionaries(keys, texts, max_size=4)
@@ -206,3 +209,18 @@ def test_another_token_is_refused(pairs: list[tuple[str, str]], token: str, othe
     if other != token:
         with pytest.raises(TelegramAuthError):
             verify_init_data(data, now=NOW, bot_token=other)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), pairs=webapp_pairs(), token=tokens)
+def test_a_line_break_in_any_value_is_refused(
+    data: st.DataObject, pairs: list[tuple[str, str]], token: str
+) -> None:
+    """Even correctly signed: a raw line break makes the data-check string ambiguous."""
+    i = data.draw(st.integers(0, len(pairs) - 1))
+    key, value = pairs[i]
+    at = data.draw(st.integers(0, len(value)))
+    pairs = [*pairs[:i], (key, value[:at] + "\n" + value[at:]), *pairs[i + 1 :]]
+    signed = quoted([*pairs, ("hash", webapp_hash(pairs, token))])
+    with pytest.raises(TelegramMalformed):
+        verify_init_data(signed, now=NOW, bot_token=token)
