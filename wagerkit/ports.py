@@ -223,10 +223,14 @@ class TokenService(Protocol):
         """How long an issued token stays valid."""
         ...
 
-    def issue(self, user_id: int, *, now: datetime) -> str: ...
+    def issue(self, user_id: int, *, now: datetime, version: str = "") -> str:
+        """A token for ``user_id`` carrying ``version`` (an opaque text the caller checks on
+        use, e.g. a fingerprint of the password so a password change retires old tokens)."""
+        ...
 
-    def verify(self, token: str, *, now: datetime) -> int:
-        """The user id in ``token``; raises ``TokenInvalid`` or ``TokenExpired``."""
+    def verify(self, token: str, *, now: datetime) -> tuple[int, str]:
+        """``(user id, version)`` from ``token`` (version ``""`` when it carries none);
+        raises ``TokenInvalid`` or ``TokenExpired``."""
         ...
 
 

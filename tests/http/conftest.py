@@ -13,6 +13,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,11 @@ def auth_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, W
         _env_file=None,
     )
     app = create_app(settings, passwords=Argon2PasswordHasher(**CHEAP_ARGON2))
+    # every test here signs in from 127.0.0.1: lift the per-address limits (their defaults
+    # are tested on servers of their own, test_auth_limits_http.py); "login" stays as it is
+    identity = app.ctx.kit.identity
+    relaxed = {"login_ip": (10_000, 60), "register": (10_000, 60), "telegram": (10_000, 60)}
+    identity.policy = replace(identity.policy, limits={**identity.policy.limits, **relaxed})
     with serve(create_asgi(settings, app=app)) as url:
         yield url, app, db_url
 

@@ -145,8 +145,13 @@ def _claims(user_id: int, **over: Any) -> dict[str, Any]:
 def test_expired_tampered_and_wrong_algorithm_tokens_are_refused(http: httpx.Client) -> None:
     user = register(http)
     uid = user["user"]["id"]
-    good = jwt.encode(_claims(uid), JWT_SECRET, algorithm="HS256")
+    pwv = jwt.decode(user["access_token"], JWT_SECRET, algorithms=["HS256"])["pwv"]
+    good = jwt.encode(_claims(uid, pwv=pwv), JWT_SECRET, algorithm="HS256")
     assert http.get("/api/v1/me", headers=bearer(good)).status_code == 200
+    # the same token without the password version, or with another one, is refused
+    for stale in ({}, {"pwv": ""}, {"pwv": "0" * 16}):
+        token = jwt.encode(_claims(uid, **stale), JWT_SECRET, algorithm="HS256")
+        problem(http.get("/api/v1/me", headers=bearer(token)), 401, "token_invalid")
 
     expired = jwt.encode(
         _claims(uid, iat=int(time.time()) - 7200, exp=int(time.time()) - 3600),

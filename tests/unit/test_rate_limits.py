@@ -102,7 +102,14 @@ async def test_local_limiter_window_slides() -> None:
 
 
 async def test_kit_limit_uses_policy_per_user_and_key() -> None:
-    assert DEFAULT_LIMITS == {"login": (10, 60), "bet": (5, 60), "chat": (20, 60)}
+    assert DEFAULT_LIMITS == {
+        "login": (10, 60),
+        "login_ip": (30, 60),
+        "register": (10, 60),
+        "telegram": (30, 60),
+        "bet": (5, 60),
+        "chat": (20, 60),
+    }
     kit = WagerKit(InMemoryStore(), rate_limiter=LimitsRateLimiter("memory://"))
     alice, bob = Actor(1, Role.PLAYER, "a"), Actor(2, Role.PLAYER, "b")
     for _ in range(5):

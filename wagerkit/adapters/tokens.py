@@ -1,6 +1,8 @@
 """Access tokens as JWTs (PyJWT), implementing ``wagerkit.ports.TokenService``.
 
-A token carries ``sub`` (the user id as text), ``iat``, ``exp`` and ``typ: "access"``, signed
+A token carries ``sub`` (the user id as text), ``iat``, ``exp``, ``typ: "access"`` and ``pwv``
+(the version text the caller passed to ``issue``, returned by ``verify``; a token without it has
+version ``""``), signed
 with HMAC (HS256 by default; HS384 and HS512 may be configured). Decoding accepts exactly the
 configured algorithm, so ``alg: none``, an RS256/HS256 confusion or any other algorithm is
 refused as ``TokenInvalid``, like a tampered signature or a missing claim. Expiry is checked
@@ -29,6 +31,7 @@ _MIN_KEY = {"HS256": 32, "HS384": 48, "HS512": 64}
 MAX_TOKEN_CHARS = 4096
 TOKEN_TYPE = "access"  # noqa: S105 - the value of the typ claim, not a secret
 _FUTURE_SKEW = timedelta(minutes=5)
+_MAX_VERSION_CHARS = 128
 
 
 class JwtTokenService:
@@ -67,7 +70,7 @@ class JwtTokenService:
     def algorithm(self) -> str:
         return self._algorithm
 
-    def issue(self, user_id: int, *, now: datetime) -> str:
+    def issue(self, user_id: int, *, now: datetime, version: str = "") -> str:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         iat = int(now.timestamp())
@@ -76,10 +79,11 @@ class JwtTokenService:
             "iat": iat,
             "exp": iat + int(self._lifetime.total_seconds()),
             "typ": TOKEN_TYPE,
+            "pwv": version,
         }
         return jwt.encode(claims, self._key, algorithm=self._algorithm)
 
-    def verify(self, token: str, *, now: datetime) -> int:
+    def verify(self, token: str, *, now: datetime) -> tuple[int, str]:
         if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_CHARS:
             raise TokenInvalid()
         try:
@@ -106,10 +110,13 @@ class JwtTokenService:
             raise TokenInvalid("access token issued in the future")
         if ts >= exp:
             raise TokenExpired()
+        version = claims.get("pwv", "")
+        if not isinstance(version, str) or len(version) > _MAX_VERSION_CHARS:
+            raise TokenInvalid()
         user_id = int(sub)
         if user_id <= 0:
             raise TokenInvalid()
-        return user_id
+        return user_id, version
 
     def __repr__(self) -> str:  # never show the key
         return f"JwtTokenService(algorithm={self._algorithm!r}, lifetime={self._lifetime!r})"

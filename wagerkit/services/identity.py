@@ -21,6 +21,8 @@ and roles").
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import math
 import re
 import secrets
@@ -54,12 +56,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "HASHING_SLOTS",
     "IdentityPolicy",
     "IdentityService",
     "LocalRateLimiter",
     "Session",
     "normalize_email",
     "normalize_username",
+    "password_version",
     "validate_password",
 ]
 
@@ -67,6 +71,9 @@ T = TypeVar("T")
 
 DEFAULT_LIMITS: Mapping[str, tuple[int, int]] = {
     "login": (10, 60),  # per login name + client address (the caller builds the key)
+    "login_ip": (30, 60),  # per client address, whatever the login name
+    "register": (10, 60),  # per client address
+    "telegram": (30, 60),  # per client address (Login Widget and Mini App sign-in together)
     "bet": (5, 60),  # seed 000: 5 bets a minute per user
     "chat": (20, 60),  # seed 000: 20 chat messages a minute per user
 }
@@ -77,6 +84,18 @@ _USERNAME = re.compile(r"[A-Za-z0-9_]{3,32}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 _REASON_MAX = 500
 _GENERIC_DUPLICATE = "an account with this username or e-mail address already exists"
+HASHING_SLOTS = 4
+"""At most this many password hashes/verifications run at once per service (argon2id takes
+64 MiB each): a flood queues instead of exhausting memory."""
+
+
+def password_version(user: User) -> str:
+    """What an access token carries as its version: the first 16 hex characters of SHA-256 of
+    the user's password hash (``""`` without a password). A new password changes it, so
+    tokens issued before no longer authenticate."""
+    if user.password_hash is None:
+        return ""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def validate_password(password: str) -> str:
@@ -170,6 +189,7 @@ class IdentityService:
         self.policy = policy or IdentityPolicy()
         self._local_limiter = LocalRateLimiter()
         self._dummy_hash: str | None = None
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     # -- ports --------------------------------------------------------------------------
     @property
@@ -190,11 +210,23 @@ class IdentityService:
             )
         return self._d.tokens
 
+    def _hashing_slots(self) -> asyncio.Semaphore:
+        """The semaphore bounding concurrent hashing, one per event loop (a semaphore must
+        not be shared between loops)."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(HASHING_SLOTS))
+        return self._slots[1]
+
     async def _hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, password)
+        hasher = self._hasher
+        async with self._hashing_slots():
+            return await asyncio.to_thread(hasher.hash, password)
 
     async def _verify(self, stored: str, password: str) -> bool:
-        return await asyncio.to_thread(self._hasher.verify, stored, password)
+        hasher = self._hasher
+        async with self._hashing_slots():
+            return await asyncio.to_thread(hasher.verify, stored, password)
 
     async def _read(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         async with self._d.uow() as uow:
@@ -214,7 +246,8 @@ class IdentityService:
     def _session(self, user: User) -> Session:
         now = self._d.clock.now()
         tokens = self._tokens
-        return Session(tokens.issue(user.id, now=now), now + tokens.lifetime, user)
+        token = tokens.issue(user.id, now=now, version=password_version(user))
+        return Session(token, now + tokens.lifetime, user)
 
     # -- password accounts -------------------------------------------------------------
     async def register(
@@ -321,7 +354,8 @@ class IdentityService:
         return await self._d.transaction(work)
 
     async def change_password(self, actor: Actor, current: str, new: str) -> None:
-        """A signed-in user replaces its password (the current one is required)."""
+        """A signed-in user replaces its password (the current one is required). Every access
+        token issued before stops working (sign in again with the new password)."""
         if actor.user_id is None:
             raise PermissionDenied("only a user has a password")
         validate_password(new)
@@ -409,11 +443,14 @@ class IdentityService:
     async def authenticate(self, token: str) -> Actor:
         """The actor behind an access token, with role and status read fresh from the store:
         ``TokenInvalid``/``TokenExpired`` for a bad token (or a user that no longer exists),
-        ``AccountBanned`` for a banned user, ``NotWhitelisted`` in whitelist mode."""
-        user_id = self._tokens.verify(token, now=self._d.clock.now())
+        ``AccountBanned`` for a banned user, ``NotWhitelisted`` in whitelist mode. A token
+        issued before the user's password changed is ``TokenInvalid``."""
+        user_id, version = self._tokens.verify(token, now=self._d.clock.now())
         user = await self._read(lambda uow: uow.users.get(user_id))
         if user is None:
             raise TokenInvalid()
+        if not hmac.compare_digest(version.encode(), password_version(user).encode()):
+            raise TokenInvalid("the password changed since this token was issued")
         return self._admit(user)
 
     async def actor_for(self, user_id: int) -> Actor:
@@ -583,11 +620,12 @@ class IdentityService:
     async def limit(self, actor_or_key: Actor | str, action: str) -> None:
         """Count one ``action`` and raise ``RateLimited`` (with ``retry_after`` seconds) when
         over ``policy.limits[action]``. Pass the actor (counted per user; the system actor is
-        never limited) or a key the caller built (e.g. ``f"{login}|{client_ip}"``)."""
-        try:
-            amount, per_seconds = self.policy.limits[action]
-        except KeyError:
-            raise ValueError(f"no rate limit configured for action {action!r}") from None
+        never limited) or a key the caller built (e.g. ``f"{login}|{client_ip}"``). An action
+        missing from ``policy.limits`` uses its ``DEFAULT_LIMITS`` entry."""
+        limit = self.policy.limits.get(action) or DEFAULT_LIMITS.get(action)
+        if limit is None:
+            raise ValueError(f"no rate limit configured for action {action!r}")
+        amount, per_seconds = limit
         if isinstance(actor_or_key, Actor):
             if actor_or_key.user_id is None:
                 return

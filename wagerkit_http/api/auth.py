@@ -97,11 +97,13 @@ def _widget_fields(request: WagerkitRequest) -> dict[str, Any]:
 @openapi.tag("auth")
 @openapi.body({"application/json": component(TelegramWidgetIn)}, required=True)
 @openapi.response(200, {"application/json": component(SessionOut)}, "Signed in")
-@problems(400, 401, 403, 415, 422, 503)
+@problems(400, 401, 403, 415, 422, 429, 503)
 async def telegram_widget(request: WagerkitRequest) -> HTTPResponse:
-    """Sign in with Telegram Login Widget data; the first sign-in creates the user."""
+    """Sign in with Telegram Login Widget data; the first sign-in creates the user.
+    Rate-limited per client address (429 with Retry-After)."""
     fields = _widget_fields(request)
     ctx = request.app.ctx
+    await ctx.kit.identity.limit(client_address(request), "telegram")
     identity = ctx.telegram.verify_widget(fields, now=ctx.kit.deps.clock.now())
     return json_response(_session_body(await ctx.kit.identity.sign_in_telegram(identity)))
 
@@ -110,11 +112,13 @@ async def telegram_widget(request: WagerkitRequest) -> HTTPResponse:
 @openapi.tag("auth")
 @openapi.body({"application/json": component(TelegramWebAppIn)}, required=True)
 @openapi.response(200, {"application/json": component(SessionOut)}, "Signed in")
-@problems(400, 401, 403, 415, 422, 503)
+@problems(400, 401, 403, 415, 422, 429, 503)
 async def telegram_webapp(request: WagerkitRequest) -> HTTPResponse:
-    """Sign in with a Telegram Mini App's initData; the first sign-in creates the user."""
+    """Sign in with a Telegram Mini App's initData; the first sign-in creates the user.
+    Rate-limited per client address, together with the Login Widget (429 with Retry-After)."""
     body = parse_body(request, TelegramWebAppIn)
     ctx = request.app.ctx
+    await ctx.kit.identity.limit(client_address(request), "telegram")
     identity = ctx.telegram.verify_webapp(body.init_data, now=ctx.kit.deps.clock.now())
     return json_response(_session_body(await ctx.kit.identity.sign_in_telegram(identity)))
 
@@ -123,11 +127,13 @@ async def telegram_webapp(request: WagerkitRequest) -> HTTPResponse:
 @openapi.tag("auth")
 @openapi.body({"application/json": component(RegisterIn)}, required=True)
 @openapi.response(201, {"application/json": component(SessionOut)}, "Registered and signed in")
-@problems(400, 403, 409, 415, 422)
+@problems(400, 403, 409, 415, 422, 429)
 async def register(request: WagerkitRequest) -> HTTPResponse:
-    """Create a password account (with the welcome grant) and sign it in."""
+    """Create a password account (with the welcome grant) and sign it in. Rate-limited per
+    client address (429 with Retry-After)."""
     body = parse_body(request, RegisterIn)
     identity = request.app.ctx.kit.identity
+    await identity.limit(client_address(request), "register")
     user = await identity.register(
         password=body.password,
         display_name=body.display_name,
@@ -147,11 +153,13 @@ def client_address(request: WagerkitRequest) -> str:
 @openapi.response(200, {"application/json": component(SessionOut)}, "Signed in")
 @problems(400, 401, 403, 415, 422, 429)
 async def login(request: WagerkitRequest) -> HTTPResponse:
-    """Sign in with a username or e-mail address and a password. Rate-limited per login name
-    and client address (429 with Retry-After)."""
+    """Sign in with a username or e-mail address and a password. Rate-limited per client
+    address, and per login name and client address (429 with Retry-After)."""
     body = parse_body(request, LoginIn)
     identity = request.app.ctx.kit.identity
-    await identity.limit(f"{body.login.strip().lower()}|{client_address(request)}", "login")
+    address = client_address(request)
+    await identity.limit(address, "login_ip")
+    await identity.limit(f"{body.login.strip().lower()}|{address}", "login")
     return json_response(_session_body(await identity.login(body.login, body.password)))
 
 
