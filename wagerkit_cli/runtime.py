@@ -8,6 +8,7 @@ when the command tree is built.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -170,15 +171,39 @@ class CliState:
 
         async def main() -> T:
             store = SqlStore.from_url(self.database_url, pool_size=2)
+            manager = self.redis_emitter()
             try:
                 kit = WagerKit(store, currencies=registry, welcome_grant=grants, **identity)
+                if manager is not None:
+                    from wagerkit.adapters.realtime import BalancePublisher
+
+                    kit.deps.publisher = BalancePublisher(kit, manager)
                 if self.acting_user_id is not None:
                     self._acting = await kit.identity.actor_for(self.acting_user_id)
                 return await work(kit)
             finally:
                 await store.dispose()
+                await _close_emitter(manager)
 
         return asyncio.run(main())
+
+    def redis_emitter(self) -> Any:
+        """With ``REDIS_URL`` set: a write-only ``socketio.AsyncRedisManager``, so the
+        ``balance_update`` pushes of this command's wallet changes reach the sockets held by
+        the server processes. ``None`` without ``REDIS_URL``, or (with a one-line warning)
+        when python-socketio is not installed (the ``redis`` extra brings it)."""
+        url = self.settings.redis_url
+        if not url:
+            return None
+        try:
+            import socketio  # type: ignore[import-untyped]
+        except ImportError:
+            self.terminal.note(
+                "warning: REDIS_URL is set but python-socketio is not installed: no balance_update "
+                "pushes (pip install 'wagerkit[redis]')"
+            )
+            return None
+        return socketio.AsyncRedisManager(url, write_only=True)
 
     def identity_options(self) -> dict[str, Any]:
         """The identity ports and policy the CLI needs: a password hasher (argon2id, when the
@@ -199,6 +224,16 @@ class CliState:
             return options
         options["passwords"] = Argon2PasswordHasher()
         return options
+
+
+async def _close_emitter(manager: Any) -> None:
+    """Close the Redis connection a write-only manager opened on its first emit (it starts
+    no background task), so ``asyncio.run`` ends cleanly."""
+    redis = getattr(manager, "redis", None)
+    if redis is None:
+        return
+    with contextlib.suppress(Exception):  # a broken connection: nothing left to close
+        await redis.aclose()
 
 
 def state(ctx: typer.Context) -> CliState:

@@ -12,10 +12,12 @@ server processes, so an event emitted in one process reaches a client connected 
   (and the same payload as the acknowledgement). The user is read fresh: a user banned since
   connecting gets the ack ``{"error": {"code", "message"}}`` and is disconnected.
 - **ping** → ``pong`` (event and acknowledgement), for clients checking the link.
-- ``BalancePublisher`` is the ``EventPublisher`` the server passes to ``WagerKit``: after
-  every ``wallet.changed`` (any use case, any adapter in this process) it reads the users'
-  balances and emits ``balance_update`` to each ``user:<id>`` room, through Redis when
-  configured.
+- ``BalancePublisher`` (``wagerkit.adapters.realtime``, re-exported here) is the
+  ``EventPublisher`` the server passes to ``WagerKit``: after every ``wallet.changed`` (any
+  use case, any adapter in this process) it reads the users' balances and emits
+  ``balance_update`` to each ``user:<id>`` room, through Redis when configured. The CLI
+  builds the same publisher over a write-only ``AsyncRedisManager`` when ``REDIS_URL`` is
+  set, so its wallet changes reach these sockets too.
 """
 
 from __future__ import annotations
@@ -23,26 +25,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import socketio  # type: ignore[import-untyped]
 
+from wagerkit.adapters.realtime import (
+    BALANCE_UPDATE,
+    NAMESPACE,
+    BalancePublisher,
+    balance_payload,
+    user_room,
+)
 from wagerkit.config import Settings
 from wagerkit.domain.errors import WagerkitError
-from wagerkit.domain.identity import Actor
 
-from .api._common import balance_out
 from .auth import actor_from_credentials
 from .context import WagerkitApp
 from .errors import ProblemError
-
-if TYPE_CHECKING:
-    from wagerkit import WagerKit
 
 __all__ = [
     "BALANCE_UPDATE",
     "NAMESPACE",
     "BalancePublisher",
+    "ChainPublisher",
     "WagerkitNamespace",
     "balance_payload",
     "create_sio",
@@ -50,49 +55,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("wagerkit_http.realtime")
-
-NAMESPACE = "/"
-BALANCE_UPDATE = "balance_update"
-
-
-def user_room(user_id: int | str) -> str:
-    """The room every socket of one user joins (for ``balance_update`` and the like)."""
-    return f"user:{user_id}"
-
-
-async def balance_payload(kit: WagerKit, user_id: int) -> dict[str, Any]:
-    """``{"user_id", "balances": [...]}`` as ``GET /api/v1/wallet`` shows them."""
-    balances = await kit.wallets.balances(Actor.system("realtime"), user_id)
-    return {
-        "user_id": user_id,
-        "balances": [balance_out(b, kit.deps.currencies).model_dump() for b in balances],
-    }
-
-
-class BalancePublisher:
-    """An ``EventPublisher``: turns ``wallet.changed`` into ``balance_update`` pushes.
-
-    ``kit`` and ``emitter`` (a ``socketio.AsyncServer``, or a write-only
-    ``socketio.AsyncRedisManager`` in a process without a Socket.IO server) are set by the
-    composition root once they exist; until then events are dropped. Failures are logged,
-    never raised: the change has already been committed.
-    """
-
-    def __init__(self, kit: WagerKit | None = None, emitter: Any = None) -> None:
-        self.kit = kit
-        self.emitter = emitter
-
-    async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
-        if topic != "wallet.changed" or self.kit is None or self.emitter is None:
-            return
-        for user_id in payload.get("user_ids", ()):
-            try:
-                data = await balance_payload(self.kit, int(user_id))
-                await self.emitter.emit(
-                    BALANCE_UPDATE, data, room=user_room(user_id), namespace=NAMESPACE
-                )
-            except Exception:
-                log.warning("could not push balance_update to user %s", user_id, exc_info=True)
 
 
 class ChainPublisher:

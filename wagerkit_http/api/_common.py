@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from sanic_ext import openapi
 
+from wagerkit.adapters.realtime import balance_view
 from wagerkit.domain.identity import User
 from wagerkit.domain.money import CurrencyRegistry
 from wagerkit.services import WalletBalance
@@ -68,21 +69,7 @@ def user_out(user: User) -> UserOut:
 
 
 def balance_out(b: WalletBalance, currencies: CurrencyRegistry) -> BalanceOut:
-    cur = currencies.get(b.currency)
-
-    def fmt(units: int) -> str:
-        return cur.format(units) if cur is not None else str(units)
-
-    return BalanceOut(
-        currency=b.currency,
-        balance=b.balance,
-        available=b.available,
-        held=b.held,
-        frozen=b.frozen,
-        balance_formatted=fmt(b.balance),
-        available_formatted=fmt(b.available),
-        held_formatted=fmt(b.held),
-    )
+    return BalanceOut(**balance_view(b, currencies))
 
 
 def idempotency_key(request: WagerkitRequest) -> str | None:
