@@ -14,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from pgserver import PgServer, create_database, postgres_server
+from redisserver import redis_server
 
 from wagerkit import Actor, WagerKit
 from wagerkit.adapters.sql import SqlStore
@@ -27,6 +28,16 @@ _db_names = itertools.count(1)
 def pg_server() -> Iterator[PgServer]:
     with postgres_server() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private redis-server for one test module; fails loudly if it cannot start."""
+    try:
+        with redis_server(tmp_path_factory.mktemp("redis")) as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture

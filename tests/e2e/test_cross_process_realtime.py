@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,15 +20,10 @@ from typing import Any
 import httpx
 import pytest
 import socketio  # type: ignore[import-untyped]
+from redisserver import free_port
 
 SECRET = "test-secret-for-e2e-tests-0123456789abcdef"
 WAGERKIT = str(Path(sys.executable).parent / "wagerkit")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _base_env(db_url: str) -> dict[str, str]:
@@ -58,7 +52,7 @@ def server(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, str]]:
     """A uvicorn server process sharing ``redis_url``; yields its URL and database URL."""
     db_url = f"sqlite:///{tmp_path / 'e2e.db'}"
     env = _base_env(db_url) | {"WAGERKIT_JWT_SECRET": SECRET, "REDIS_URL": redis_url}
-    port = _free_port()
+    port = free_port()
     cmd = [
         sys.executable, "-m", "uvicorn", "wagerkit_http.asgi:create_asgi", "--factory",
         "--host", "127.0.0.1", "--port", str(port),

@@ -4,71 +4,14 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from redisserver import free_port
 
 from wagerkit import DEFAULT_LIMITS, Actor, IdentityPolicy, RateLimited, Role, StoreError, WagerKit
 from wagerkit.adapters.ratelimit import LimitsRateLimiter, rate_limiter_from_url
 from wagerkit.services import LocalRateLimiter
 from wagerkit.testing import InMemoryStore
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail(
-            "redis-server is not installed: apt-get install -y redis-server "
-            "(nox -s tests installs it when run as root)"
-        )
-    port = _free_port()
-    workdir: Path = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as c:
-                    c.sendall(b"PING\r\n")
-                    if c.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"redis-server did not start on port {port}")
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 async def _exhaust(limiter: object, key: str, limit: int, per: int) -> RateLimited:
@@ -161,7 +104,7 @@ async def test_redis_window_expires(redis_url: str) -> None:
 
 
 async def test_unreachable_redis_is_a_store_error() -> None:
-    limiter = LimitsRateLimiter(f"redis://127.0.0.1:{_free_port()}/0")
+    limiter = LimitsRateLimiter(f"redis://127.0.0.1:{free_port()}/0")
     with pytest.raises(StoreError):
         await limiter.hit("k", 1, 60)
     assert not await limiter.check()
