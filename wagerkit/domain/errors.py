@@ -9,12 +9,16 @@ contains secrets::
     │   ├── InvalidAmount            invalid_amount      not a positive integer / too precise
     │   ├── UnknownCurrency          unknown_currency
     │   ├── PaymentProviderUnavailable  payment_provider_unavailable  unknown or disabled provider
-    │   └── WebhookMalformed         webhook_malformed   a verified webhook body we cannot read
+    │   ├── WebhookMalformed         webhook_malformed   a verified webhook body we cannot read
+    │   ├── UnknownOutcome           unknown_outcome     not an outcome of this event
+    │   └── (InvalidAmount) StakeOutOfRange  stake_out_of_range  below min or above max stake
     ├── NotFound                     not_found
     │   ├── UserNotFound             user_not_found
     │   ├── AccountNotFound          account_not_found
     │   ├── TransferNotFound         transfer_not_found
-    │   └── PaymentNotFound          payment_not_found
+    │   ├── PaymentNotFound          payment_not_found
+    │   ├── EventNotFound            event_not_found
+    │   └── MessageNotFound          message_not_found
     ├── AuthenticationFailed         unauthenticated     who is asking could not be established
     │   ├── InvalidCredentials       invalid_credentials wrong login or password
     │   ├── TokenInvalid             token_invalid       malformed, tampered or wrong-algorithm token
@@ -28,13 +32,19 @@ contains secrets::
     │       └── TelegramMissingUser  telegram_missing_user  no usable user in the data
     ├── PermissionDenied             forbidden           the actor may not do this
     │   ├── AccountBanned            account_banned
-    │   └── NotWhitelisted           not_whitelisted     whitelist mode admits this user not
+    │   ├── NotWhitelisted           not_whitelisted     whitelist mode admits this user not
+    │   └── ChatMuted                chat_muted          an operator muted this user in chat
     ├── RateLimited                  rate_limited        too many requests; see retry_after
     ├── Conflict                     conflict
     │   ├── IdempotencyConflict      idempotency_conflict  same key, other content
     │   ├── AlreadyExists            already_exists
     │   ├── PaymentMismatch          payment_mismatch    webhook amount/currency differ from the payment
-    │   └── PaymentAlreadyFinal      payment_already_final  succeeded or failed already, the other way
+    │   ├── PaymentAlreadyFinal      payment_already_final  succeeded or failed already, the other way
+    │   ├── AlreadyBet               already_bet         one bet per user per event (no top-up)
+    │   └── EventStateConflict       event_state_conflict  the event's status forbids this
+    │       ├── EventAlreadyResolved event_already_resolved  settled or voided already (or under way)
+    │       ├── BettingClosed        betting_closed      not open, or past betting's close
+    │       └── EventHasBets         event_has_bets      edits are allowed only before any bet
     ├── LedgerRefused                ledger_refused      the ledger refused a transfer
     │   ├── InsufficientFunds        insufficient_funds
     │   ├── CurrencyMismatch         currency_mismatch
@@ -60,11 +70,18 @@ __all__ = [
     "AccountBanned",
     "AccountFrozen",
     "AccountNotFound",
+    "AlreadyBet",
     "AlreadyExists",
     "AuthenticationFailed",
+    "BettingClosed",
+    "ChatMuted",
     "Conflict",
     "CreditLimitExceeded",
     "CurrencyMismatch",
+    "EventAlreadyResolved",
+    "EventHasBets",
+    "EventNotFound",
+    "EventStateConflict",
     "ExceedsPendingAmount",
     "IdempotencyConflict",
     "InsufficientFunds",
@@ -73,6 +90,7 @@ __all__ = [
     "InvalidInput",
     "LedgerRefused",
     "LinkedTransferFailed",
+    "MessageNotFound",
     "NotFound",
     "NotPending",
     "NotWhitelisted",
@@ -87,6 +105,7 @@ __all__ = [
     "PermissionDenied",
     "RateLimited",
     "SameAccount",
+    "StakeOutOfRange",
     "StoreError",
     "TelegramAuthError",
     "TelegramBadHash",
@@ -99,6 +118,7 @@ __all__ = [
     "TransferNotFound",
     "TransientStoreError",
     "UnknownCurrency",
+    "UnknownOutcome",
     "UserNotFound",
     "WagerkitError",
     "WebhookMalformed",
@@ -356,6 +376,59 @@ class PaymentMismatch(Conflict):
 class PaymentAlreadyFinal(Conflict):
     code = "payment_already_final"
     title = "Payment already succeeded or failed"
+
+
+# -- pari-mutuel events and chat (docs/events.md) ----------------------------------------------
+
+
+class EventNotFound(NotFound):
+    code = "event_not_found"
+    title = "Event not found"
+
+
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+    title = "Chat message not found"
+
+
+class UnknownOutcome(InvalidInput):
+    code = "unknown_outcome"
+    title = "Not an outcome of this event"
+
+
+class StakeOutOfRange(InvalidAmount):
+    code = "stake_out_of_range"
+    title = "Stake outside the event's limits"
+
+
+class EventStateConflict(Conflict):
+    code = "event_state_conflict"
+    title = "The event's status does not allow this"
+
+
+class EventAlreadyResolved(EventStateConflict):
+    code = "event_already_resolved"
+    title = "The event is already settled or voided"
+
+
+class BettingClosed(EventStateConflict):
+    code = "betting_closed"
+    title = "Betting on this event is closed"
+
+
+class EventHasBets(EventStateConflict):
+    code = "event_has_bets"
+    title = "The event has bets and can no longer be edited"
+
+
+class AlreadyBet(Conflict):
+    code = "already_bet"
+    title = "You already bet on this event"
+
+
+class ChatMuted(PermissionDenied):
+    code = "chat_muted"
+    title = "You are muted in chat"
 
 
 def all_error_types() -> list[type[WagerkitError]]:

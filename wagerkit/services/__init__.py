@@ -17,7 +17,10 @@ from ..ports import (
 )
 from .audit import AuditService
 from .base import Deps
+from .chat import ChatService
+from .events import BetReceipt, EventChanges, EventService
 from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
+from .jobs import JobService, TickReport
 from .payments import PaymentPage, PaymentService
 from .users import UserService
 from .wallets import StatementEntry, StatementPage, WalletBalance, WalletService
@@ -25,15 +28,21 @@ from .wallets import StatementEntry, StatementPage, WalletBalance, WalletService
 __all__ = [
     "DEFAULT_LIMITS",
     "AuditService",
+    "BetReceipt",
+    "ChatService",
     "Deps",
+    "EventChanges",
+    "EventService",
     "IdentityPolicy",
     "IdentityService",
+    "JobService",
     "LocalRateLimiter",
     "PaymentPage",
     "PaymentService",
     "Session",
     "StatementEntry",
     "StatementPage",
+    "TickReport",
     "UserService",
     "WagerKit",
     "WalletBalance",
@@ -89,3 +98,7 @@ class WagerKit:
         # -- payments (deposits and withdrawals) -------------------------------------------
         deps.payment_providers = dict(payment_providers or {})
         self.payments = PaymentService(deps)
+        # -- pari-mutuel events, chat and the job runner (docs/events.md) -------------------
+        self.events = EventService(deps, limit=self.identity.limit)
+        self.chat = ChatService(deps, limit=self.identity.limit)
+        self.jobs = JobService(deps, self.events, self.wallets)
