@@ -570,7 +570,8 @@ class EventService:
                 "winning_outcome_id": final.winning_outcome_id,
                 "refund": refund,
                 "rake": rake,
-                "results": {str(b.user_id): payouts[b.id] for b in bets},
+                "bets": len(bets),
+                "paid": sum(payouts.values()),
             },
         )
         return final
