@@ -57,4 +57,12 @@ def imports(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks with same-run baselines; writes .bench/results.json."""
     session.install("-e", ".[test]")
+    # the events benchmark drives the HTTP server with wrk (tests/bench/events_bench.py)
+    session.run(
+        "sh",
+        "-c",
+        'command -v wrk || { [ "$(id -u)" = 0 ] && apt-get update -qq && '
+        "apt-get install -y -qq wrk; }",
+        external=True,
+    )
     session.run("python", "tests/bench/run.py", *session.posargs)

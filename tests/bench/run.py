@@ -18,6 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
+import events_bench as eb  # noqa: E402
 import ledger_bench as lb  # noqa: E402
 from pgserver import PgServer, _as_postgres, create_database, postgres_server  # noqa: E402
 
@@ -41,12 +42,24 @@ def record(name: str, value: float, unit: str, baseline: str, baseline_value: fl
         }
     )
     print(
-        f"  {name:<38} {value:>12,.0f} {unit:<12} {baseline:<34} {baseline_value:>10,.0f}  x{ratio:.2f}",
+        f"  {name:<38} {_num(value):>12} {unit:<12} {baseline:<34} {_num(baseline_value):>10}  x{ratio:.2f}",
         flush=True,
     )
 
 
-def pgbench_tps(server: PgServer, clients: int, seconds: int) -> float:
+def _num(v: float) -> str:
+    """Whole numbers from 100 up, two decimals below (seconds, milliseconds)."""
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"
+
+
+def pgbench_tps(server: PgServer, clients: int, seconds: int, db: str = "pgbench") -> float:
+    return pgbench_stats(server, clients, seconds, db)[0]
+
+
+def pgbench_stats(
+    server: PgServer, clients: int, seconds: int, db: str = "pgbench"
+) -> tuple[float, float]:
+    """pgbench tpcb-like on ``db``: (transactions/s, mean latency in ms)."""
     base = [server.tool("pgbench"), "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres"]
     out = subprocess.run(
         _as_postgres(
@@ -61,7 +74,7 @@ def pgbench_tps(server: PgServer, clients: int, seconds: int) -> float:
                 "-T",
                 str(seconds),
                 "-n",
-                "pgbench",
+                db,
             ]
         ),
         capture_output=True,
@@ -69,8 +82,99 @@ def pgbench_tps(server: PgServer, clients: int, seconds: int) -> float:
         check=True,
     ).stdout
     m = re.search(r"tps = ([\d.]+)", out)
+    lat = re.search(r"latency average = ([\d.]+) ms", out)
     assert m, out
-    return float(m.group(1))
+    assert lat, out
+    return float(m.group(1)), float(lat.group(1))
+
+
+def pgbench_init(pg: PgServer, db: str, scale: int) -> None:
+    create_database(pg, db)
+    subprocess.run(
+        _as_postgres(
+            [
+                pg.tool("pgbench"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(pg.port),
+                "-U",
+                "postgres",
+                "-i",
+                "-s",
+                str(scale),
+                "-q",
+                db,
+            ]
+        ),
+        capture_output=True,
+        check=True,
+    )
+
+
+def events_part(pg: PgServer, args: argparse.Namespace, tps8: float) -> None:
+    """The events figures (docs/benchmarks.md, "Events"): bets over HTTP against pgbench with
+    as many clients as wrk has connections, and settling a 100,000-bet event."""
+    secs, reps, clients = args.seconds, args.repeats, eb.CONNECTIONS
+    # pgbench's own advice: scale >= clients, or its 10 branch rows serialise 64 clients
+    pgbench_init(pg, "pgbench64", clients)
+    stats = [pgbench_stats(pg, clients, int(secs), "pgbench64") for _ in range(reps)]
+    tps = statistics.median(s[0] for s in stats)
+    lat = statistics.median(s[1] for s in stats)
+    base_tps = f"pgbench tpcb-like tps, {clients} clients"
+    base_lat = f"pgbench mean latency, {clients} clients"
+    record(
+        f"pgbench tpcb-like, {clients} clients, scale {clients}",
+        tps,
+        "tps",
+        f"pgbench tpcb-like, {args.clients} clients",
+        tps8,
+    )
+    bets = eb.bet_load(
+        create_database(pg, "events"), seconds=args.wrk_seconds, repeats=reps, say=eb._say
+    )
+    for name, fig in (("hot event", bets.hot), (f"{eb.EVENTS} events", bets.spread)):
+        record(f"bets accepted, {name}", fig.rate, "bets/s", base_tps, tps)
+        record(f"p50 latency, {name}", fig.p50_ms, "ms", base_lat, lat)
+        record(f"p99 latency, {name}", fig.p99_ms, "ms", base_lat, lat)
+    st = eb.settlement(
+        create_database(pg, "settle"),
+        bets=args.settle_bets,
+        sample=args.settle_sample,
+        say=eb._say,
+    )
+    how = f"extrapolated from {st.sample:,}" if st.extrapolated else "all applied"
+    record(
+        f"settle {st.bets:,} bets, chunked",
+        st.fast_s,
+        "s",
+        f"bet by bet, 1 tx each ({how})",
+        st.baseline_s,
+    )
+    hot = bets.hot
+    checks = [
+        (f"hot event >= 0.6x pgbench tps ({hot.rate / tps:.2f}x)", hot.rate >= 0.6 * tps),
+        (f"hot event p99 < 100 ms ({hot.p99_ms:.1f} ms)", hot.p99_ms < 100),
+        (
+            f"settlement >= 10x faster than bet by bet ({st.baseline_s / st.fast_s:.1f}x)",
+            st.baseline_s >= 10 * st.fast_s,
+        ),
+    ]
+    print(
+        f"\n  ratios above: bets/s against pgbench at {clients} clients (scale {clients}); "
+        f"settlement: seconds against bet-by-bet seconds (below 0.10 = at least 10x faster);"
+        f" the {args.clients}-client pgbench figure was {tps8:,.0f} tps",
+        flush=True,
+    )
+    if st.extrapolated:
+        print(
+            f"  bet by bet: {st.sample:,} of {st.paid:,} paid bets applied one transaction each, "
+            "the rest extrapolated linearly",
+            flush=True,
+        )
+    print("  targets (the issue):", flush=True)
+    for text, ok in checks:
+        print(f"    {'PASS' if ok else 'FAIL'}  {text}", flush=True)
 
 
 def main() -> None:
@@ -78,83 +182,82 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5.0, help="length of one measurement")
     ap.add_argument("--repeats", type=int, default=3, help="measurements per figure (median)")
     ap.add_argument("--clients", type=int, default=8, help="concurrent clients (pgbench too)")
+    ap.add_argument(
+        "--only",
+        action="append",
+        choices=("ledger", "events"),
+        help="run only these parts (repeatable; default: all)",
+    )
+    ap.add_argument("--wrk-seconds", type=float, default=10.0, help="length of one wrk run")
+    ap.add_argument("--settle-bets", type=int, default=100_000, help="bets of the settled event")
+    ap.add_argument(
+        "--settle-sample",
+        type=int,
+        default=5_000,
+        help="paid bets applied one by one for the baseline (the rest extrapolated)",
+    )
     args = ap.parse_args()
+    parts = set(args.only or ("ledger", "events"))
     secs, reps = args.seconds, args.repeats
     print(f"wagerkit benchmarks: median of {reps} x {secs:.0f}s, {args.clients} clients\n")
     print(
         f"  {'figure':<38} {'value':>12} {'unit':<12} {'baseline (same run)':<34} {'baseline':>10}  ratio"
     )
 
-    dict_rate = median_of(lambda: lb.dict_baseline(secs), reps)
-    for b in (1, 100):
-        record(
-            f"ledger in memory, batch {b}",
-            median_of(lambda b=b: lb.memory_rate(b, secs), reps),
-            "transfers/s",
-            "plain dict updates (no rules)",
-            dict_rate,
-        )
-
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = median_of(lambda: lb.sqlite_raw_baseline(f"{tmp}/raw.db", secs), reps)
+    if "ledger" in parts:
+        dict_rate = median_of(lambda: lb.dict_baseline(secs), reps)
         for b in (1, 100):
-            url = f"sqlite:///{tmp}/ledger{b}.db"
             record(
-                f"ledger on SQLite, batch {b}",
-                median_of(lambda url=url, b=b: lb.sqlite_rate(url, b, secs)[0], reps),
+                f"ledger in memory, batch {b}",
+                median_of(lambda b=b: lb.memory_rate(b, secs), reps),
                 "transfers/s",
-                "sqlite3 1-row durable tx/s",
-                raw,
+                "plain dict updates (no rules)",
+                dict_rate,
             )
+
+        with tempfile.TemporaryDirectory() as tmp:
+            raw = median_of(lambda: lb.sqlite_raw_baseline(f"{tmp}/raw.db", secs), reps)
+            for b in (1, 100):
+                url = f"sqlite:///{tmp}/ledger{b}.db"
+                record(
+                    f"ledger on SQLite, batch {b}",
+                    median_of(lambda url=url, b=b: lb.sqlite_rate(url, b, secs)[0], reps),
+                    "transfers/s",
+                    "sqlite3 1-row durable tx/s",
+                    raw,
+                )
 
     with postgres_server() as pg:
-        create_database(pg, "pgbench")
-        subprocess.run(
-            _as_postgres(
-                [
-                    pg.tool("pgbench"),
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(pg.port),
-                    "-U",
-                    "postgres",
-                    "-i",
-                    "-s",
-                    "10",
-                    "-q",
-                    "pgbench",
-                ]
-            ),
-            capture_output=True,
-            check=True,
-        )
+        pgbench_init(pg, "pgbench", 10)
         tps = median_of(lambda: pgbench_tps(pg, args.clients, int(secs)), reps)
-        url = create_database(pg, "ledger")
-        from wagerkit.adapters.sql import SqlStore
+        if "ledger" in parts:
+            url = create_database(pg, "ledger")
+            from wagerkit.adapters.sql import SqlStore
 
-        async def prepare() -> list[int]:
-            store = SqlStore.from_url(url)
-            await store.create_all()
-            ids = await lb.setup_accounts(store)
-            await store.dispose()
-            return ids
+            async def prepare() -> list[int]:
+                store = SqlStore.from_url(url)
+                await store.create_all()
+                ids = await lb.setup_accounts(store)
+                await store.dispose()
+                return ids
 
-        ids = asyncio.run(prepare())
-        for b in (1, 10, 100):
-            rate = median_of(
-                lambda b=b: lb.sql_rate(
-                    url, ids, b, args.clients, 2, secs, f"pg{b}-{id(object())}"
-                ),
-                reps,
-            )
-            record(
-                f"ledger on PostgreSQL, batch {b}",
-                rate,
-                "transfers/s",
-                f"pgbench tpcb-like tps, {args.clients} clients",
-                tps,
-            )
+            ids = asyncio.run(prepare())
+            for b in (1, 10, 100):
+                rate = median_of(
+                    lambda b=b: lb.sql_rate(
+                        url, ids, b, args.clients, 2, secs, f"pg{b}-{id(object())}"
+                    ),
+                    reps,
+                )
+                record(
+                    f"ledger on PostgreSQL, batch {b}",
+                    rate,
+                    "transfers/s",
+                    f"pgbench tpcb-like tps, {args.clients} clients",
+                    tps,
+                )
+        if "events" in parts:
+            events_part(pg, args, tps)
 
     out = Path(".bench")
     out.mkdir(exist_ok=True)
