@@ -135,3 +135,12 @@ class Settings(BaseSettings):
             if len(secret.get_secret_value()) < 16:
                 raise ValueError(f"the webhook secret of {name!r} is shorter than 16 characters")
         return v
+
+    # -- the in-server job loop (docs/realtime.md) -----------------------------------------
+    jobs_interval_seconds: float = Field(
+        1.0,
+        gt=0,
+        le=3600,
+        description="seconds between two passes of the job loop run by `wagerkit serve` "
+        "(when jobs_in_server)",
+    )

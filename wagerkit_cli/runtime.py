@@ -175,9 +175,10 @@ class CliState:
             try:
                 kit = WagerKit(store, currencies=registry, welcome_grant=grants, **identity)
                 if manager is not None:
-                    from wagerkit.adapters.realtime import BalancePublisher
+                    from wagerkit.adapters.realtime import RealtimePublisher
 
-                    kit.deps.publisher = BalancePublisher(kit, manager)
+                    # inline sends (no coalescing): the process ends with the command
+                    kit.deps.publisher = RealtimePublisher(kit, manager, coalesce_seconds=0)
                 if self.acting_user_id is not None:
                     self._acting = await kit.identity.actor_for(self.acting_user_id)
                 return await work(kit)
@@ -189,9 +190,10 @@ class CliState:
 
     def redis_emitter(self) -> Any:
         """With ``REDIS_URL`` set: a write-only ``socketio.AsyncRedisManager``, so the
-        ``balance_update`` pushes of this command's wallet changes reach the sockets held by
-        the server processes. ``None`` without ``REDIS_URL``, or (with a one-line warning)
-        when python-socketio is not installed (the ``redis`` extra brings it)."""
+        pushes of this command (``balance_update``, ``event_update``, ``event_settled``, chat)
+        reach the sockets held by the server processes. ``None`` without ``REDIS_URL``, or
+        (with a one-line warning) when python-socketio is not installed (the ``redis`` extra
+        brings it)."""
         url = self.settings.redis_url
         if not url:
             return None

@@ -34,7 +34,7 @@ from .context import DEFAULT_MAX_BODY, AppContext, WagerkitApp, WagerkitRequest
 from .errors import ProblemErrorHandler
 from .listeners import register_listeners
 from .metrics import Metrics
-from .realtime import BalancePublisher, ChainPublisher
+from .realtime import ChainPublisher, RealtimePublisher
 from .routes.docs import docs_blueprint
 from .routes.system import system_blueprint
 
@@ -96,7 +96,7 @@ def create_app(
     - neither ``kit`` nor ``store``: open ``SqlStore.from_url(settings.database_url)`` (closed
       on shutdown) and build ``WagerKit`` with the configured currencies, welcome grant and
       identity ports (argon2id passwords, JWT access tokens, rate limiter, Telegram admin ids
-      and whitelist mode) and the ``BalancePublisher`` that feeds Socket.IO;
+      and whitelist mode) and the ``RealtimePublisher`` that feeds Socket.IO;
     - ``store`` only: the same, on that store;
     - ``kit``: use it as is (its store is ``kit.deps.uow``); it must have a token service.
       The server's publisher is chained after the kit's own.
@@ -108,7 +108,7 @@ def create_app(
     """
     owns_store = False
     uow: UnitOfWorkFactory
-    publisher = BalancePublisher()
+    publisher = RealtimePublisher()
     if kit is None:
         ports = build_identity(settings, passwords=passwords)
         if store is None:

@@ -8,21 +8,31 @@ Under uvicorn these run from the ASGI lifespan (``create_asgi`` lets it through 
   behind the operator's back: ``/ready`` answers 503 until ``wagerkit db upgrade`` has run.
   Start-up opens no connection to PostgreSQL, so an unreachable database cannot hang it.
 - stop: close the connection pool if this app built it.
+
+The job loop (``JobLoop``, one per app): with ``settings.jobs_in_server`` (the default) the
+server runs ``kit.jobs.run(interval=settings.jobs_interval_seconds)`` as a background task
+from ``after_server_start`` (once the schema is at the shipped migrations: on a PostgreSQL
+database not yet upgraded it waits, checking every few seconds) and stops it in
+``before_server_stop``: it finishes the pass under way (cancelled after
+``JobLoop.stop_timeout`` seconds; every pass is resumable) before the pool closes. Several
+server processes each run one; the runner's claims (``SKIP LOCKED``) keep them apart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
+from wagerkit.adapters.realtime import RealtimePublisher
 from wagerkit.adapters.sql import SqlStore
 from wagerkit.adapters.sql.migrate import current, upgrade
 from wagerkit.domain.errors import StoreError
 
 from .context import WagerkitApp
-from .schema import head_revisions
+from .schema import current_revisions, head_revisions
 
-__all__ = ["on_shutdown", "on_startup", "register_listeners"]
+__all__ = ["JobLoop", "on_shutdown", "on_startup", "register_listeners"]
 
 log = logging.getLogger("wagerkit_http")
 
@@ -64,6 +74,82 @@ async def on_shutdown(app: WagerkitApp) -> None:
         await ctx.store.dispose()
 
 
-def register_listeners(app: WagerkitApp) -> None:
+class JobLoop:
+    """The job runner inside the server process (see the module docstring)."""
+
+    #: seconds between two schema checks while the database is behind
+    schema_poll_seconds = 5.0
+    #: how long shutdown waits for the pass under way before cancelling it
+    stop_timeout = 10.0
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
+        self._stop: asyncio.Event | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    async def start(self, app: WagerkitApp) -> None:
+        settings = app.ctx.settings
+        if not settings.jobs_in_server or self.running:
+            return
+        self._stop = asyncio.Event()
+        self.task = asyncio.create_task(self._run(app, self._stop), name="wagerkit-jobs")
+        log.info("job loop started (every %ss)", settings.jobs_interval_seconds)
+
+    async def _schema_ready(self, app: WagerkitApp) -> bool:
+        ctx = app.ctx
+        if not isinstance(ctx.store, SqlStore) or ctx.schema.at_head or ctx.schema.heads is None:
+            return True
+        try:
+            if await current_revisions(ctx.store) == ctx.schema.heads:
+                ctx.schema.at_head = True
+        except StoreError:
+            pass
+        return ctx.schema.at_head
+
+    async def _run(self, app: WagerkitApp, stop: asyncio.Event) -> None:
+        waited = False
+        while not await self._schema_ready(app):
+            if not waited:
+                log.warning("job loop waits for the schema: run 'wagerkit db upgrade'")
+                waited = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.schema_poll_seconds)
+            if stop.is_set():
+                return
+        await app.ctx.kit.jobs.run(interval=app.ctx.settings.jobs_interval_seconds, stop=stop)
+
+    async def stop(self, app: WagerkitApp) -> None:
+        task, self.task = self.task, None
+        if task is None:
+            return
+        if self._stop is not None:
+            self._stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), self.stop_timeout)
+        except TimeoutError:
+            log.warning("job loop did not finish its pass in %ss: cancelled", self.stop_timeout)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        except Exception:
+            log.exception("job loop failed")
+        log.info("job loop stopped")
+
+
+async def _close_publisher(app: WagerkitApp) -> None:
+    if isinstance(app.ctx.publisher, RealtimePublisher):
+        await app.ctx.publisher.aclose()
+
+
+def register_listeners(app: WagerkitApp) -> JobLoop:
+    """Register the start-up and shutdown listeners; returns the app's ``JobLoop``."""
+    jobs = JobLoop()
     app.register_listener(on_startup, "before_server_start")
+    app.register_listener(jobs.start, "after_server_start")
+    app.register_listener(jobs.stop, "before_server_stop")
+    app.register_listener(_close_publisher, "before_server_stop")
     app.register_listener(on_shutdown, "after_server_stop")
+    return jobs

@@ -12,12 +12,20 @@ server processes, so an event emitted in one process reaches a client connected 
   (and the same payload as the acknowledgement). The user is read fresh: a user banned since
   connecting gets the ack ``{"error": {"code", "message"}}`` and is disconnected.
 - **ping** → ``pong`` (event and acknowledgement), for clients checking the link.
-- ``BalancePublisher`` (``wagerkit.adapters.realtime``, re-exported here) is the
-  ``EventPublisher`` the server passes to ``WagerKit``: after every ``wallet.changed`` (any
-  use case, any adapter in this process) it reads the users' balances and emits
-  ``balance_update`` to each ``user:<id>`` room, through Redis when configured. The CLI
-  builds the same publisher over a write-only ``AsyncRedisManager`` when ``REDIS_URL`` is
-  set, so its wallet changes reach these sockets too.
+- **join_event** ``{"event_id"}`` → the socket joins ``event:<id>``; the ack is
+  ``{"pool": <pool view>, "chat": [recent messages, oldest first], "my_bet": {...} | None}``.
+  **leave_event** ``{"event_id"}`` leaves it (ack ``{"event_id", "left": true}``).
+- **chat_message** ``{"event_id", "text"}`` → ``kit.chat.post`` as the user, read fresh
+  (banned: refused and cut off; muted: ``chat_muted``; too fast: ``rate_limited`` with
+  ``retry_after``); the ack is the stored message, the room gets ``chat_message``.
+- Every refusal is the ack ``{"error": {"code", "message"}}`` with the HTTP problems' codes.
+- ``RealtimePublisher`` (``wagerkit.adapters.realtime``; ``BalancePublisher`` is its
+  wallet-only base, both re-exported here) is the ``EventPublisher`` the server passes to
+  ``WagerKit``: ``wallet.changed`` → ``balance_update`` to ``user:<id>``; pool changes →
+  coalesced ``event_update``; results → ``event_settled`` / ``event_voided``; chat →
+  ``chat_message`` / ``chat_deleted``, all through Redis when configured. The CLI builds the
+  same publisher over a write-only ``AsyncRedisManager`` when ``REDIS_URL`` is set, so its
+  changes reach these sockets too. See docs/realtime.md.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from datetime import UTC
 from typing import Any
 
 import socketio  # type: ignore[import-untyped]
@@ -33,11 +42,17 @@ from wagerkit.adapters.realtime import (
     BALANCE_UPDATE,
     NAMESPACE,
     BalancePublisher,
+    RealtimePublisher,
     balance_payload,
+    chat_payload,
+    event_room,
+    pool_payload,
     user_room,
 )
 from wagerkit.config import Settings
-from wagerkit.domain.errors import WagerkitError
+from wagerkit.domain.errors import InvalidInput, RateLimited, WagerkitError
+from wagerkit.domain.events import Bet
+from wagerkit.domain.identity import Actor
 
 from .auth import actor_from_credentials
 from .context import WagerkitApp
@@ -45,16 +60,24 @@ from .errors import ProblemError
 
 __all__ = [
     "BALANCE_UPDATE",
+    "MAX_EVENT_ROOMS",
     "NAMESPACE",
     "BalancePublisher",
     "ChainPublisher",
+    "RealtimePublisher",
     "WagerkitNamespace",
     "balance_payload",
     "create_sio",
+    "event_room",
     "user_room",
 ]
 
 log = logging.getLogger("wagerkit_http.realtime")
+
+#: how many event rooms one socket may be in at once
+MAX_EVENT_ROOMS = 20
+#: how many recent chat messages the ``join_event`` answer carries
+JOIN_CHAT_HISTORY = 50
 
 
 class ChainPublisher:
@@ -74,6 +97,47 @@ def _refusal(exc: Exception) -> dict[str, str]:
     if isinstance(exc, ProblemError):
         return {"code": exc.code, "message": exc.detail}
     return {"code": "unauthenticated", "message": "authentication failed"}
+
+
+def _error(exc: WagerkitError) -> dict[str, Any]:
+    """The acknowledgement of a refused request: ``{"error": {"code", "message"}}`` (plus
+    ``retry_after`` seconds when rate-limited)."""
+    body: dict[str, Any] = {"code": exc.code, "message": exc.detail}
+    if isinstance(exc, RateLimited):
+        body["retry_after"] = max(1, round(exc.retry_after))
+    return {"error": body}
+
+
+_INTERNAL = {"error": {"code": "internal_error", "message": "the request could not be handled"}}
+
+
+def _event_id(data: Any) -> int:
+    """``data["event_id"]``: a positive integer (a string of digits is accepted too)."""
+    raw = data.get("event_id") if isinstance(data, Mapping) else None
+    if isinstance(raw, str) and raw.isdigit() and len(raw) < 19:
+        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0 or raw >= 2**63:
+        raise InvalidInput("expected {event_id: <positive integer>}")
+    return raw
+
+
+def _bet_view(bet: Bet | None, currency: str) -> dict[str, Any] | None:
+    """A bet as ``GET /api/v1/events/{id}`` shows ``my_bet``."""
+    if bet is None:
+        return None
+    return {
+        "id": bet.id,
+        "event_id": bet.event_id,
+        "outcome_id": bet.outcome_id,
+        "user_id": bet.user_id,
+        "amount": bet.amount,
+        "currency": currency,
+        "status": bet.status.value,
+        "payout": bet.payout,
+        "placements": bet.placements,
+        "placed_at": bet.placed_at.astimezone(UTC).isoformat(),
+        "updated_at": bet.updated_at.astimezone(UTC).isoformat(),
+    }
 
 
 def _refuse(reason: dict[str, str]) -> Exception:
@@ -140,10 +204,84 @@ class WagerkitNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self.emit(BALANCE_UPDATE, payload, to=sid)
         return payload
 
+    # -- event rooms and chat ------------------------------------------------------------
+    async def _actor(self, sid: str) -> Actor:
+        """The socket's user, read fresh: banned since connecting raises (and the socket is
+        cut off once the refusal was answered)."""
+        session = await self.get_session(sid)
+        try:
+            actor: Actor = await self.app.ctx.kit.identity.actor_for(int(session["user_id"]))
+        except WagerkitError:
+            task = asyncio.create_task(self._disconnect_later(sid))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            raise
+        return actor
+
+    async def on_join_event(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """Join ``event:<id>``; answer with the pool view, recent chat and the user's bet."""
+        kit = self.app.ctx.kit
+        try:
+            event_id = _event_id(data)
+            actor = await self._actor(sid)
+            rooms = [r for r in self.rooms(sid) if r.startswith("event:")]
+            room = event_room(event_id)
+            if room not in rooms and len(rooms) >= MAX_EVENT_ROOMS:
+                raise InvalidInput(
+                    f"a socket may watch at most {MAX_EVENT_ROOMS} events; leave_event one first"
+                )
+        except WagerkitError as exc:
+            return _error(exc)
+        except Exception:
+            log.exception("join_event failed")
+            return _INTERNAL
+        # join first, then read: a change committed meanwhile is pushed or already read
+        await self.enter_room(sid, room)
+        try:
+            event = await kit.events.get(event_id)
+            history = await kit.chat.history(event_id, limit=JOIN_CHAT_HISTORY)
+            bet = await kit.events.my_bet(actor, event_id)
+        except Exception as exc:
+            if room not in rooms:
+                await self.leave_room(sid, room)
+            if isinstance(exc, WagerkitError):
+                return _error(exc)
+            log.exception("join_event failed")
+            return _INTERNAL
+        return {
+            "pool": pool_payload(event),
+            "chat": [chat_payload(m) for m in reversed(history)],
+            "my_bet": _bet_view(bet, event.currency),
+        }
+
+    async def on_leave_event(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """Leave ``event:<id>`` (answered the same whether the socket was in it or not)."""
+        try:
+            event_id = _event_id(data)
+        except WagerkitError as exc:
+            return _error(exc)
+        await self.leave_room(sid, event_room(event_id))
+        return {"event_id": event_id, "left": True}
+
+    async def on_chat_message(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """Post ``{"event_id", "text"}`` to the event's chat; the ack is the stored message
+        (the room, this socket included when it joined, gets it as ``chat_message``)."""
+        try:
+            event_id = _event_id(data)
+            text = data.get("text")
+            actor = await self._actor(sid)
+            msg = await self.app.ctx.kit.chat.post(actor, event_id, text)
+        except WagerkitError as exc:
+            return _error(exc)
+        except Exception:
+            log.exception("chat_message failed")
+            return _INTERNAL
+        return chat_payload(msg)
+
 
 def create_sio(settings: Settings, app: WagerkitApp) -> socketio.AsyncServer:
     """The Socket.IO server for ``app``, sharing rooms through Redis when configured; the
-    app's ``BalancePublisher`` emits through it from now on."""
+    app's ``RealtimePublisher`` emits through it from now on (so through Redis too)."""
     manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
     sio = socketio.AsyncServer(
         async_mode="asgi",
