@@ -143,12 +143,18 @@ def _get(url: str) -> int:
         return exc.code
 
 
+@dataclass(frozen=True)
+class Running:
+    base: str  # http://127.0.0.1:<port>
+    pid: int  # uvicorn's supervisor; the workers are its children
+
+
 @contextlib.contextmanager
 def server(
     url: str, secret: str, workdir: Path, workers: int = SERVER_WORKERS, app: str = APP
-) -> Iterator[str]:
+) -> Iterator[Running]:
     """The HTTP server as production runs it (uvicorn, the app factory, ``workers`` processes,
-    no access log, log level warning); yields its base URL once ``/ready`` answers. ``app``:
+    no access log, log level warning); yields it once ``/ready`` answers. ``app``:
     another factory's import string (to try a change without editing the package)."""
     port = _free_port()
     env = {
@@ -202,7 +208,7 @@ def server(
                     + (workdir / "server.log").read_text()[-3000:]
                 )
             time.sleep(0.2)
-        yield base
+        yield Running(base, proc.pid)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)  # uvicorn stops its workers and exits
@@ -212,6 +218,41 @@ def server(
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
         log.close()
+
+
+def cpu_seconds(root: int | None) -> float:
+    """User + system CPU seconds of process ``root`` and its live descendants (Linux /proc;
+    0.0 where that is unavailable). Where the time goes: sampled around each run."""
+    if root is None or not Path("/proc/self/stat").exists():
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            fields = (p / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        parent[int(p.name)] = int(fields[1])
+        used[int(p.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        if pid in tree or pid not in used:
+            continue
+        tree.add(pid)
+        todo.extend(c for c, pp in parent.items() if pp == pid)
+    return sum(used[p] for p in tree)
+
+
+def postmaster_pid(datadir: Path | None) -> int | None:
+    """The PostgreSQL server's pid from its data directory (None if unknown)."""
+    try:
+        return int((datadir / "postmaster.pid").read_text().split()[0]) if datadir else None
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 # -- the load -------------------------------------------------------------------------------
@@ -226,6 +267,8 @@ class WrkRun:
     p99_ms: float
     mean_ms: float
     sample: str = ""
+    server_cpu_s: float = 0.0  # CPU the server's processes used during the run
+    db_cpu_s: float = 0.0  # CPU PostgreSQL's processes used during the run
 
     @property
     def rate(self) -> float:
@@ -352,10 +395,12 @@ def bet_load(
     warmup: float = 3.0,
     workers: int = SERVER_WORKERS,
     app: str = APP,
+    pg_pid: int | None = None,
     say: Say = _say,
 ) -> BetFigures:
     """Migrate ``url`` (an empty database), build the world, start the server, run wrk on
-    the hot event and on the spread events (median of ``repeats`` runs of ``seconds``)."""
+    the hot event and on the spread events (median of ``repeats`` runs of ``seconds``).
+    ``pg_pid``: the PostgreSQL server's pid, to report its CPU per bet too."""
     secret = secrets.token_urlsafe(48)
     migrate(url)
     t0 = time.perf_counter()
@@ -370,11 +415,14 @@ def bet_load(
         spread = work / "spread.txt"
         spread.write_text("".join(" ".join(map(str, (e, *o))) + "\n" for e, o in world.spread))
         run_tag = f"r{time.time_ns() % 10**12}"
-        with server(url, secret, work, workers, app) as base:
+        with server(url, secret, work, workers, app) as running:
             offsets = {hot: 0, spread: 0}
 
             def once(events: Path, secs: float, tag: str) -> WrkRun:
-                r = wrk(base, tokens, events, secs, offsets[events], f"{run_tag}{tag}")
+                cpu0 = cpu_seconds(running.pid), cpu_seconds(pg_pid)
+                r = wrk(running.base, tokens, events, secs, offsets[events], f"{run_tag}{tag}")
+                r.server_cpu_s = cpu_seconds(running.pid) - cpu0[0]
+                r.db_cpu_s = cpu_seconds(pg_pid) - cpu0[1]
                 offsets[events] += r.requests + CONNECTIONS  # later runs: new (user, event) pairs
                 return r
 
@@ -384,9 +432,13 @@ def bet_load(
                 _check(f"{name} warm-up", [warm], say)
                 runs = [once(events, seconds, f"{name[:3]}{i}") for i in range(repeats)]
                 for r in runs:
+                    per = 1000 / max(1, r.requests)
                     say(
                         f"{name}: {r.rate:,.0f} bets/s accepted ({r.ok:,} of {r.requests:,}), "
-                        f"p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms"
+                        f"p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms; CPU per request: "
+                        f"server {r.server_cpu_s * per:.2f} ms, PostgreSQL {r.db_cpu_s * per:.2f}"
+                        f" ms ({(r.server_cpu_s + r.db_cpu_s) / r.seconds:.2f} of "
+                        f"{os.cpu_count()} cores)"
                     )
                 _check(name, runs, say)
                 out[events] = LoadFigures(

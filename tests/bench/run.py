@@ -131,7 +131,11 @@ def events_part(pg: PgServer, args: argparse.Namespace, tps8: float) -> None:
         tps8,
     )
     bets = eb.bet_load(
-        create_database(pg, "events"), seconds=args.wrk_seconds, repeats=reps, say=eb._say
+        create_database(pg, "events"),
+        seconds=args.wrk_seconds,
+        repeats=reps,
+        pg_pid=eb.postmaster_pid(pg.datadir),
+        say=eb._say,
     )
     for name, fig in (("hot event", bets.hot), (f"{eb.EVENTS} events", bets.spread)):
         record(f"bets accepted, {name}", fig.rate, "bets/s", base_tps, tps)
