@@ -144,3 +144,36 @@ class Settings(BaseSettings):
         description="seconds between two passes of the job loop run by `wagerkit serve` "
         "(when jobs_in_server)",
     )
+
+    # -- rate limits (docs/auth.md, docs/events.md) ----------------------------------------
+    rate_limits: str = Field("", description="overrides, e.g. 'bet=600/60,chat=20/60'")
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _rate_limits_parse(cls, v: str) -> str:
+        cls._parse_rate_limits(v)
+        return v
+
+    @staticmethod
+    def _parse_rate_limits(v: str) -> dict[str, tuple[int, int]]:
+        """``action=hits/seconds`` pairs, comma-separated, for the actions wagerkit limits
+        (``login``, ``login_ip``, ``register``, ``telegram``, ``bet``, ``chat``)."""
+        from .services.identity import DEFAULT_LIMITS
+
+        out: dict[str, tuple[int, int]] = {}
+        for part in filter(None, (p.strip() for p in v.split(","))):
+            m = re.fullmatch(r"([a-z_]{1,32})\s*=\s*(\d{1,10})\s*/\s*(\d{1,7})", part)
+            if m is None:
+                raise ValueError(f"bad rate limit {part[:40]!r}: expected action=hits/seconds")
+            action, hits, seconds = m.group(1), int(m.group(2)), int(m.group(3))
+            if action not in DEFAULT_LIMITS:
+                known = ", ".join(sorted(DEFAULT_LIMITS))
+                raise ValueError(f"unknown rate-limited action {action!r} (one of {known})")
+            if not 1 <= hits <= 10**9 or not 1 <= seconds <= 86400:
+                raise ValueError(f"bad rate limit {part!r}: hits 1-1000000000, seconds 1-86400")
+            out[action] = (hits, seconds)
+        return out
+
+    def rate_limit_overrides(self) -> dict[str, tuple[int, int]]:
+        """The ``rate_limits`` setting as action -> (hits, per seconds)."""
+        return self._parse_rate_limits(self.rate_limits)

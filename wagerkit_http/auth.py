@@ -34,7 +34,7 @@ from wagerkit.domain.telegram import (
     verify_init_data,
     verify_login_widget,
 )
-from wagerkit.services import IdentityPolicy
+from wagerkit.services import DEFAULT_LIMITS, IdentityPolicy
 
 from .errors import ProblemError
 
@@ -147,6 +147,7 @@ def build_identity(
         policy=IdentityPolicy(
             telegram_admin_ids=settings.telegram_admin_id_set(),
             whitelist_mode=settings.whitelist_mode,
+            limits={**DEFAULT_LIMITS, **settings.rate_limit_overrides()},
         ),
     )
 

@@ -7,7 +7,14 @@ from sanic.blueprint_group import BlueprintGroup
 
 from .admin import admin_blueprint
 from .auth import auth_blueprint
+from .chat import admin_chat_blueprint, chat_blueprint
 from .currencies import currencies_blueprint
+from .events import (
+    admin_bets_blueprint,
+    admin_events_blueprint,
+    bets_blueprint,
+    events_blueprint,
+)
 from .payments import admin_payments_blueprint, payments_blueprint
 from .wallet import me_blueprint, wallet_blueprint
 
@@ -26,5 +33,11 @@ def api_v1() -> BlueprintGroup:
         admin_blueprint(),
         payments_blueprint(),
         admin_payments_blueprint(),
+        events_blueprint(),
+        bets_blueprint(),
+        chat_blueprint(),
+        admin_events_blueprint(),
+        admin_bets_blueprint(),
+        admin_chat_blueprint(),
     ]
     return Blueprint.group(*areas, url_prefix=API_PREFIX)
