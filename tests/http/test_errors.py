@@ -46,6 +46,17 @@ EXPECTED_STATUS: dict[type[domain.WagerkitError], int] = {
     domain.WebhookSignatureInvalid: 401,
     domain.PaymentMismatch: 409,
     domain.PaymentAlreadyFinal: 409,
+    # events and chat
+    domain.EventNotFound: 404,
+    domain.MessageNotFound: 404,
+    domain.UnknownOutcome: 422,
+    domain.StakeOutOfRange: 422,
+    domain.EventStateConflict: 409,
+    domain.EventAlreadyResolved: 409,
+    domain.BettingClosed: 409,
+    domain.EventHasBets: 409,
+    domain.AlreadyBet: 409,
+    domain.ChatMuted: 403,
 }
 
 
