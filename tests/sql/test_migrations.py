@@ -30,7 +30,16 @@ def _check_constraints(url: str) -> set[str]:
         insp = inspect(engine)
         return {
             c["name"]
-            for t in ("accounts", "transfers", "users", "payments")
+            for t in (
+                "accounts",
+                "transfers",
+                "users",
+                "payments",
+                "events",
+                "event_outcomes",
+                "bets",
+                "chat_messages",
+            )
             for c in insp.get_check_constraints(t)
         }
     finally:
@@ -44,7 +53,7 @@ def test_migrations_produce_the_models_schema(backend: str, request: pytest.Fixt
     url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
     assert current(url) is None
     upgrade(url)
-    assert current(url) == "0003"
+    assert current(url) == "0004"
     assert _diff(url) == []
     # compare_metadata ignores CHECK constraints: make sure the invariants are really there
     assert {
@@ -55,14 +64,29 @@ def test_migrations_produce_the_models_schema(backend: str, request: pytest.Fixt
         "ck_payments_amount_positive",
         "ck_payments_hold_iff_withdrawal",
         "ck_payments_pending_unsettled",
+        "ck_events_status",
+        "ck_events_stream_type",
+        "ck_events_rake_bps_range",
+        "ck_events_stake_range",
+        "ck_events_bet_count_not_negative",
+        "ck_events_settled_has_winner",
+        "ck_event_outcomes_total_not_negative",
+        "ck_event_outcomes_bettors_not_negative",
+        "ck_bets_amount_positive",
+        "ck_bets_status",
+        "ck_bets_payout_not_negative",
+        "ck_bets_payout_iff_decided",
+        "ck_bets_placements_positive",
+        "ck_chat_messages_text_length",
     } <= _check_constraints(url)
     if backend == "postgres":  # storage parameters are invisible to compare_metadata
         engine = create_engine(sync_url(url))
         with engine.connect() as conn:
-            opts = conn.exec_driver_sql(
-                "SELECT reloptions FROM pg_class WHERE relname = 'accounts'"
-            )
-            assert opts.scalar() == ["fillfactor=50"]
+            for table in ("accounts", "events", "event_outcomes"):
+                opts = conn.exec_driver_sql(
+                    "SELECT reloptions FROM pg_class WHERE relname = %s", (table,)
+                )
+                assert opts.scalar() == ["fillfactor=50"], table
         engine.dispose()
     upgrade(url)  # idempotent
-    assert current(url) == "0003"
+    assert current(url) == "0004"

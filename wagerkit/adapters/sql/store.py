@@ -16,7 +16,17 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import bindparam, func, insert, literal, select, text, union_all, update
+from sqlalchemy import (
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -43,6 +53,7 @@ from ...domain.ledger import (
     referenced_ids,
 )
 from ...ports import NewUser, UnitOfWork
+from .events import SqlChat, SqlEvents
 from .payments import SqlPayments
 from .tables import accounts, audit_log, transfers, users
 
@@ -358,6 +369,25 @@ _PG_LOCK_AND_READ = text(
 )
 
 
+_ACCOUNT_COLUMNS = ", ".join(f"a.{c.name}" for c in accounts.c)
+# open_accounts: insert the missing accounts (in key order; the existing ones cost no id and no
+# insertion attempt) and return them with the existing ones. The final SELECT reads the
+# statement's snapshot, which holds the accounts that existed before it but not the ones its
+# INSERT adds: those come from RETURNING.
+_PG_OPEN_ACCOUNTS = text(
+    "WITH v AS (SELECT * FROM json_to_recordset(CAST(:rows AS json))"
+    " AS v(k text, o text, c text, f integer)),"
+    " ins AS (INSERT INTO accounts (kind, owner, currency, flags, debits_posted,"
+    " credits_posted, debits_pending, credits_pending)"
+    " SELECT v.k, v.o, v.c, v.f, 0, 0, 0, 0 FROM v WHERE NOT EXISTS (SELECT 1 FROM accounts AS a"
+    " WHERE a.kind = v.k AND a.owner = v.o AND a.currency = v.c) ORDER BY v.k, v.o, v.c"
+    " ON CONFLICT (kind, owner, currency) DO NOTHING RETURNING *)"
+    f" SELECT {_ACCOUNT_COLUMNS} FROM ins AS a"
+    f" UNION ALL SELECT {_ACCOUNT_COLUMNS} FROM v JOIN accounts AS a"
+    " ON a.kind = v.k AND a.owner = v.o AND a.currency = v.c"
+).columns(*accounts.c)
+
+
 def _pg_lookup(column: str) -> Any:
     """One unique-index probe per key, whatever the planner thinks of the table's size:
     ``= ANY(array)`` and a plain join were planned as a seq scan of ``transfers`` (O(rows)
@@ -430,6 +460,53 @@ class SqlLedger(_Repo):
         found = await self.find_account(kind, owner, currency)
         assert found is not None
         return found
+
+    async def open_accounts(
+        self, specs: Sequence[tuple[AccountKind, str, str, AccountFlags]]
+    ) -> list[Account]:
+        """Many ``open_account`` at once. PostgreSQL: ONE statement inserts the missing ones
+        (in key order, so concurrent openers queue rather than deadlock) and returns them with
+        the ones that existed; only an account committed by another transaction between this
+        statement's snapshot and its insert is looked up again. SQLite: insert, then select."""
+        wanted: dict[tuple[str, str, str], int] = {}
+        for kind, owner, currency, flags in specs:
+            wanted.setdefault((kind.value, owner, currency), int(flags))
+        if not wanted:
+            return []
+        keys = sorted(wanted)
+        found: dict[tuple[str, str, str], Account] = {}
+        if self._pg:
+            rows = [{"k": k, "o": o, "c": c, "f": wanted[(k, o, c)]} for k, o, c in keys]
+            for r in await self._c.execute(_PG_OPEN_ACCOUNTS, {"rows": json.dumps(rows)}):
+                found[(r.kind, r.owner, r.currency)] = _account(r)
+        else:
+            await self._c.execute(
+                sqlite.insert(accounts).on_conflict_do_nothing(
+                    index_elements=["kind", "owner", "currency"]
+                ),
+                [
+                    {
+                        "kind": k,
+                        "owner": o,
+                        "currency": c,
+                        "flags": wanted[(k, o, c)],
+                        "debits_posted": 0,
+                        "credits_posted": 0,
+                        "debits_pending": 0,
+                        "credits_pending": 0,
+                    }
+                    for k, o, c in keys
+                ],
+            )
+        missing = [k for k in keys if k not in found]
+        for start in range(0, len(missing), 500):  # SQLite: all; PostgreSQL: lost races only
+            part = missing[start : start + 500]
+            q = select(accounts).where(
+                tuple_(accounts.c.kind, accounts.c.owner, accounts.c.currency).in_(part)
+            )
+            for r in await self._c.execute(q):
+                found[(r.kind, r.owner, r.currency)] = _account(r)
+        return [found[(kind.value, owner, currency)] for kind, owner, currency, _ in specs]
 
     async def find_account(self, kind: AccountKind, owner: str, currency: str) -> Account | None:
         r = (
@@ -559,6 +636,11 @@ class SqlLedger(_Repo):
         )
         return {r.id: r.seq for r in result}
 
+    async def get_transfers(self, transfer_ids: Sequence[str]) -> dict[str, Transfer]:
+        if not transfer_ids:
+            return {}
+        return {t.id: t for t in await self._transfers_by("id", set(transfer_ids))}
+
     async def get_transfer(self, transfer_id: str) -> Transfer | None:
         r = (await self._c.execute(select(transfers).where(transfers.c.id == transfer_id))).first()
         return _transfer(r) if r else None
@@ -682,6 +764,8 @@ class SqlUnitOfWork:
     ledger: SqlLedger
     audit: SqlAudit
     payments: SqlPayments
+    events: SqlEvents
+    chat: SqlChat
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -702,6 +786,8 @@ class SqlUnitOfWork:
             SqlAudit(session),
         )
         self.payments = SqlPayments(session)
+        self.events = SqlEvents(session)
+        self.chat = SqlChat(session)
         return self
 
     async def __aexit__(
