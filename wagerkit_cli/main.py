@@ -16,7 +16,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from .commands import audit, auth, db, demo, serve, users, wallet
+from .commands import audit, auth, chat, db, demo, events, jobs, serve, users, wallet
 from .errors import EXIT_OK, describe
 from .runtime import CliState, state
 
@@ -24,9 +24,10 @@ __all__ = ["app", "run"]
 
 EPILOG = (
     "Exit codes: 0 success; 1 internal error (a bug: set WAGERKIT_DEBUG=1 to see the traceback); "
-    "2 bad input or refused (usage errors, invalid amounts or settings, unknown users or "
-    "currencies, ledger refusals such as insufficient funds, a database that is unreachable "
-    "or not migrated). Errors are one line on stderr: error: <code>: <message>."
+    "2 bad input or refused (usage errors, invalid amounts or settings, unknown users, "
+    "currencies, events or outcomes, ledger refusals such as insufficient funds, an event "
+    "already settled or voided, a database that is unreachable or not migrated); "
+    "130 interrupted (Ctrl-C). Errors are one line on stderr: error: <code>: <message>."
 )
 
 
@@ -71,7 +72,10 @@ class WagerkitGroup(TyperGroup):
 app = typer.Typer(
     name="wagerkit",
     cls=WagerkitGroup,
-    help="Operate a wagerkit community: database, server, users, wallets, audit trail.",
+    help=(
+        "Operate a wagerkit community: database, server, users, wallets, events, chat, jobs, "
+        "audit trail."
+    ),
     epilog=EPILOG,
     no_args_is_help=True,
     add_completion=False,
@@ -82,6 +86,10 @@ app.add_typer(db.app, name="db")
 app.command("serve")(serve.serve)
 app.add_typer(users.app, name="users")
 app.add_typer(wallet.app, name="wallet")
+app.add_typer(events.app, name="events")
+app.add_typer(events.bets_app, name="bets")
+app.add_typer(chat.app, name="chat")
+app.add_typer(jobs.app, name="jobs")
 app.command("audit")(audit.audit)
 app.command("demo")(demo.demo)
 app.add_typer(auth.app, name="auth")
@@ -120,7 +128,8 @@ def root(
         ),
     ] = False,
 ) -> None:
-    """Operate a wagerkit community: database, server, users, wallets, audit trail."""
+    """Operate a wagerkit community: database, server, users, wallets, events, chat, jobs,
+    audit trail."""
     state(ctx).db_override = db_url
 
 

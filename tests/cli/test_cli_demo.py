@@ -10,29 +10,52 @@ def test_demo_twice_leaves_the_same_balances(cli: Cli) -> None:
     summary = [
         (u["username"], u["role"], u["wallet"]["balance"], u["created"]) for u in first["users"]
     ]
-    # 1000 welcome + 500 demo grant; alice -150 +20, bob +150 -75, carol +75 -20 -10
+    # 1000 welcome + 500 demo grant; alice -150 +20, bob +150 -75, carol +75 -20 -10;
+    # bets: alice -100 -30 +43, bob -200 -60 +87, carol -50 -40 (second event: Blue won)
     assert summary == [
-        ("demo-alice", "player", 1370, True),
-        ("demo-bob", "player", 1575, True),
-        ("demo-carol", "player", 1545, True),
+        ("demo-alice", "player", 1283, True),
+        ("demo-bob", "player", 1402, True),
+        ("demo-carol", "player", 1455, True),
         ("demo-oscar", "operator", 1000, True),
     ]
     assert first["currency"] == "COIN"
+    events = [
+        (e["id"], e["title"], e["status"], e["pool"], e["bet_count"], e["winner"], e["created"])
+        for e in first["events"]
+    ]
+    assert events == [
+        (1, "Demo: Red vs Blue, grand final", "open", 350, 3, None, True),
+        (2, "Demo: who takes the first map?", "settled", 130, 3, "Blue", True),
+    ]
     second = cli.json("demo")
     assert [
         (u["username"], u["role"], u["wallet"]["balance"], u["created"]) for u in second["users"]
     ] == [(name, role, balance, False) for name, role, balance, _ in summary]
     assert [u["id"] for u in second["users"]] == [u["id"] for u in first["users"]]
+    assert [(*e[:-1], False) for e in events] == [
+        (e["id"], e["title"], e["status"], e["pool"], e["bet_count"], e["winner"], e["created"])
+        for e in second["events"]
+    ]
     assert len(cli.json("users", "list")["users"]) == 4
+    assert len(cli.json("events", "list")["events"]) == 2
+    assert len(cli.json("bets", "list")["bets"]) == 6
     carol = [
         (e["transfer_id"], e["amount"]) for e in cli.json("wallet", "statement", "3")["entries"]
     ]
     assert carol == [
+        ("stake:3:demo-bet-6", -40),
+        ("stake:3:demo-bet-3", -50),
         ("adjust:user:3:demo-adjust", -10),
         ("transfer:user:3:demo-3", -20),
         ("transfer:user:2:demo-2", 75),
         ("grant:user:3:demo-grant", 500),
         ("welcome:3:COIN", 1000),
+    ]
+    # the open event takes bets: its pool and multipliers are live
+    show = cli.json("events", "show", "1")
+    assert [(o["name"], o["bettors"], o["total"], o["multiplier"]) for o in show["outcomes"]] == [
+        ("Red", 2, 150, "2.2666"),  # (350 - 5% of 200) / 150
+        ("Blue", 1, 200, "1.7150"),  # (350 - 5% of 150) / 200
     ]
     cli.assert_conserved()
 
@@ -42,11 +65,19 @@ def test_demo_adds_to_existing_data_and_prints_a_table(cli: Cli) -> None:
     rows = [line.rstrip() for line in table_text(cli.ok("demo")).splitlines()]
     assert rows[0] == "Demo users (balances in COIN)"
     assert [r.split() for r in rows[4:8]] == [
-        ["2", "Alice", "Demo", "demo-alice", "player", "1370", "new"],
-        ["3", "Bob", "Demo", "demo-bob", "player", "1575", "new"],
-        ["4", "Carol", "Demo", "demo-carol", "player", "1545", "new"],
+        ["2", "Alice", "Demo", "demo-alice", "player", "1283", "new"],
+        ["3", "Bob", "Demo", "demo-bob", "player", "1402", "new"],
+        ["4", "Carol", "Demo", "demo-carol", "player", "1455", "new"],
         ["5", "Oscar", "Demo", "demo-oscar", "operator", "1000", "new"],
     ]
-    assert rows[-1] == "try: wagerkit users list; wagerkit wallet statement 2"
+    assert rows[9] == "Demo events"
+    assert [" ".join(r.split()) for r in rows[13:15]] == [
+        "1 Demo: Red vs Blue, grand final open 350 COIN 3 YYYY-MM-DD hh:mm:ss new",
+        "2 Demo: who takes the first map? settled 130 COIN 3 YYYY-MM-DD hh:mm:ss Blue new",
+    ]
+    assert rows[-1] == (
+        "try: wagerkit users list; wagerkit wallet statement 2; wagerkit events show 1; "
+        "wagerkit bets list"
+    )
     assert "existing" in cli.ok("demo")
     assert cli.json("wallet", "show", "1")["wallets"][0]["balance"] == 1000

@@ -1,0 +1,138 @@
+"""``wagerkit jobs``: the job runner (SPEC section 7), one pass for cron or a loop.
+
+A pass locks events whose betting closed, voids events not settled by their deadline (every
+stake refunded), finishes settlements and voids left half-done, and voids expired holds. It is
+idempotent, and several runners on one PostgreSQL never act on the same event twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import describe
+from ..output import when
+from ..runtime import CliState, state
+from . import JsonOpt
+
+if TYPE_CHECKING:
+    from wagerkit import WagerKit
+    from wagerkit.services import TickReport
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="The job runner: lock due events, void overdue ones, finish interrupted "
+    "settlements, expire holds.",
+    no_args_is_help=True,
+)
+
+
+def report_json(r: TickReport) -> dict[str, Any]:
+    return {
+        "locked": list(r.locked),
+        "voided": list(r.voided),
+        "resumed": list(r.resumed),
+        "expired_holds": r.expired_holds,
+        "idle": r.idle,
+    }
+
+
+def report_line(r: TickReport) -> str:
+    if r.idle:
+        return "nothing due"
+
+    def ids(values: list[int]) -> str:
+        return ", ".join(str(v) for v in values) if values else "none"
+
+    return (
+        f"locked events: {ids(r.locked)}; voided events: {ids(r.voided)}; "
+        f"resumed events: {ids(r.resumed)}; expired holds: {r.expired_holds}"
+    )
+
+
+@app.command()
+def tick(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Run one pass over everything due now (for cron) and print what it did."""
+    st = state(ctx)
+
+    async def work(kit: WagerKit) -> TickReport:
+        return await kit.jobs.tick()
+
+    report = st.run(work)
+    if as_json:
+        st.terminal.json(report_json(report))
+    else:
+        st.terminal.line(report_line(report))
+
+
+def _print_pass(st: CliState, report: TickReport, as_json: bool) -> None:
+    now = datetime.now(UTC)
+    if as_json:  # JSON lines: one compact document per pass that did something
+        sys.stdout.write(json.dumps({"at": now.isoformat(), **report_json(report)}) + "\n")
+        sys.stdout.flush()
+    else:
+        st.terminal.line(f"{when(now)} {report_line(report)}")
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    interval: Annotated[
+        float, typer.Option(min=0.05, max=3600, help="Seconds between passes.")
+    ] = 1.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON document per line for each busy pass.")
+    ] = False,
+) -> None:
+    """Run a pass every --interval seconds until Ctrl-C or SIGTERM (then exit 0 after the
+    pass under way). Passes that did something are printed; a failing pass is reported on
+    stderr and retried at the next one."""
+    st = state(ctx)
+
+    async def work(kit: WagerKit) -> None:
+        import asyncio
+        import signal
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        main = asyncio.current_task()
+
+        def on_signal() -> None:
+            if stop.is_set() and main is not None:  # asked twice: stop without waiting
+                main.cancel()
+            stop.set()
+
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, on_signal)
+                installed.append(sig)
+        st.terminal.note(
+            f"jobs: a pass every {interval:g}s on {st.safe_url}; Ctrl-C or SIGTERM to stop"
+        )
+        try:
+            while not stop.is_set():
+                try:
+                    report = await kit.jobs.tick()
+                except Exception as exc:  # idempotent: the next pass tries again
+                    line, _ = describe(exc)
+                    st.terminal.note(f"jobs: pass failed: {line}; retrying in {interval:g}s")
+                else:
+                    if not report.idle:
+                        _print_pass(st, report, as_json)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval)
+        except asyncio.CancelledError:
+            raise KeyboardInterrupt from None
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+        st.terminal.note("jobs: stopped")
+
+    st.run(work)
