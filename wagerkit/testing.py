@@ -207,6 +207,10 @@ class _Users:
         u = self._s.users.get(user_id)
         return dataclasses.replace(u) if u else None
 
+    async def get_many(self, user_ids: Sequence[int]) -> dict[int, User]:
+        users = self._s.users
+        return {i: dataclasses.replace(users[i]) for i in set(user_ids) if i in users}
+
     async def get_by_username(self, username: str) -> User | None:
         for u in self._s.users.values():
             if u.username == username:

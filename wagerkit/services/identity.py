@@ -28,7 +28,7 @@ import re
 import secrets
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
@@ -48,7 +48,7 @@ from ..domain.errors import (
 )
 from ..domain.identity import Actor, Role, User, UserStatus, validate_display_name
 from ..ports import NewUser, PasswordHasher, TokenService, UnitOfWork
-from .base import Deps
+from .base import Coalescer, Deps
 from .users import UserService
 
 if TYPE_CHECKING:
@@ -190,6 +190,11 @@ class IdentityService:
         self._local_limiter = LocalRateLimiter()
         self._dummy_hash: str | None = None
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        # concurrent ``authenticate`` calls read their users in one query (one in flight)
+        self._user_reads: Coalescer[int, User] = Coalescer(self._fetch_users)
+
+    async def _fetch_users(self, user_ids: Sequence[int]) -> dict[int, User]:
+        return await self._read(lambda uow: uow.users.get_many(user_ids))
 
     # -- ports --------------------------------------------------------------------------
     @property
@@ -446,7 +451,7 @@ class IdentityService:
         ``AccountBanned`` for a banned user, ``NotWhitelisted`` in whitelist mode. A token
         issued before the user's password changed is ``TokenInvalid``."""
         user_id, version = self._tokens.verify(token, now=self._d.clock.now())
-        user = await self._read(lambda uow: uow.users.get(user_id))
+        user = await self._user_reads.get(user_id)
         if user is None:
             raise TokenInvalid()
         if not hmac.compare_digest(version.encode(), password_version(user).encode()):

@@ -237,6 +237,13 @@ class SqlUsers(_Repo):
         r = (await self._c.execute(q)).first()
         return _user(r) if r else None
 
+    async def get_many(self, user_ids: Sequence[int]) -> dict[int, User]:
+        wanted = sorted(set(user_ids))
+        if not wanted:
+            return {}
+        rows = await self._c.execute(select(users).where(users.c.id.in_(wanted)))
+        return {r.id: _user(r) for r in rows}
+
     async def get_by_username(self, username: str) -> User | None:
         r = (await self._c.execute(select(users).where(users.c.username == username))).first()
         return _user(r) if r else None
