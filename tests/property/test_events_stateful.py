@@ -438,8 +438,11 @@ class EventsMachine(RuleBasedStateMachine):
             and (void or ev.winner == outcome)
         )
         errors = set() if resuming else self.resolvable(ev)
-        if not errors and not void and ev is not None and outcome not in ev.outcomes:
-            errors = {UnknownOutcome}
+        if not errors and not void and not resuming and ev is not None:
+            if outcome not in ev.outcomes:
+                errors.add(UnknownOutcome)
+            if self.now() >= ev.deadline:  # due for void: no winner, whatever the job did
+                errors.add(EventStateConflict)
         if errors:
             self.expect_refusal(got, errors)
             return

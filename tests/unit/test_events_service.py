@@ -577,6 +577,69 @@ async def test_an_open_event_past_its_deadline_is_voided_not_just_locked(
     await check_books(kit)
 
 
+async def test_one_tick_handles_every_due_event_whatever_the_claim_limit(
+    kit: WagerKit, system: Actor, op: Actor, clock: FixedClock
+) -> None:
+    """``tick`` is one pass over everything due now: ``limit`` sizes each claim, it does not
+    cap the pass (a cron ``jobs tick`` must not leave due events for the next run)."""
+    due = [await _event(kit, op, clock, title=f"Match {i}") for i in range(5)]
+    voids = [
+        await _event(
+            kit,
+            op,
+            clock,
+            title=f"Old {i}",
+            betting_locked_at=clock.now() + timedelta(minutes=10),
+            settle_deadline=due[0].closes_at,
+        )
+        for i in range(3)
+    ]
+    (a,) = await _players(kit, system, 1)
+    for e in voids:
+        await kit.events.place_bet(Actor.of(a), e.id, e.outcomes[0].id, 10)
+    clock.set(due[0].closes_at - timedelta(minutes=1))
+    await kit.events.lock(op, voids[0].id)
+    clock.set(due[0].closes_at)
+    report = await kit.jobs.tick(limit=2)
+    assert sorted(report.locked) == [e.id for e in due]
+    assert sorted(report.voided) == [e.id for e in voids]
+    for e in due:
+        assert (await kit.events.get(e.id)).status is EventStatus.LOCKED
+        assert await _audit(kit, "event.auto_lock", e) == 1
+    assert await _balance(kit, a) == GRANT
+    assert (await kit.jobs.tick(limit=2)).idle
+    await check_books(kit)
+
+
+async def test_no_settlement_once_the_deadline_passed_whatever_the_job_did(
+    kit: WagerKit, system: Actor, op: Actor, clock: FixedClock
+) -> None:
+    """SPEC section 0: deadlines are enforced when a command arrives, whatever a background
+    job has or has not done yet. An event not settled by its deadline is voided, so a
+    set-winner arriving at or after the deadline is refused (and moves nothing) even while no
+    job has voided the event yet; the job then refunds everyone."""
+    event = await _event(kit, op, clock)
+    on_time = await _event(kit, op, clock, title="On time")
+    a, b = await _players(kit, system, 2)
+    for e in (event, on_time):
+        await kit.events.place_bet(Actor.of(a), e.id, e.outcomes[0].id, 40)
+        await kit.events.place_bet(Actor.of(b), e.id, e.outcomes[1].id, 60)
+    clock.set(on_time.settle_deadline - timedelta(microseconds=1))
+    await kit.events.settle(op, on_time.id, on_time.outcomes[0].id)  # just in time
+    assert await _balances(kit, [a, b]) == [GRANT - 40 + 100 - 40, GRANT - 60 - 60]
+    clock.set(event.settle_deadline)  # no job has run: the event is still open
+    journal = len(await _journal(kit))
+    with pytest.raises(EventStateConflict):
+        await kit.events.settle(op, event.id, event.outcomes[0].id)
+    current = await kit.events.get(event.id)
+    assert (current.status, current.winning_outcome_id) == (EventStatus.OPEN, None)
+    assert len(await _journal(kit)) == journal
+    assert await _audit(kit, "event.settle", event) == 0
+    assert (await kit.jobs.tick()).voided == [event.id]
+    assert await _balances(kit, [a, b]) == [GRANT + 60, GRANT - 60]
+    await check_books(kit)
+
+
 # -- edits and authorisation ----------------------------------------------------------------
 
 

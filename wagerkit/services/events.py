@@ -416,6 +416,11 @@ class EventService:
                 raise EventAlreadyResolved(f"event {event.id} is already {event.status.value}")
             event.outcome(outcome_id)  # UnknownOutcome for a foreign outcome
             now = self._d.clock.now()
+            if now >= event.settle_deadline:  # due for void, whether or not a job ran yet
+                raise EventStateConflict(
+                    f"event {event.id} was not settled by its deadline "
+                    f"({event.settle_deadline.isoformat()}); it is voided instead"
+                )
             new = event.with_status(
                 EventStatus.SETTLING,
                 now,

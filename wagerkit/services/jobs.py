@@ -58,11 +58,12 @@ class JobService:
         """One pass over everything due now; returns what it did."""
         report = TickReport()
         while True:
+            locked_before = len(report.locked)
             claimed = await self._claim(limit, report)
             for event_id in claimed:
                 await self._events.resume(event_id)
-            if not claimed:
-                break
+            if not claimed and len(report.locked) == locked_before:
+                break  # a claim that only locked events is progress too: claim again
         report.expired_holds = await self._wallets.expire_pending(self.actor)
         return report
 
