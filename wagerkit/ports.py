@@ -127,6 +127,10 @@ class LedgerRepository(Protocol):
 
     async def accounts_of(self, owner: str) -> list[Account]: ...
 
+    async def accounts_of_many(self, owners: Sequence[str]) -> dict[str, list[Account]]:
+        """``accounts_of`` for many owners in one round trip (owners without accounts absent)."""
+        ...
+
     async def set_flags(self, account_id: int, flags: AccountFlags) -> None: ...
 
     async def apply(

@@ -281,6 +281,14 @@ class _Ledger:
             if a.owner == owner
         ]
 
+    async def accounts_of_many(self, owners: Sequence[str]) -> dict[str, list[Account]]:
+        out: dict[str, list[Account]] = {}
+        for owner in set(owners):
+            found = await self.accounts_of(owner)
+            if found:
+                out[owner] = found
+        return out
+
     async def set_flags(self, account_id: int, flags: AccountFlags) -> None:
         acc = self._s.accounts[account_id]
         old = acc.flags

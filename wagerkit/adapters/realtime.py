@@ -24,7 +24,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC
 from typing import Any
 
@@ -150,19 +150,47 @@ class BalancePublisher:
 
     ``kit`` (a ``WagerKit``) and ``emitter`` may be set after construction, once they exist;
     until then events are dropped. Failures are logged, never raised: the change has already
-    been committed.
+    been committed. Users nobody listens to are skipped without a read (see ``listening``).
     """
 
     def __init__(self, kit: Any = None, emitter: Any = None) -> None:
         self.kit = kit
         self.emitter = emitter
 
+    def listening(self, room: str) -> bool:
+        """Might a socket be in ``room``? With a server emitter whose rooms are all in this
+        process (no Redis pub/sub manager) its room table answers exactly; with a shared
+        manager, or a write-only one (the CLI), other processes may hold sockets: yes."""
+        manager = getattr(self.emitter, "manager", None)
+        if manager is None or getattr(manager, "channel", None) is not None:
+            return True
+        rooms = getattr(manager, "rooms", None)
+        if not isinstance(rooms, Mapping):
+            return True
+        return bool(rooms.get(NAMESPACE, {}).get(room))
+
     async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
         if topic != "wallet.changed" or self.kit is None or self.emitter is None:
             return
-        for user_id in payload.get("user_ids", ()):
+        await self._push_balances(payload.get("user_ids", ()))
+
+    async def _push_balances(self, user_ids: Iterable[Any]) -> None:
+        """Read the listened-to users' balances in one query and push one update each."""
+        wanted = sorted({int(u) for u in user_ids if self.listening(user_room(u))})
+        if not wanted:
+            return
+        try:
+            found = await self.kit.wallets.balances_of(Actor.system("realtime"), wanted)
+        except Exception:
+            log.warning("could not read balances for balance_update", exc_info=True)
+            return
+        currencies = self.kit.deps.currencies
+        for user_id in wanted:
+            data = {
+                "user_id": user_id,
+                "balances": [balance_view(b, currencies) for b in found.get(user_id, ())],
+            }
             try:
-                data = await balance_payload(self.kit, int(user_id))
                 await self.emitter.emit(
                     BALANCE_UPDATE, data, room=user_room(user_id), namespace=NAMESPACE
                 )
@@ -196,13 +224,15 @@ class RealtimePublisher(BalancePublisher):
         self._last: dict[int, float] = {}
         self._final: OrderedDict[int, None] = OrderedDict()
         self.sent_updates = 0  # event_update emits so far (metrics, tests)
+        self._balances_dirty: set[int] = set()
+        self._balances_task: asyncio.Task[None] | None = None
 
     async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
         if self.kit is None or self.emitter is None:
             return
         try:
             if topic == "wallet.changed":
-                await super().publish(topic, payload)
+                await self._balances_changed(payload.get("user_ids", ()))
             elif topic in ("event.pool", "event.updated"):
                 await self._changed(int(payload["event_id"]))
             elif topic in ("event.settled", "event.voided"):
@@ -218,8 +248,31 @@ class RealtimePublisher(BalancePublisher):
     async def _emit(self, name: str, data: dict[str, Any], room: str) -> None:
         await self.emitter.emit(name, data, room=room, namespace=NAMESPACE)
 
+    # -- balance_update, off the caller's path -------------------------------------------
+    async def _balances_changed(self, user_ids: Iterable[Any]) -> None:
+        """Inline when not coalescing (the CLI); else queued for a background flush that
+        reads every queued user's balances at once, so a use case (the bet batcher) never
+        waits for pushes. Each read happens after the change it announces."""
+        if self.coalesce_seconds <= 0:
+            await self._push_balances(user_ids)
+            return
+        self._balances_dirty.update(int(u) for u in user_ids)
+        if self._balances_task is None:
+            loop = asyncio.get_running_loop()
+            self._balances_task = loop.create_task(self._flush_balances())
+
+    async def _flush_balances(self) -> None:
+        try:
+            while self._balances_dirty:
+                users, self._balances_dirty = self._balances_dirty, set()
+                await self._push_balances(users)
+        finally:
+            self._balances_task = None
+
     # -- event_update, coalesced ---------------------------------------------------------
     async def _changed(self, event_id: int) -> None:
+        if not self.listening(event_room(event_id)):
+            return  # nobody watches this event here: no read, no send
         if self.coalesce_seconds <= 0:
             await self._send_update(event_id)
             return
@@ -286,6 +339,8 @@ class RealtimePublisher(BalancePublisher):
     async def aclose(self) -> None:
         """Cancel the coalesced sends still waiting (at server shutdown)."""
         tasks = list(self._pending.values())
+        if self._balances_task is not None:
+            tasks.append(self._balances_task)
         for task in tasks:
             task.cancel()
         if tasks:

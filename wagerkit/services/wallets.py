@@ -180,6 +180,24 @@ class WalletService:
             accounts = await uow.ledger.accounts_of(f"user:{user_id}")
         return [WalletBalance.of(user_id, a) for a in accounts if a.kind is AccountKind.USER]
 
+    async def balances_of(
+        self, actor: Actor, user_ids: Sequence[int]
+    ) -> dict[int, list[WalletBalance]]:
+        """Every wallet of many users, read in one query (staff: e.g. real-time pushes).
+        Users without wallets map to an empty list."""
+        actor.require_staff()
+        ids = sorted(set(user_ids))
+        async with self._d.uow() as uow:
+            found = await uow.ledger.accounts_of_many([f"user:{i}" for i in ids])
+        return {
+            i: [
+                WalletBalance.of(i, a)
+                for a in found.get(f"user:{i}", ())
+                if a.kind is AccountKind.USER
+            ]
+            for i in ids
+        }
+
     async def balance(
         self, actor: Actor, user_id: int, currency: str | None = None
     ) -> WalletBalance:

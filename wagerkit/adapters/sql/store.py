@@ -537,6 +537,17 @@ class SqlLedger(_Repo):
         )
         return [_account(r) for r in rows]
 
+    async def accounts_of_many(self, owners: Sequence[str]) -> dict[str, list[Account]]:
+        out: dict[str, list[Account]] = {}
+        wanted = sorted(set(owners))
+        if wanted:
+            rows = await self._c.execute(
+                select(accounts).where(accounts.c.owner.in_(wanted)).order_by(accounts.c.id)
+            )
+            for r in rows:
+                out.setdefault(r.owner, []).append(_account(r))
+        return out
+
     async def set_flags(self, account_id: int, flags: AccountFlags) -> None:
         await self._c.execute(
             update(accounts).where(accounts.c.id == account_id).values(flags=int(flags))
