@@ -40,6 +40,7 @@ from ..domain.errors import (
 )
 from ..domain.events import (
     BET_CODE,
+    DEFAULT_SETTLE_AFTER,
     PAYOUT_CODE,
     RAKE_CODE,
     REFUND_CODE,
@@ -304,7 +305,16 @@ class EventService:
             if event.bet_count:
                 raise EventHasBets(f"event {event.id} has bets; it can no longer be edited")
             c = changes
-            deadline_given = c.settle_deadline is not None
+            # a lock time or deadline the operator left at its default follows a new start
+            # time; one set explicitly stays (validation then checks it still fits)
+            lock_default = event.betting_locked_at == event.start_time
+            deadline_default = event.settle_deadline == event.closes_at + DEFAULT_SETTLE_AFTER
+            keep_lock = c.start_time is None or not lock_default
+            deadline: datetime | None = c.settle_deadline
+            if deadline is None and not (
+                deadline_default and (c.start_time is not None or c.betting_locked_at is not None)
+            ):
+                deadline = event.settle_deadline
             draft = validate_draft(
                 EventDraft(
                     title=c.title if c.title is not None else event.title,
@@ -313,7 +323,7 @@ class EventService:
                     else tuple(o.name for o in event.outcomes),
                     start_time=c.start_time or event.start_time,
                     betting_locked_at=c.betting_locked_at
-                    or (event.betting_locked_at if c.start_time is None else None),
+                    or (event.betting_locked_at if keep_lock else None),
                     description=c.description if c.description is not None else event.description,
                     stream_type=c.stream_type or event.stream_type,
                     stream_url=c.stream_url if c.stream_url is not None else event.stream_url,
@@ -321,15 +331,16 @@ class EventService:
                     min_stake=c.min_stake if c.min_stake is not None else event.min_stake,
                     max_stake=c.max_stake if c.max_stake is not None else event.max_stake,
                     rake_bps=c.rake_bps if c.rake_bps is not None else event.rake_bps,
-                    settle_deadline=c.settle_deadline if deadline_given else None,
+                    settle_deadline=deadline,
                     allow_topup=c.allow_topup if c.allow_topup is not None else event.allow_topup,
                     status=event.status,
                 )
             )
-            if not deadline_given and c.start_time is None and c.betting_locked_at is None:
-                draft = dataclasses.replace(draft, settle_deadline=event.settle_deadline)
             assert draft.betting_locked_at is not None
             assert draft.settle_deadline is not None
+            closes = min(draft.betting_locked_at, draft.start_time)
+            if event.status is EventStatus.OPEN and closes <= self._d.clock.now():
+                raise InvalidInput("an open event must close for bets in the future")
             outcomes = event.outcomes
             if c.outcomes is not None and draft.outcomes != tuple(o.name for o in outcomes):
                 outcomes = await uow.events.replace_outcomes(event.id, draft.outcomes)
