@@ -7,11 +7,9 @@ without it the CLI pushes nothing."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,37 +19,14 @@ import httpx
 import pytest
 import socketio  # type: ignore[import-untyped]
 from redisserver import free_port
-
-SECRET = "test-secret-for-e2e-tests-0123456789abcdef"
-WAGERKIT = str(Path(sys.executable).parent / "wagerkit")
-
-
-def _base_env(db_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WAGERKIT_")}
-    env.pop("REDIS_URL", None)
-    env["WAGERKIT_DATABASE_URL"] = db_url
-    return env
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited early: {proc.communicate()}")
-        try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("server did not become ready")
+from serverkit import SECRET, WAGERKIT, base_env, wait_ready
 
 
 @pytest.fixture
 def server(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, str]]:
     """A uvicorn server process sharing ``redis_url``; yields its URL and database URL."""
     db_url = f"sqlite:///{tmp_path / 'e2e.db'}"
-    env = _base_env(db_url) | {"WAGERKIT_JWT_SECRET": SECRET, "REDIS_URL": redis_url}
+    env = base_env(db_url) | {"WAGERKIT_JWT_SECRET": SECRET, "REDIS_URL": redis_url}
     port = free_port()
     cmd = [
         sys.executable, "-m", "uvicorn", "wagerkit_http.asgi:create_asgi", "--factory",
@@ -62,7 +37,7 @@ def server(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, str]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, proc)
+        wait_ready(url, proc)
         yield url, db_url
     finally:
         proc.send_signal(signal.SIGINT)
@@ -115,7 +90,7 @@ async def test_cli_wallet_change_pushes_balance_update_through_redis(
             before = (await http.get("/api/v1/wallet", headers=headers)).json()["balances"]
             assert ack["balances"] == before
 
-            cli_env = _base_env(db_url)
+            cli_env = base_env(db_url)
             # control: a CLI without REDIS_URL changes the wallet but pushes nothing
             code, out, err = await _cli(
                 cli_env, tmp_path, "wallet", "adjust", str(user_id), "1", "--reason", "quiet"

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from redisserver import free_port
-from test_cross_process_realtime import SECRET, WAGERKIT, _base_env, _wait_ready
+from serverkit import SECRET, WAGERKIT, base_env, wait_ready
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "events.md"
 
@@ -26,7 +26,7 @@ def _blocks(lang: str) -> list[str]:
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """A demo database, an admin with a password, the server; yields (URL, env)."""
-    env = _base_env(f"sqlite:///{tmp_path / 'docs.db'}") | {"WAGERKIT_JWT_SECRET": SECRET}
+    env = base_env(f"sqlite:///{tmp_path / 'docs.db'}") | {"WAGERKIT_JWT_SECRET": SECRET}
 
     def cli(*args: str, stdin: str | None = None) -> str:
         r = subprocess.run(
@@ -55,7 +55,7 @@ def live(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, proc)
+        wait_ready(url, proc)
         r = httpx.post(f"{url}/api/v1/auth/login", json={"login": "root", "password": "s3cret pw"})
         assert r.status_code == 200, r.text
         yield url, {**env, "BASE": url, "ADMIN": r.json()["access_token"]}

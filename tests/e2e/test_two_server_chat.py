@@ -13,7 +13,6 @@ file, a real redis-server, real python-socketio clients, and the CLI as a third 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -29,31 +28,9 @@ import httpx
 import pytest
 import socketio  # type: ignore[import-untyped]
 from redisserver import free_port
+from serverkit import SECRET, WAGERKIT, base_env, wait_ready
 
-SECRET = "test-secret-for-e2e-tests-0123456789abcdef"
-WAGERKIT = str(Path(sys.executable).parent / "wagerkit")
 PUSHES = ("event_update", "event_settled", "chat_message", "balance_update")
-
-
-def _base_env(db_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WAGERKIT_")}
-    env.pop("REDIS_URL", None)
-    env["WAGERKIT_DATABASE_URL"] = db_url
-    return env
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited early: {proc.communicate()}")
-        try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("server did not become ready")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> bytes:
@@ -75,7 +52,7 @@ def servers(
     either logged a traceback."""
     tmp_path = tmp_path_factory.mktemp("two")
     db_url = f"sqlite:///{tmp_path / 'two.db'}"
-    env = _base_env(db_url) | {
+    env = base_env(db_url) | {
         "WAGERKIT_JWT_SECRET": SECRET,
         "REDIS_URL": redis_url,
         "WAGERKIT_JOBS_INTERVAL_SECONDS": "0.3",
@@ -94,7 +71,7 @@ def servers(
             )
             procs.append(proc)
             urls.append(f"http://127.0.0.1:{port}")
-            _wait_ready(urls[-1], proc)
+            wait_ready(urls[-1], proc)
         yield urls[0], urls[1], db_url
     finally:
         logs = [_stop(p).decode(errors="replace") for p in procs]
@@ -190,7 +167,7 @@ async def test_rooms_span_two_server_processes(
     servers: tuple[str, str, str], redis_url: str, tmp_path: Path
 ) -> None:
     url_a, url_b, db_url = servers
-    cli_env = _base_env(db_url) | {"REDIS_URL": redis_url}
+    cli_env = base_env(db_url) | {"REDIS_URL": redis_url}
     event = await _open_event(db_url, timedelta(hours=1), "Red", "Blue")
     event_id = event.id
     red, blue = (o.id for o in event.outcomes)
