@@ -69,8 +69,6 @@ _KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called after each chunk of a settlement or void."""
 
-_UNSET = object()
-
 
 @dataclass(frozen=True, slots=True)
 class BetReceipt:
