@@ -78,6 +78,7 @@ class BetReceipt:
     bet: Bet
     placed: int
     replayed: bool = False
+    currency: str = ""  # the event's currency (the unit of ``placed`` and the bet's amount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -656,7 +657,10 @@ class EventService:
                     elif existing is None:
                         answers[i] = StoreError("the bet of a recorded stake is missing")
                     else:
-                        answers[i] = BetReceipt(existing, c.amount, replayed=True)
+                        ev = events.get(c.event_id)
+                        answers[i] = BetReceipt(
+                            existing, c.amount, True, ev.currency if ev is not None else ""
+                        )
                     continue
                 event = events.get(c.event_id)
                 try:
@@ -717,7 +721,9 @@ class EventService:
             if new:
                 added = await uow.events.add_bets([nb for _, nb in new])
                 for (i, _), bet in zip(new, added, strict=True):
-                    answers[i] = BetReceipt(bet, batch[i].amount)
+                    answers[i] = BetReceipt(
+                        bet, batch[i].amount, currency=events[bet.event_id].currency
+                    )
             if topups:
                 await uow.events.top_up([(b.id, batch[i].amount) for i, b in topups], now)
                 for i, b in topups:
@@ -729,6 +735,7 @@ class EventService:
                             updated_at=now,
                         ),
                         batch[i].amount,
+                        currency=events[b.event_id].currency,
                     )
             if deltas:
                 await uow.events.add_to_pool(
