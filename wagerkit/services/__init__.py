@@ -99,6 +99,11 @@ class WagerKit:
         deps.payment_providers = dict(payment_providers or {})
         self.payments = PaymentService(deps)
         # -- pari-mutuel events, chat and the job runner (docs/events.md) -------------------
-        self.events = EventService(deps, limit=self.identity.limit)
+        self.events = EventService(
+            deps,
+            limit=self.identity.limit,
+            claims=self.identity.claims,
+            admit=self.identity.admit,
+        )
         self.chat = ChatService(deps, limit=self.identity.limit)
         self.jobs = JobService(deps, self.events, self.wallets)

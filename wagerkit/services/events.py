@@ -57,7 +57,7 @@ from ..domain.events import (
     stakes_of,
     validate_draft,
 )
-from ..domain.identity import Actor
+from ..domain.identity import Actor, Role, User
 from ..domain.ledger import AccountFlags, AccountKind, TransferRequest
 from ..ports import BetResult, NewBet, PoolDelta, UnitOfWork
 from .base import Deps
@@ -108,6 +108,7 @@ class _Command:
     transfer_id: str
     keyed: bool
     future: asyncio.Future[BetReceipt]
+    version: str | None = None  # set: admit the user from its token, read in the batch
 
 
 def _reference(event_id: int, outcome_id: int) -> str:
@@ -164,10 +165,17 @@ class _Batcher:
 
 class EventService:
     def __init__(
-        self, deps: Deps, *, limit: Callable[[Actor, str], Awaitable[None]] | None = None
+        self,
+        deps: Deps,
+        *,
+        limit: Callable[[Actor, str], Awaitable[None]] | None = None,
+        claims: Callable[[str], tuple[int, str]] | None = None,
+        admit: Callable[[User | None, str], Actor] | None = None,
     ) -> None:
         self._d = deps
         self._limit = limit
+        self._claims = claims
+        self._admit = admit
         self._batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batcher] = (
             weakref.WeakKeyDictionary()
         )
@@ -338,7 +346,8 @@ class EventService:
             assert draft.betting_locked_at is not None
             assert draft.settle_deadline is not None
             closes = min(draft.betting_locked_at, draft.start_time)
-            if event.status is EventStatus.OPEN and closes <= self._d.clock.now():
+            moved = c.start_time is not None or c.betting_locked_at is not None
+            if moved and event.status is EventStatus.OPEN and closes <= self._d.clock.now():
                 raise InvalidInput("an open event must close for bets in the future")
             outcomes = event.outcomes
             if c.outcomes is not None and draft.outcomes != tuple(o.name for o in outcomes):
@@ -605,6 +614,37 @@ class EventService:
         replaying ``idempotency_key`` returns the first answer (a 409 for other content)."""
         if actor.user_id is None:
             raise PermissionDenied("only a user can bet")
+        return await self._submit(actor, None, event_id, outcome_id, amount, idempotency_key)
+
+    async def place_bet_with_token(
+        self,
+        token: str,
+        event_id: int,
+        outcome_id: int,
+        amount: int,
+        *,
+        idempotency_key: str | None = None,
+    ) -> BetReceipt:
+        """``place_bet`` for the bearer of an access token, authenticated inside the bet's
+        own transaction: the token is verified here, and the user is read fresh (banned,
+        whitelist, password changed) by the batch that decides the bet, instead of in a
+        transaction of its own (the HTTP server's ``POST /bets``)."""
+        if self._claims is None or self._admit is None:
+            raise PermissionDenied("no token service configured")
+        user_id, version = self._claims(token)
+        actor = Actor(user_id, Role.PLAYER)  # only its id is used before the batch admits it
+        return await self._submit(actor, version, event_id, outcome_id, amount, idempotency_key)
+
+    async def _submit(
+        self,
+        actor: Actor,
+        version: str | None,
+        event_id: int,
+        outcome_id: int,
+        amount: int,
+        idempotency_key: str | None,
+    ) -> BetReceipt:
+        assert actor.user_id is not None
         for v, what in ((event_id, "event_id"), (outcome_id, "outcome_id")):
             if isinstance(v, bool) or not isinstance(v, int):
                 raise InvalidInput(f"{what} must be an integer")
@@ -626,7 +666,16 @@ class EventService:
             batcher = self._batchers[loop] = _Batcher(self._run_batch, self.max_batch)
         fut: asyncio.Future[BetReceipt] = loop.create_future()
         batcher.submit(
-            _Command(uid, event_id, outcome_id, amount, tid, idempotency_key is not None, fut)
+            _Command(
+                uid,
+                event_id,
+                outcome_id,
+                amount,
+                tid,
+                idempotency_key is not None,
+                fut,
+                version,
+            )
         )
         return await fut
 
@@ -640,8 +689,17 @@ class EventService:
             keyed = [c.transfer_id for c in batch if c.keyed]
             prior = await uow.ledger.get_transfers(keyed) if keyed else {}
             bets = await uow.events.bets_for([(c.event_id, c.user_id) for c in batch])
+            pending = sorted({c.user_id for c in batch if c.version is not None})
+            users = await uow.users.get_many(pending) if pending else {}
             todo: list[int] = []
             for i, c in enumerate(batch):
+                if c.version is not None:  # authenticate now, from the user read just now
+                    assert self._admit is not None
+                    try:
+                        self._admit(users.get(c.user_id), c.version)
+                    except WagerkitError as exc:
+                        answers[i] = exc
+                        continue
                 t = prior.get(c.transfer_id)
                 existing = bets.get((c.event_id, c.user_id))
                 if t is not None:  # a replay: the first answer, or a conflict

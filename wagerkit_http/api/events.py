@@ -490,16 +490,28 @@ async def place_bet(request: WagerkitRequest) -> HTTPResponse:
     event's escrow. One bet per user and event unless the event allows topping up the same
     outcome (409 ``already_bet``); closed betting is 409 ``betting_closed``; 5 bets a minute
     per user by default (429 ``rate_limited``). Honours ``Idempotency-Key``."""
-    actor = await authenticated(request)
-    body = parse_body(request, BetIn)
     kit = request.app.ctx.kit
-    receipt = await kit.events.place_bet(
-        actor,
-        body.event_id,
-        body.outcome_id,
-        body.amount,
-        idempotency_key=idempotency_key(request),
-    )
+    scheme, _, token = (request.headers.get("authorization") or "").strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        # the user is read fresh (banned, whitelist, password) inside the bet's own batch
+        body = parse_body(request, BetIn)
+        receipt = await kit.events.place_bet_with_token(
+            token.strip(),
+            body.event_id,
+            body.outcome_id,
+            body.amount,
+            idempotency_key=idempotency_key(request),
+        )
+    else:
+        actor = await authenticated(request)
+        body = parse_body(request, BetIn)
+        receipt = await kit.events.place_bet(
+            actor,
+            body.event_id,
+            body.outcome_id,
+            body.amount,
+            idempotency_key=idempotency_key(request),
+        )
     currency = (
         receipt.currency or (await currencies_of(kit, [receipt.bet.event_id]))[receipt.bet.event_id]
     )
