@@ -60,6 +60,7 @@ EVENT_SETTLED = "event_settled"
 EVENT_VOIDED = "event_voided"
 CHAT_MESSAGE = "chat_message"
 CHAT_DELETED = "chat_deleted"
+_READ_CHUNK = 500  # users whose balances one query reads (bounded IN lists)
 
 
 def user_room(user_id: int | str) -> str:
@@ -177,8 +178,10 @@ class BalancePublisher:
     async def _push_balances(self, user_ids: Iterable[Any]) -> None:
         """Read the listened-to users' balances in one query and push one update each."""
         wanted = sorted({int(u) for u in user_ids if self.listening(user_room(u))})
-        if not wanted:
-            return
+        for start in range(0, len(wanted), _READ_CHUNK):  # a settlement may pay 100,000
+            await self._push_chunk(wanted[start : start + _READ_CHUNK])
+
+    async def _push_chunk(self, wanted: list[int]) -> None:
         try:
             found = await self.kit.wallets.balances_of(Actor.system("realtime"), wanted)
         except Exception:
