@@ -77,8 +77,8 @@ class BetReceipt:
 
     bet: Bet
     placed: int
+    currency: str  # the event's currency (the unit of ``placed`` and the bet's amount)
     replayed: bool = False
-    currency: str = ""  # the event's currency (the unit of ``placed`` and the bet's amount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -715,10 +715,7 @@ class EventService:
                     elif existing is None:
                         answers[i] = StoreError("the bet of a recorded stake is missing")
                     else:
-                        ev = events.get(c.event_id)
-                        answers[i] = BetReceipt(
-                            existing, c.amount, True, ev.currency if ev is not None else ""
-                        )
+                        answers[i] = BetReceipt(existing, c.amount, t.currency, replayed=True)
                     continue
                 event = events.get(c.event_id)
                 try:
@@ -779,9 +776,7 @@ class EventService:
             if new:
                 added = await uow.events.add_bets([nb for _, nb in new])
                 for (i, _), bet in zip(new, added, strict=True):
-                    answers[i] = BetReceipt(
-                        bet, batch[i].amount, currency=events[bet.event_id].currency
-                    )
+                    answers[i] = BetReceipt(bet, batch[i].amount, events[bet.event_id].currency)
             if topups:
                 await uow.events.top_up([(b.id, batch[i].amount) for i, b in topups], now)
                 for i, b in topups:
@@ -793,7 +788,7 @@ class EventService:
                             updated_at=now,
                         ),
                         batch[i].amount,
-                        currency=events[b.event_id].currency,
+                        events[b.event_id].currency,
                     )
             if deltas:
                 await uow.events.add_to_pool(

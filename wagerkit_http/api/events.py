@@ -512,10 +512,7 @@ async def place_bet(request: WagerkitRequest) -> HTTPResponse:
             body.amount,
             idempotency_key=idempotency_key(request),
         )
-    currency = (
-        receipt.currency or (await currencies_of(kit, [receipt.bet.event_id]))[receipt.bet.event_id]
-    )
-    out = receipt_out(receipt, currency)
+    out = receipt_out(receipt, receipt.currency)
     return json(out.model_dump(), status=200 if receipt.replayed else 201)
 
 
