@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-import weakref
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from ..domain.errors import TransientStoreError
 from ..domain.money import CurrencyRegistry
@@ -24,10 +23,11 @@ from ..ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from .groupcommit import Coalescer, GroupCommit
+
+__all__ = ["MAX_ATTEMPTS", "Coalescer", "Deps", "GroupCommit"]
 
 T = TypeVar("T")
-K = TypeVar("K")
-V = TypeVar("V")
 
 MAX_ATTEMPTS = 8
 
@@ -70,52 +70,3 @@ class Deps:
                     raise
                 await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
         raise AssertionError("unreachable")
-
-
-class _Lane(Generic[K, V]):
-    def __init__(self) -> None:
-        self.waiting: dict[K, list[asyncio.Future[V | None]]] = {}
-        self.task: asyncio.Task[None] | None = None
-
-
-class Coalescer(Generic[K, V]):
-    """Concurrent look-ups by key folded into one fetch: while a fetch runs, the keys asked
-    for meanwhile wait and go together into the next one (one fetch in flight per event
-    loop). Each caller gets its key's value (``None`` when the fetch did not return it), read
-    after the caller asked: coalescing saves round trips, it never serves stale data."""
-
-    def __init__(self, fetch: Callable[[Sequence[K]], Awaitable[Mapping[K, V]]]) -> None:
-        self._fetch = fetch
-        self._lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Lane[K, V]] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    async def get(self, key: K) -> V | None:
-        loop = asyncio.get_running_loop()
-        lane = self._lanes.get(loop)
-        if lane is None:
-            lane = self._lanes[loop] = _Lane()
-        fut: asyncio.Future[V | None] = loop.create_future()
-        lane.waiting.setdefault(key, []).append(fut)
-        if lane.task is None:
-            lane.task = loop.create_task(self._drain(lane))
-        return await fut
-
-    async def _drain(self, lane: _Lane[K, V]) -> None:
-        try:
-            while lane.waiting:
-                batch, lane.waiting = lane.waiting, {}
-                try:
-                    found = await self._fetch(list(batch))
-                except Exception as exc:
-                    for futs in batch.values():
-                        for f in futs:
-                            if not f.done():
-                                f.set_exception(exc)
-                    continue
-                for key, futs in batch.items():
-                    for f in futs:
-                        if not f.done():
-                            f.set_result(found.get(key))
-        finally:
-            lane.task = None
