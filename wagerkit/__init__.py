@@ -1,32 +1,127 @@
 """wagerkit: virtual-currency wagering on a double-entry ledger.
 
-The public API: the ``WagerKit`` use cases, the domain value types and the one error tree.
+The public API, and all that a caller of the ``WagerKit`` facade needs: the use cases, the
+domain value types they take and return (users, ledger, events and bets, chat, payments,
+Telegram sign-in), the results of the use cases (``BetReceipt``, ``TickReport``, ...), the
+ports the facade is built from, and the one error tree. ``wagerkit_cli`` and ``wagerkit_http``
+import only this, the adapters and ``wagerkit.config`` (an import-linter contract checks it).
+
 Stores live in ``wagerkit.testing`` (in memory) and ``wagerkit.adapters.sql`` (SQLite,
 PostgreSQL); importing ``wagerkit`` loads neither SQLAlchemy nor any server library.
 """
 
 from .domain import *  # noqa: F403
 from .domain import __all__ as _domain_all
+from .domain import errors as _errors
+from .domain.chat import MAX_MESSAGE_LENGTH, ChatMessage, Mute
+from .domain.errors import *  # noqa: F403  (the error tree, spelled out for type checkers)
+from .domain.events import (
+    MAX_OUTCOMES,
+    MAX_RAKE_BPS,
+    MIN_OUTCOMES,
+    Bet,
+    BetStatus,
+    Event,
+    EventDraft,
+    EventStatus,
+    Outcome,
+    OutcomePool,
+    PoolView,
+    StreamType,
+    pool_view,
+)
+from .domain.money import MAX_AMOUNT
+from .domain.payments import Payment, PaymentKind, PaymentStatus, ProviderResult, WebhookEvent
+from .domain.telegram import MAX_INPUT_BYTES as TELEGRAM_MAX_INPUT_BYTES
+from .domain.telegram import PRODUCTION_PUBLIC_KEY as TELEGRAM_PRODUCTION_PUBLIC_KEY
+from .domain.telegram import TEST_PUBLIC_KEY as TELEGRAM_TEST_PUBLIC_KEY
+from .domain.telegram import TelegramIdentity, verify_init_data, verify_login_widget
+from .ports import (
+    Clock,
+    EventPublisher,
+    IdFactory,
+    NullPublisher,
+    PasswordHasher,
+    PaymentProvider,
+    RateLimiter,
+    SystemClock,
+    TokenService,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from .services import (
     DEFAULT_LIMITS,
+    BetReceipt,
+    EventChanges,
     IdentityPolicy,
+    LocalRateLimiter,
+    PaymentPage,
     Session,
     StatementEntry,
     StatementPage,
+    TickReport,
     WagerKit,
     WalletBalance,
 )
+from .services.events import Progress
 
 __version__ = "0.1.0"
 
 __all__ = [
     *_domain_all,
     "DEFAULT_LIMITS",
+    "MAX_AMOUNT",
+    "MAX_MESSAGE_LENGTH",
+    "MAX_OUTCOMES",
+    "MAX_RAKE_BPS",
+    "MIN_OUTCOMES",
+    "TELEGRAM_MAX_INPUT_BYTES",
+    "TELEGRAM_PRODUCTION_PUBLIC_KEY",
+    "TELEGRAM_TEST_PUBLIC_KEY",
+    "Bet",
+    "BetReceipt",
+    "BetStatus",
+    "ChatMessage",
+    "Clock",
+    "Event",
+    "EventChanges",
+    "EventDraft",
+    "EventPublisher",
+    "EventStatus",
+    "IdFactory",
     "IdentityPolicy",
+    "LocalRateLimiter",
+    "Mute",
+    "NullPublisher",
+    "Outcome",
+    "OutcomePool",
+    "PasswordHasher",
+    "Payment",
+    "PaymentKind",
+    "PaymentPage",
+    "PaymentProvider",
+    "PaymentStatus",
+    "PoolView",
+    "Progress",
+    "ProviderResult",
+    "RateLimiter",
     "Session",
     "StatementEntry",
     "StatementPage",
+    "StreamType",
+    "SystemClock",
+    "TelegramIdentity",
+    "TickReport",
+    "TokenService",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
     "WagerKit",
     "WalletBalance",
+    "WebhookEvent",
     "__version__",
+    "pool_view",
+    "verify_init_data",
+    "verify_login_widget",
 ]
+__all__ += _errors.__all__
+__all__ = list(dict.fromkeys(__all__))

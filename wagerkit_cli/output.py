@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from wagerkit import Currency, StatementEntry, User, WalletBalance
-    from wagerkit.domain.audit import AuditEntry
-    from wagerkit.domain.ledger import Transfer
+    from wagerkit import AuditEntry, Currency, StatementEntry, Transfer, User, WalletBalance
 
 __all__ = ["audit_json", "balance_json", "statement_entry_json", "transfer_json", "user_json"]
 

@@ -22,11 +22,10 @@ from sanic_ext.extensions.injection.extension import InjectionExtension
 from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 import wagerkit
-from wagerkit import WagerKit
+from wagerkit import NullPublisher, UnitOfWorkFactory, WagerKit
 from wagerkit.adapters.passwords import Argon2PasswordHasher
 from wagerkit.adapters.sql import SqlStore
 from wagerkit.config import Settings
-from wagerkit.ports import NullPublisher, UnitOfWorkFactory
 
 from .api import api_v1
 from .auth import ConfigurationError, TelegramConfig, build_identity

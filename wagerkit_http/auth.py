@@ -22,19 +22,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from wagerkit import (
+    DEFAULT_LIMITS,
+    Actor,
+    IdentityPolicy,
+    LocalRateLimiter,
+    TelegramIdentity,
+    verify_init_data,
+    verify_login_widget,
+)
+from wagerkit import TELEGRAM_PRODUCTION_PUBLIC_KEY as PRODUCTION_PUBLIC_KEY
 from wagerkit.adapters.crypto import ed25519_verify
 from wagerkit.adapters.passwords import Argon2PasswordHasher
 from wagerkit.adapters.ratelimit import rate_limiter_from_url
 from wagerkit.adapters.tokens import JwtTokenService
 from wagerkit.config import Settings
-from wagerkit.domain.identity import Actor
-from wagerkit.domain.telegram import (
-    PRODUCTION_PUBLIC_KEY,
-    TelegramIdentity,
-    verify_init_data,
-    verify_login_widget,
-)
-from wagerkit.services import DEFAULT_LIMITS, IdentityPolicy, LocalRateLimiter
 
 from .errors import ProblemError
 

@@ -16,9 +16,8 @@ from sanic import Request, Sanic
 from sanic.config import Config
 from sanic.exceptions import PayloadTooLarge
 
-from wagerkit import WagerKit
+from wagerkit import UnitOfWorkFactory, WagerKit
 from wagerkit.config import Settings
-from wagerkit.ports import UnitOfWorkFactory
 
 from .auth import TelegramConfig
 

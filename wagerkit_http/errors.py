@@ -41,7 +41,19 @@ from sanic.exceptions import BadRequest, SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import json as json_response
 
-from wagerkit.domain import errors as domain
+from wagerkit import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidInput,
+    LedgerRefused,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    StoreError,
+    TransientStoreError,
+    WagerkitError,
+    WebhookSignatureInvalid,
+)
 
 __all__ = [
     "PROBLEM_CONTENT_TYPE",
@@ -62,17 +74,17 @@ PROBLEM_TYPE_BASE = "https://wagerkit.dev/problems/"
 GENERIC_DETAIL = "An unexpected error occurred."
 
 #: HTTP status for each branch of the wagerkit error tree; looked up along the class's MRO.
-STATUS_BY_ERROR: Mapping[type[domain.WagerkitError], int] = {
-    domain.InvalidInput: 422,
-    domain.AuthenticationFailed: 401,
-    domain.RateLimited: 429,
-    domain.NotFound: 404,
-    domain.PermissionDenied: 403,
-    domain.Conflict: 409,
-    domain.LedgerRefused: 409,
-    domain.TransientStoreError: 503,
-    domain.StoreError: 503,
-    domain.WagerkitError: 500,
+STATUS_BY_ERROR: Mapping[type[WagerkitError], int] = {
+    InvalidInput: 422,
+    AuthenticationFailed: 401,
+    RateLimited: 429,
+    NotFound: 404,
+    PermissionDenied: 403,
+    Conflict: 409,
+    LedgerRefused: 409,
+    TransientStoreError: 503,
+    StoreError: 503,
+    WagerkitError: 500,
 }
 
 #: Machine codes of Sanic's HTTP errors (the rest get a slug of their status phrase).
@@ -130,7 +142,7 @@ class RequestValidationError(ProblemError):
         )
 
 
-def status_for(error: type[domain.WagerkitError] | domain.WagerkitError) -> int:
+def status_for(error: type[WagerkitError] | WagerkitError) -> int:
     """The HTTP status of a wagerkit error class (or instance)."""
     cls = error if isinstance(error, type) else type(error)
     for klass in cls.__mro__:
@@ -207,16 +219,14 @@ def problem_for_exception(request: Request | None, exc: BaseException) -> HTTPRe
             extra=exc.extra,
             headers=exc.headers,
         )
-    if isinstance(exc, domain.WagerkitError):
+    if isinstance(exc, WagerkitError):
         status = status_for(exc)
         headers: dict[str, str] = {}
-        if isinstance(exc, domain.TransientStoreError):
+        if isinstance(exc, TransientStoreError):
             headers["Retry-After"] = "1"
-        elif isinstance(exc, domain.RateLimited):
+        elif isinstance(exc, RateLimited):
             headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
-        elif isinstance(exc, domain.AuthenticationFailed) and not isinstance(
-            exc, domain.WebhookSignatureInvalid
-        ):
+        elif isinstance(exc, AuthenticationFailed) and not isinstance(exc, WebhookSignatureInvalid):
             headers["WWW-Authenticate"] = "Bearer"
         if status >= 500:
             log.warning("%s on %s: %s", exc.code, instance, exc.detail, exc_info=exc)

@@ -24,10 +24,10 @@ import asyncio
 import contextlib
 import logging
 
+from wagerkit import StoreError
 from wagerkit.adapters.realtime import RealtimePublisher
 from wagerkit.adapters.sql import SqlStore
 from wagerkit.adapters.sql.migrate import current, upgrade
-from wagerkit.domain.errors import StoreError
 
 from .context import WagerkitApp
 from .schema import current_revisions, head_revisions

@@ -38,6 +38,7 @@ from typing import Any
 
 import socketio  # type: ignore[import-untyped]
 
+from wagerkit import Actor, Bet, InvalidInput, RateLimited, WagerkitError
 from wagerkit.adapters.realtime import (
     BALANCE_UPDATE,
     NAMESPACE,
@@ -50,9 +51,6 @@ from wagerkit.adapters.realtime import (
     user_room,
 )
 from wagerkit.config import Settings
-from wagerkit.domain.errors import InvalidInput, RateLimited, WagerkitError
-from wagerkit.domain.events import Bet
-from wagerkit.domain.identity import Actor
 
 from .auth import actor_from_credentials
 from .context import WagerkitApp

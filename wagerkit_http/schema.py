@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
+from wagerkit import StoreError
 from wagerkit.adapters.sql import SqlStore
-from wagerkit.domain.errors import StoreError
 
 __all__ = ["current_revisions", "head_revisions"]
 

@@ -27,7 +27,7 @@ from authkit import (
 from builders import assert_conserved
 from test_auth_http import problem
 
-from wagerkit import WagerKit
+from wagerkit import Actor, WagerKit
 from wagerkit.adapters.passwords import Argon2PasswordHasher
 from wagerkit.config import Settings
 from wagerkit.testing import InMemoryStore
@@ -260,6 +260,25 @@ def test_seed_example_over_http(http: httpx.Client, ev_live: Live) -> None:
     staff = http.get("/api/v1/admin/bets", params={"event_id": event["id"]}, headers=admin)
     assert staff.status_code == 200, staff.text
     assert sorted(b["payout"] for b in staff.json()["bets"]) == [0, 150, 450]
+    ev_live.conserved()
+
+
+def test_bet_lists_give_each_bet_its_events_currency(http: httpx.Client, ev_live: Live) -> None:
+    """A page of bets on events in several currencies names each bet's own currency (read
+    from its event on every request: the server keeps no event-currency cache)."""
+    admin = admin_h(http)
+    coin_event = new_event(http, admin)
+    rub_event = new_event(http, admin, currency="RUB")
+    assert rub_event["currency"] == "RUB"
+    h, uid = player(http)
+    ev_live.run(ev_live.kit.wallets.adjust(Actor.system(), uid, 500, "RUB", reason="test"))
+    assert bet(http, h, coin_event, 0, 40).status_code == 201
+    assert bet(http, h, rub_event, 1, 250).status_code == 201
+    expected = [(rub_event["id"], 250, "RUB"), (coin_event["id"], 40, "COIN")]
+    mine = http.get("/api/v1/bets/me", headers=h).json()["bets"]
+    assert [(b["event_id"], b["amount"], b["currency"]) for b in mine] == expected
+    staff = http.get("/api/v1/admin/bets", params={"user_id": uid}, headers=admin).json()["bets"]
+    assert [(b["event_id"], b["amount"], b["currency"]) for b in staff] == expected
     ev_live.conserved()
 
 

@@ -18,7 +18,7 @@ from ..terminal import Column
 from . import JsonOpt
 
 if TYPE_CHECKING:
-    from wagerkit.domain.telegram import TelegramIdentity
+    from wagerkit import TelegramIdentity
 
 app = typer.Typer(
     help="Telegram sign-in: verify Login Widget data and Mini App initData.",
@@ -129,11 +129,9 @@ def verify_webapp(
         raise abort("--test-keys needs --bot-id")
     from datetime import UTC, datetime
 
-    from wagerkit.domain.telegram import (
-        PRODUCTION_PUBLIC_KEY,
-        TEST_PUBLIC_KEY,
-        verify_init_data,
-    )
+    from wagerkit import TELEGRAM_PRODUCTION_PUBLIC_KEY as PRODUCTION_PUBLIC_KEY
+    from wagerkit import TELEGRAM_TEST_PUBLIC_KEY as TEST_PUBLIC_KEY
+    from wagerkit import verify_init_data
 
     checks = ["hash matches the bot token"]
     ed25519 = None
@@ -175,8 +173,8 @@ def verify_widget(
     import json
     from datetime import UTC, datetime
 
-    from wagerkit.domain.errors import TelegramMalformed
-    from wagerkit.domain.telegram import MAX_INPUT_BYTES, verify_login_widget
+    from wagerkit import TELEGRAM_MAX_INPUT_BYTES as MAX_INPUT_BYTES
+    from wagerkit import TelegramMalformed, verify_login_widget
 
     if len(data) > 2 * MAX_INPUT_BYTES:
         raise TelegramMalformed(f"Login Widget data is larger than {MAX_INPUT_BYTES} bytes")

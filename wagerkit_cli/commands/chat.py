@@ -12,9 +12,7 @@ from . import JsonOpt
 from .events import iso, utc
 
 if TYPE_CHECKING:
-    from wagerkit import WagerKit
-    from wagerkit.domain.chat import ChatMessage, Mute
-
+    from wagerkit import ChatMessage, Mute, WagerKit
 __all__ = ["app"]
 
 app = typer.Typer(

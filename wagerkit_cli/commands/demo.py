@@ -20,8 +20,7 @@ from . import JsonOpt
 from .events import event_json, event_row
 
 if TYPE_CHECKING:
-    from wagerkit import Currency, User, WagerKit, WalletBalance
-    from wagerkit.domain.events import Event
+    from wagerkit import Currency, Event, User, WagerKit, WalletBalance
 
 # (display name, username, role)
 DEMO_USERS = [
@@ -194,8 +193,7 @@ async def _demo_events(
 ) -> list[tuple[Event, bool]]:
     """Create (or find) the demo events, place their bets (keyed: a replay moves nothing)
     and settle the one that has a winner."""
-    from wagerkit import Actor
-    from wagerkit.domain.events import EventDraft, EventStatus, StreamType
+    from wagerkit import Actor, EventDraft, EventStatus, StreamType
 
     from .events import outcome_arg
 

@@ -21,8 +21,7 @@ from ..runtime import CliState, state
 from . import JsonOpt
 
 if TYPE_CHECKING:
-    from wagerkit import WagerKit
-    from wagerkit.services import TickReport
+    from wagerkit import TickReport, WagerKit
 
 __all__ = ["app"]
 

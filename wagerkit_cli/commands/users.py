@@ -133,8 +133,8 @@ def _read_password(from_stdin: bool) -> str:
         return password
     if not sys.stdin.isatty():
         raise abort("no terminal to ask for the password; use --password-stdin")
-    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
-    return password
+    typed: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    return typed
 
 
 def _report(st: CliState, user: User, as_json: bool, text: str) -> None:

@@ -1,24 +1,39 @@
 """What the v1 blueprints share: OpenAPI shorthands, the user and balance views, the
-``Idempotency-Key`` header."""
+``Idempotency-Key`` header, times as the API sends them, event ids from the path and optional
+bodies."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sanic_ext import openapi
 
+from wagerkit import CurrencyRegistry, EventNotFound, User, WalletBalance
 from wagerkit.adapters.realtime import balance_view
-from wagerkit.domain.identity import User
-from wagerkit.domain.money import CurrencyRegistry
-from wagerkit.services import WalletBalance
 
 from ..context import WagerkitRequest
 from ..models import BalanceOut, Problem, UserOut, component
+from ..validation import parse_body
 
-__all__ = ["balance_out", "idempotency_key", "problems", "secured", "user_out"]
+__all__ = [
+    "MAX_ID",
+    "balance_out",
+    "event_id_of",
+    "idempotency_key",
+    "iso",
+    "optional_body",
+    "problems",
+    "secured",
+    "user_out",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M", bound=BaseModel)
+
+MAX_ID = 2**62
 
 _DESCRIPTIONS = {
     400: "Malformed JSON",
@@ -85,3 +100,22 @@ IDEMPOTENCY_HEADER = openapi.parameter(
     description="1-64 of A-Z a-z 0-9 . _ : - ; a replay returns the first result and moves "
     "nothing; the same key with other content is 409 idempotency_conflict",
 )
+
+
+def iso(t: datetime) -> str:
+    """A time as the API sends it: ISO 8601 in UTC."""
+    return t.astimezone(UTC).isoformat()
+
+
+def event_id_of(event_id: int) -> int:
+    """An event id from the path (ids beyond 2**62 cannot exist; refuse before any SQL)."""
+    if not 1 <= event_id <= MAX_ID:
+        raise EventNotFound(f"no event {event_id}")
+    return event_id
+
+
+def optional_body(request: WagerkitRequest, model: type[M]) -> M:
+    """The body as ``model``, or ``model()`` when the request has no body."""
+    if (request.body or b"").strip():
+        return parse_body(request, model)
+    return model()

@@ -11,8 +11,7 @@ from sanic import Blueprint, HTTPResponse
 from sanic.response import json
 from sanic_ext import openapi
 
-from wagerkit.domain.errors import UserNotFound
-from wagerkit.domain.identity import Role
+from wagerkit import Role, UserNotFound
 
 from ..auth import authenticated
 from ..context import WagerkitRequest

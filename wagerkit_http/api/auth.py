@@ -12,8 +12,7 @@ from sanic import Blueprint, HTTPResponse
 from sanic.response import json as json_response
 from sanic_ext import openapi
 
-from wagerkit.domain.errors import TelegramMalformed
-from wagerkit.services import Session
+from wagerkit import Session, TelegramMalformed
 
 from ..context import WagerkitRequest
 from ..errors import ProblemError

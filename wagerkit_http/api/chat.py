@@ -17,16 +17,14 @@ from sanic import Blueprint, HTTPResponse
 from sanic.response import json
 from sanic_ext import openapi
 
-from wagerkit.domain.chat import ChatMessage
-from wagerkit.domain.errors import MessageNotFound, UserNotFound
+from wagerkit import ChatMessage, MessageNotFound, UserNotFound
 
 from ..auth import authenticated
 from ..context import WagerkitRequest
 from ..models import ApiModel, component
 from ..models_events import ChatHistory, ChatMessageOut, MuteOut
 from ..validation import parse_body, parse_query
-from ._common import problems, secured
-from .events import MAX_ID, event_id_of, iso, optional_body
+from ._common import MAX_ID, event_id_of, iso, optional_body, problems, secured
 
 __all__ = ["admin_chat_blueprint", "chat_blueprint", "message_out"]
 

@@ -16,7 +16,7 @@ from sanic import Blueprint, HTTPResponse
 from sanic.response import json
 from sanic_ext import openapi
 
-from wagerkit.domain.payments import Payment
+from wagerkit import Payment
 
 from ..auth import authenticated
 from ..context import WagerkitRequest

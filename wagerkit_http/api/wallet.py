@@ -11,7 +11,7 @@ from sanic import Blueprint, HTTPResponse
 from sanic.response import json
 from sanic_ext import openapi
 
-from wagerkit.domain.errors import PermissionDenied
+from wagerkit import PermissionDenied
 
 from ..auth import authenticated
 from ..context import WagerkitRequest

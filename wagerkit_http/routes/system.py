@@ -9,8 +9,8 @@ from sanic.response import json, raw
 from sanic_ext import openapi
 
 import wagerkit
+from wagerkit import StoreError
 from wagerkit.adapters.sql import SqlStore
-from wagerkit.domain.errors import StoreError
 
 from ..context import AppContext, WagerkitRequest
 from ..errors import ProblemError
