@@ -22,7 +22,7 @@ __all__ = ["JWT_SECRET_SUFFIX", "Settings", "SettingsError", "sqlite_file"]
 
 JWT_SECRET_SUFFIX = ".jwt-secret"  # noqa: S105 - a file name's ending, not a secret
 _NO_SECRET = (
-    "no JWT secret configured: set WAGERKIT_JWT_SECRET to at least 32 random bytes, e.g. "
+    "no JWT secret configured: set WAGERKIT_JWT_SECRET to at least 32 random bytes, e.g. "  # noqa: S105
     "python3 -c 'import secrets; print(secrets.token_hex(32))'"
 )
 
@@ -187,8 +187,10 @@ class Settings(BaseSettings):
         file = sqlite_file(self.database_url)
         if file is None:
             raise SettingsError(_NO_SECRET)
+        note: str | None
         if file == "":
-            secret, note = secrets.token_hex(32), (
+            secret = secrets.token_hex(32)
+            note = (
                 "generated a JWT secret for this process (in-memory database); "
                 "set WAGERKIT_JWT_SECRET to keep tokens valid across starts"
             )

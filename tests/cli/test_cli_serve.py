@@ -5,6 +5,7 @@ these tests check what would be served; tests/e2e/test_readme.py serves for real
 from __future__ import annotations
 
 import os
+import re
 import socket
 import stat
 from collections.abc import Iterator
@@ -71,7 +72,9 @@ def test_workers_get_the_real_secret_and_the_factory(
         env={"WAGERKIT_LOG_LEVEL": "DEBUG", "WAGERKIT_JWT_SECRET": SECRET},
     )
     assert res.exit_code == 0, res.stderr
-    assert res.stderr == f"serving on http://127.0.0.1:{port} with 3 worker(s), database {cli.url}\n"
+    assert (
+        res.stderr == f"serving on http://127.0.0.1:{port} with 3 worker(s), database {cli.url}\n"
+    )
     [(args, kwargs, env)] = uvicorn_calls
     assert args == ("wagerkit_http.asgi:create_asgi",)
     assert _uvicorn_options(kwargs) == {
@@ -139,7 +142,7 @@ def test_sqlite_without_a_secret_makes_one_once_and_reuses_it(
     ]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     secret = path.read_text().strip()
-    assert len(secret) == 64 and int(secret, 16) >= 0
+    assert re.fullmatch("[0-9a-f]{64}", secret)
     assert uvicorn_calls[0][2]["WAGERKIT_JWT_SECRET"] == secret
 
     second = cli.invoke("serve", "--port", str(port), "--workers", "2", env=NO_SECRET)

@@ -19,7 +19,6 @@ import socket
 import stat
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -109,7 +108,7 @@ def _start(command: str, cwd: Path, log: Path) -> subprocess.Popen[bytes]:
 def _act_as_demo_player(work: Path) -> list[object]:
     """The README's curl sequence, as written; one JSON document per line."""
     script = _sh_blocks()[2]
-    assert "wagerkit auth token demo-alice" in script and "curl" in script
+    assert "wagerkit auth token demo-alice" in script
     r = subprocess.run(
         ["sh", "-eu", "-c", _as_installed(script)],
         cwd=work,
@@ -161,7 +160,9 @@ def test_the_first_command_serves_the_demo_to_a_newcomer(tmp_path: Path, port_80
     assert "Traceback" not in text, text
     assert text.count("generated a JWT secret in wagerkit.db.jwt-secret") == 1, text
 
-    assert isinstance(events, dict) and isinstance(bet, dict) and isinstance(wallet, dict)
+    assert isinstance(events, dict)
+    assert isinstance(bet, dict)
+    assert isinstance(wallet, dict)
     [final] = events["events"]
     assert (final["id"], final["status"], final["allow_topup"]) == (1, "open", True)
     assert (final["outcomes"][0]["id"], final["outcomes"][0]["name"]) == (1, "Red")
@@ -175,7 +176,8 @@ def test_the_first_command_serves_the_demo_to_a_newcomer(tmp_path: Path, port_80
     }
     [coin] = wallet["balances"]
     assert (coin["currency"], coin["balance"]) == ("COIN", 1258)
-    assert isinstance(replay, dict) and isinstance(again, dict)
+    assert isinstance(replay, dict)
+    assert isinstance(again, dict)
     assert (replay["replayed"], replay["amount"]) == (True, 125)
     assert again["balances"][0]["balance"] == 1258
 
@@ -214,9 +216,7 @@ def _assert_conserved(url: str) -> None:
 
 
 @pytest.mark.postgres
-def test_postgresql_without_a_secret_is_refused_before_binding(
-    pg_url: str, tmp_path: Path
-) -> None:
+def test_postgresql_without_a_secret_is_refused_before_binding(pg_url: str, tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -164,9 +164,7 @@ def _sign_in_codes(url: str) -> dict[str, list[int]]:
     return codes
 
 
-def test_forwarded_for_does_not_escape_the_sign_in_limits(
-    tmp_path: Path, closed_port: int
-) -> None:
+def test_forwarded_for_does_not_escape_the_sign_in_limits(tmp_path: Path, closed_port: int) -> None:
     """By default X-Forwarded-For is ignored: the peer address (loopback here) is what the
     limits count, however the header rotates."""
     proc = _serve_cli(tmp_path, closed_port)
@@ -181,7 +179,8 @@ def test_forwarded_for_does_not_escape_the_sign_in_limits(
         "register": [201] * 10 + [429],
         "telegram": [503] * 30 + [429],
     }
-    assert code == 0 and "Traceback" not in err, err
+    assert code == 0, err
+    assert "Traceback" not in err, err
 
 
 def test_forwarded_for_counts_from_a_configured_proxy(tmp_path: Path, closed_port: int) -> None:
@@ -195,4 +194,5 @@ def test_forwarded_for_counts_from_a_configured_proxy(tmp_path: Path, closed_por
     finally:
         code, err = _stop(proc)
     assert codes == {"login": [401] * 11, "register": [201] * 11, "telegram": [503] * 31}
-    assert code == 0 and "Traceback" not in err, err
+    assert code == 0, err
+    assert "Traceback" not in err, err

@@ -37,8 +37,7 @@ def server_module() -> ModuleType:
         if exc.name is not None and SERVER_MODULE.startswith(exc.name):
             raise abort("the server package wagerkit_http is not installed") from None
         raise abort(
-            f"the server needs the http extra ({exc.name} is missing): "
-            "pip install 'wagerkit[http]'"
+            f"the server needs the http extra ({exc.name} is missing): pip install 'wagerkit[http]'"
         ) from None
 
 
@@ -50,15 +49,11 @@ def serve(
     ] = None,
     port: Annotated[
         int | None,
-        typer.Option(
-            min=0, max=65535, help="TCP port \\[default: WAGERKIT_PORT, else 8000]."
-        ),
+        typer.Option(min=0, max=65535, help="TCP port \\[default: WAGERKIT_PORT, else 8000]."),
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(
-            min=1, max=64, help="Worker processes \\[default: WAGERKIT_WORKERS, else 1]."
-        ),
+        typer.Option(min=1, max=64, help="Worker processes \\[default: WAGERKIT_WORKERS, else 1]."),
     ] = None,
     log_level: Annotated[
         str | None,
