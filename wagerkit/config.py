@@ -6,7 +6,11 @@ The core never imports this module: use cases get their configuration through ``
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
+import tempfile
+from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,7 +18,77 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .domain.errors import InvalidInput
 from .domain.money import CurrencyRegistry
 
-__all__ = ["Settings"]
+__all__ = ["JWT_SECRET_SUFFIX", "Settings", "SettingsError", "sqlite_file"]
+
+JWT_SECRET_SUFFIX = ".jwt-secret"  # noqa: S105 - a file name's ending, not a secret
+_NO_SECRET = (
+    "no JWT secret configured: set WAGERKIT_JWT_SECRET to at least 32 random bytes, e.g. "  # noqa: S105
+    "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+)
+
+
+class SettingsError(ValueError):
+    """Settings that cannot work, found at start-up: the message is one line for the operator
+    and names the variable to set (never a secret's value)."""
+
+    code = "invalid_settings"
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL as SQLAlchemy reads it (``sqlite:///x.db`` is ``x.db`` in the
+    working directory, ``sqlite:////srv/x.db`` is absolute), ``""`` for an in-memory database,
+    ``None`` for any other database."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+", 1)[0].lower() != "sqlite":
+        return None
+    path = rest.split("?", 1)[0]
+    path = path[1:] if path.startswith("/") else path
+    return "" if path in ("", ":memory:") else path
+
+
+def _read_secret(path: Path) -> str:
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"cannot read the JWT secret file {path}: {exc}") from None
+    if len(secret.encode()) < 32:
+        raise SettingsError(
+            f"the JWT secret file {path} is damaged (shorter than 32 bytes): delete it "
+            "(the next start makes a new one) or set WAGERKIT_JWT_SECRET"
+        )
+    return secret
+
+
+def _read_or_create_secret(path: Path) -> tuple[str, bool]:
+    """The secret kept in ``path``, made on first use: ``(secret, created)``.
+
+    A new secret is written to a private temporary file (``mkstemp``: mode 0600, ``O_EXCL``)
+    and published with ``os.link``, which fails if the name exists: of two starts racing,
+    exactly one secret wins, it is complete when anyone can read it, and the loser reads it.
+    """
+    if path.exists():
+        return _read_secret(path), False
+    secret = secrets.token_hex(32)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise SettingsError(f"cannot write the JWT secret file {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(secret + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return _read_secret(path), False
+        except OSError as exc:
+            raise SettingsError(
+                f"cannot write the JWT secret file {path}: {exc.strerror}"
+            ) from None
+    finally:
+        os.unlink(tmp)
+    return secret, True
 
 
 class Settings(BaseSettings):
@@ -39,6 +113,13 @@ class Settings(BaseSettings):
     jobs_in_server: bool = Field(
         True, description="run the job runner loop inside `wagerkit serve`"
     )
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level_known(cls, v: str) -> str:
+        if v.lower() not in ("critical", "error", "warning", "info", "debug", "trace"):
+            raise ValueError("must be critical, error, warning, info, debug or trace")
+        return v
 
     @field_validator("currencies")
     @classmethod
@@ -84,6 +165,45 @@ class Settings(BaseSettings):
     rate_limit_storage: str | None = Field(
         None, description="memory:// or redis://host:port/db (default: REDIS_URL, else memory)"
     )
+    forwarded_allow_ips: str = Field(
+        "",
+        max_length=4096,
+        description="comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For / X-Forwarded-Proto the server believes ('*': any); empty (the "
+        "default): forwarded headers are ignored and the client address is the peer's",
+    )
+
+    def with_jwt_secret(self) -> tuple[Settings, str | None]:
+        """These settings with the JWT secret a server (or ``wagerkit auth token``) signs
+        with, and a line to tell the operator (``None``: nothing to say).
+
+        A configured ``WAGERKIT_JWT_SECRET`` always wins and nothing is written. Otherwise,
+        on a SQLite file the secret is kept next to it (``<database>.jwt-secret``, mode
+        0600), made with ``secrets.token_hex(32)`` the first time and read back later, so
+        tokens survive a restart; on an in-memory SQLite database it lives as long as the
+        process. Any other database (PostgreSQL) needs the setting: ``SettingsError``."""
+        if self.jwt_secret is not None:
+            return self, None
+        file = sqlite_file(self.database_url)
+        if file is None:
+            raise SettingsError(_NO_SECRET)
+        note: str | None
+        if file == "":
+            secret = secrets.token_hex(32)
+            note = (
+                "generated a JWT secret for this process (in-memory database); "
+                "set WAGERKIT_JWT_SECRET to keep tokens valid across starts"
+            )
+        else:
+            path = Path(file + JWT_SECRET_SUFFIX)
+            secret, created = _read_or_create_secret(path)
+            note = (
+                f"generated a JWT secret in {path} (mode 0600, reused by later starts; "
+                "WAGERKIT_JWT_SECRET overrides it)"
+                if created
+                else None
+            )
+        return self.model_copy(update={"jwt_secret": SecretStr(secret)}), note
 
     @field_validator("telegram_admin_ids")
     @classmethod

@@ -18,7 +18,7 @@ from wagerkit_http.schema import head_revisions
 from wagerkit_http.serve import settings_env
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> httpx.Response:
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> httpx.Response:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -123,3 +123,76 @@ def test_settings_env_round_trips() -> None:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+# -- forwarded headers: believed only from WAGERKIT_FORWARDED_ALLOW_IPS ---------------------
+
+
+def _serve_cli(tmp_path: Path, port: int, **extra: str) -> subprocess.Popen[bytes]:
+    """``wagerkit serve`` (the one serve path) as a real process, on a SQLite file."""
+    env = _env(tmp_path) | extra
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "wagerkit"), "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _sign_in_codes(url: str) -> dict[str, list[int]]:
+    """Each sign-in route hit one past its per-address limit, every request claiming another
+    client address in ``X-Forwarded-For``."""
+    codes: dict[str, list[int]] = {"login": [], "register": [], "telegram": []}
+    tag = str(time.monotonic_ns())[-8:]
+    with httpx.Client(base_url=f"{url}/api/v1/auth", timeout=30) as http:
+        for i in range(11):  # login: 10 a minute per login name and address
+            r = http.post(
+                "/login",
+                json={"login": "nobody", "password": "wrong password"},
+                headers={"X-Forwarded-For": f"10.1.{i}.9"},
+            )
+            codes["login"].append(r.status_code)
+        for i in range(11):  # register: 10 a minute per address
+            body = {"username": f"u{tag}_{i}", "password": "correct horse", "display_name": "U"}
+            r = http.post("/register", json=body, headers={"X-Forwarded-For": f"10.2.{i}.9"})
+            codes["register"].append(r.status_code)
+        for i in range(31):  # Telegram: 30 a minute per address (no bot token here: 503)
+            widget = {"id": 1, "auth_date": 1, "hash": "0" * 64}
+            r = http.post("/telegram", json=widget, headers={"X-Forwarded-For": f"10.3.{i}.9"})
+            codes["telegram"].append(r.status_code)
+    return codes
+
+
+def test_forwarded_for_does_not_escape_the_sign_in_limits(tmp_path: Path, closed_port: int) -> None:
+    """By default X-Forwarded-For is ignored: the peer address (loopback here) is what the
+    limits count, however the header rotates."""
+    proc = _serve_cli(tmp_path, closed_port)
+    try:
+        url = f"http://127.0.0.1:{closed_port}"
+        _wait_ready(url, proc)
+        codes = _sign_in_codes(url)
+    finally:
+        code, err = _stop(proc)
+    assert codes == {
+        "login": [401] * 10 + [429],
+        "register": [201] * 10 + [429],
+        "telegram": [503] * 30 + [429],
+    }
+    assert code == 0, err
+    assert "Traceback" not in err, err
+
+
+def test_forwarded_for_counts_from_a_configured_proxy(tmp_path: Path, closed_port: int) -> None:
+    """Behind a proxy named in WAGERKIT_FORWARDED_ALLOW_IPS, each forwarded client address
+    has limits of its own."""
+    proc = _serve_cli(tmp_path, closed_port, WAGERKIT_FORWARDED_ALLOW_IPS="127.0.0.1")
+    try:
+        url = f"http://127.0.0.1:{closed_port}"
+        _wait_ready(url, proc)
+        codes = _sign_in_codes(url)
+    finally:
+        code, err = _stop(proc)
+    assert codes == {"login": [401] * 11, "register": [201] * 11, "telegram": [503] * 31}
+    assert code == 0, err
+    assert "Traceback" not in err, err

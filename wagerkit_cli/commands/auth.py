@@ -1,6 +1,10 @@
-"""``wagerkit auth``: check Telegram sign-in data by hand, to debug a bot's sign-in.
+"""``wagerkit auth``: issue an access token for a user; check Telegram sign-in data by hand.
 
-Both commands need no database: they run the same pure checks as the server
+``token`` signs a short-lived access token with the server's JWT secret (the configured
+``WAGERKIT_JWT_SECRET``, else the one kept next to a SQLite database: the same rule as
+``wagerkit serve``), so an operator, or a newcomer on the demo, can call the API as a user.
+
+The two ``verify-*`` commands need no database: they run the same pure checks as the server
 (``wagerkit.domain.telegram``) and print the verified user, or refuse with the exact reason
 (``error: telegram_<reason>: <detail>``, exit code 2).
 """
@@ -12,16 +16,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import abort
-from ..output import when
+from ..output import user_json, when
 from ..runtime import state
 from ..terminal import Column
 from . import JsonOpt
 
 if TYPE_CHECKING:
-    from wagerkit import TelegramIdentity
+    from wagerkit import Session, TelegramIdentity, WagerKit
 
 app = typer.Typer(
-    help="Telegram sign-in: verify Login Widget data and Mini App initData.",
+    help="Access tokens for users; Telegram sign-in: verify Login Widget data and Mini App "
+    "initData.",
     no_args_is_help=True,
 )
 
@@ -91,6 +96,64 @@ def _require_token(bot_token: str | None) -> str:
 
 def _freshness(ignore_expiry: bool) -> str:
     return "auth_date NOT checked" if ignore_expiry else "auth_date fresh"
+
+
+@app.command("token")
+def token(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(metavar="USER", help="User id or username.")],
+    minutes: Annotated[
+        int, typer.Option(min=1, max=1440, help="Lifetime of the token in minutes.")
+    ] = 15,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print a short-lived access token for USER: "Authorization: Bearer <token>".
+
+    Signed with the server's JWT secret (WAGERKIT_JWT_SECRET, else the file
+    kept next to a SQLite database, made here if the server has not yet).
+    Refused for a banned user and, in whitelist mode, a player not whitelisted."""
+    from datetime import timedelta
+
+    from wagerkit.adapters.tokens import JwtTokenService
+    from wagerkit.config import SettingsError
+    from wagerkit import UserNotFound
+
+    st = state(ctx)
+    try:
+        settings, note = st.settings.with_jwt_secret()
+        secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else ""
+        tokens = JwtTokenService(
+            secret, algorithm=settings.jwt_algorithm, lifetime=timedelta(minutes=minutes)
+        )
+    except (SettingsError, ValueError) as exc:
+        raise abort(str(exc), code="invalid_settings") from None
+    if note is not None:
+        st.terminal.note(note)
+
+    async def work(kit: WagerKit) -> Session:
+        async with kit.deps.uow() as uow:
+            found = (
+                await uow.users.get(int(user))
+                if user.isdigit()
+                else await uow.users.get_by_username(user.strip().lower())
+            )
+        if found is None:
+            raise UserNotFound(f"no user {user[:64]!r}")
+        kit.deps.tokens = tokens
+        return kit.identity.session_for(found)
+
+    session = st.run(work)
+    if as_json:
+        st.terminal.json(
+            {
+                "access_token": session.access_token,
+                "token_type": "bearer",
+                "expires_at": session.expires_at.isoformat(),
+                "user": user_json(session.user),
+            }
+        )
+        return
+    st.terminal.line(session.access_token)
 
 
 @app.command("verify-webapp")

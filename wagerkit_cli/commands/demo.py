@@ -39,7 +39,8 @@ DEMO_TRANSFERS = [
 DEMO_ADJUST = ("demo-carol", "-10", "demo: correcting a double payout", "demo-adjust")
 
 # (title, outcomes, rake in bps, stream URL, bets (username, outcome, amount, key), winner):
-# the first stays open for a week, the second is settled at once.
+# the first stays open for a week and takes top-ups (so a demo player who already bet can
+# still add to its bet over HTTP, as README.md shows), the second is settled at once.
 DEMO_EVENTS = [
     (
         "Demo: Red vs Blue, grand final",
@@ -214,6 +215,7 @@ async def _demo_events(
                     stream_url=url,
                     currency=cur.code,
                     rake_bps=rake_bps,
+                    allow_topup=winner is None,
                     status=EventStatus.OPEN,
                 ),
             )
