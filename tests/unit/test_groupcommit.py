@@ -29,7 +29,7 @@ class Recorder:
         await self.gate.wait()
         await asyncio.sleep(0)
         answers: list[int | Exception] = []
-        for key, value in batch:
+        for _key, value in batch:
             if value < 0:
                 answers.append(ValueError(f"refused {value}"))
             else:
@@ -51,9 +51,7 @@ def test_every_caller_gets_its_own_answer_and_batches_respect_keys_and_size(
         group: GroupCommit[tuple[int, int], int] = GroupCommit(
             rec.run, max_batch=max_batch, conflict_key=lambda c: c[0]
         )
-        results = await asyncio.gather(
-            *(group.submit(c) for c in commands), return_exceptions=True
-        )
+        results = await asyncio.gather(*(group.submit(c) for c in commands), return_exceptions=True)
         for (_, value), result in zip(commands, results, strict=True):
             if value < 0:
                 assert isinstance(result, ValueError)

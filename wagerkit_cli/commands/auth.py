@@ -114,9 +114,9 @@ def token(
     Refused for a banned user and, in whitelist mode, a player not whitelisted."""
     from datetime import timedelta
 
+    from wagerkit import UserNotFound
     from wagerkit.adapters.tokens import JwtTokenService
     from wagerkit.config import SettingsError
-    from wagerkit import UserNotFound
 
     st = state(ctx)
     try:
