@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from sanic_ext import openapi
 
-from wagerkit.adapters.realtime import balance_view
+from wagerkit.services.realtime import balance_view
 from wagerkit.domain.identity import User
 from wagerkit.domain.money import CurrencyRegistry
 from wagerkit.services import WalletBalance
