@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 
 from sanic_ext import openapi
 
-from wagerkit.services.realtime import balance_view
 from wagerkit.domain.identity import User
 from wagerkit.domain.money import CurrencyRegistry
 from wagerkit.services import WalletBalance
+from wagerkit.services.realtime import balance_view
 
 from ..context import WagerkitRequest
 from ..models import BalanceOut, Problem, UserOut, component
