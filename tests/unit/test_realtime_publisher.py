@@ -7,10 +7,10 @@ import asyncio
 from typing import Any
 
 from wagerkit.adapters.realtime import NAMESPACE, SocketIOSink
-from wagerkit.domain import Actor, PoolChanged, WalletChanged
+from wagerkit.domain import Actor, PoolChanged, UserChanged, WalletChanged
 from wagerkit.services import LiveUpdates, WagerKit
 from wagerkit.services.realtime import BALANCE_UPDATE
-from wagerkit.testing import InMemoryStore
+from wagerkit.testing import InMemoryStore, RecordingPublisher
 
 
 class Manager:
@@ -69,3 +69,37 @@ async def test_an_unwatched_event_costs_no_read() -> None:
     await pub.publish(PoolChanged(12345))  # would fail to read: no such event
     assert pub._pending == {}  # no coalesced send was even scheduled
     assert emitter.sent == []
+
+
+class WriteOnlyManager:
+    """Like a write-only ``AsyncRedisManager`` (the CLI's): emits and closes rooms, holds no
+    sockets."""
+
+    channel = "socketio"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any], str]] = []
+        self.closed: list[str] = []
+
+    async def emit(self, event: str, data: dict[str, Any], room: str, namespace: str) -> None:
+        self.sent.append((event, data, room))
+
+    async def close_room(self, room: str, namespace: str) -> None:
+        self.closed.append(room)
+
+
+async def test_the_kit_chains_its_own_publisher_before_the_live_updates() -> None:
+    """``WagerKit(publisher=…, realtime=…)``: the embedder's publisher records every typed
+    notification, and the live updates still push; a ban closes the user's room (which the
+    servers' Redis manager turns into disconnects)."""
+    emitter = WriteOnlyManager()
+    recorded = RecordingPublisher()
+    kit = WagerKit(
+        InMemoryStore(), publisher=recorded, realtime=SocketIOSink(emitter), realtime_coalesce=0
+    )
+    alice = await kit.users.add(Actor.system(), "alice")
+    assert recorded.notes == [WalletChanged((alice.id,))]
+    assert [(e, r) for e, _, r in emitter.sent] == [(BALANCE_UPDATE, f"user:{alice.id}")]
+    await kit.identity.ban(Actor.system(), alice.id, "abuse")
+    assert recorded.of(UserChanged) == [UserChanged((alice.id,), banned=True)]
+    assert emitter.closed == [f"user:{alice.id}"]
