@@ -28,6 +28,7 @@ from .domain.ledger import (
     TransferRequest,
     TransferResult,
 )
+from .domain.notifications import Notification
 from .domain.payments import Payment, ProviderResult, WebhookEvent
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "PaymentRepository",
     "PoolDelta",
     "RateLimiter",
+    "RealtimeSink",
     "SystemClock",
     "TokenService",
     "UnitOfWork",
@@ -218,14 +220,34 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
 class EventPublisher(Protocol):
-    """Where use cases announce committed changes (Socket.IO, a queue, a test list)."""
+    """Where use cases announce committed changes, as typed ``Notification`` values
+    (``domain/notifications.py``): the realtime handler, a queue, a test list. Called after
+    the commit; a publisher logs its own failures and never raises into the use case."""
 
-    async def publish(self, topic: str, payload: Mapping[str, Any]) -> None: ...
+    async def publish(self, note: Notification) -> None: ...
 
 
 class NullPublisher:
-    async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
+    async def publish(self, note: Notification) -> None:
         return None
+
+
+class RealtimeSink(Protocol):
+    """Where live updates leave the process: rooms of connected clients (Socket.IO in
+    ``wagerkit.adapters.realtime``). Rooms are ``user:<id>`` and ``event:<id>``."""
+
+    def listening(self, room: str) -> bool:
+        """Might a client be in ``room``? ``False`` only when that is known for certain
+        (then the caller skips the read behind the send)."""
+        ...
+
+    async def send(self, name: str, data: Mapping[str, Any], room: str) -> None:
+        """Send the message ``name`` with ``data`` to every client in ``room``."""
+        ...
+
+    async def disconnect(self, room: str) -> None:
+        """Cut off every client in ``room``, in every process (a banned user's sockets)."""
+        ...
 
 
 # -- Identity and access: passwords, access tokens, rate limits, user look-ups --------------

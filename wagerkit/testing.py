@@ -12,11 +12,11 @@ import dataclasses
 import itertools
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from .domain.audit import AuditEntry, AuditRecord
 from .domain.chat import ChatMessage, Mute
@@ -44,6 +44,7 @@ from .domain.ledger import (
     referenced_accounts,
     referenced_ids,
 )
+from .domain.notifications import Notification
 from .domain.payments import Payment
 from .ports import BetResult, NewBet, NewUser, PoolDelta, UnitOfWork
 
@@ -92,14 +93,21 @@ class UuidIds:
         return f"{prefix}-{uuid.uuid4().hex}"
 
 
+N = TypeVar("N", bound=Notification)
+
+
 class RecordingPublisher:
-    """Keeps every published event in ``events`` for tests to inspect."""
+    """Keeps every published notification in ``notes``, in order, for tests to inspect."""
 
     def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.notes: list[Notification] = []
 
-    async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
-        self.events.append((topic, dict(payload)))
+    async def publish(self, note: Notification) -> None:
+        self.notes.append(note)
+
+    def of(self, kind: type[N]) -> list[N]:
+        """The notifications of one kind, in order."""
+        return [n for n in self.notes if isinstance(n, kind)]
 
 
 class _State:

@@ -173,12 +173,19 @@ class CliState:
             store = SqlStore.from_url(self.database_url, pool_size=2)
             manager = self.redis_emitter()
             try:
-                kit = WagerKit(store, currencies=registry, welcome_grant=grants, **identity)
+                sink = None
                 if manager is not None:
-                    from wagerkit.adapters.realtime import RealtimePublisher
+                    from wagerkit.adapters.realtime import SocketIOSink
 
-                    # inline sends (no coalescing): the process ends with the command
-                    kit.deps.publisher = RealtimePublisher(kit, manager, coalesce_seconds=0)
+                    sink = SocketIOSink(manager)
+                kit = WagerKit(
+                    store,
+                    currencies=registry,
+                    welcome_grant=grants,
+                    realtime=sink,
+                    realtime_coalesce=0,  # inline sends: the process ends with the command
+                    **identity,
+                )
                 if self.acting_user_id is not None:
                     self._acting = await kit.identity.actor_for(self.acting_user_id)
                 return await work(kit)

@@ -22,8 +22,9 @@ from sanic_ext.extensions.injection.extension import InjectionExtension
 from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 import wagerkit
-from wagerkit import NullPublisher, UnitOfWorkFactory, WagerKit
+from wagerkit import UnitOfWorkFactory, WagerKit
 from wagerkit.adapters.passwords import Argon2PasswordHasher
+from wagerkit.adapters.realtime import SocketIOSink
 from wagerkit.adapters.sql import SqlStore
 from wagerkit.config import Settings
 
@@ -33,7 +34,7 @@ from .context import DEFAULT_MAX_BODY, AppContext, WagerkitApp, WagerkitRequest
 from .errors import ProblemErrorHandler
 from .listeners import register_listeners
 from .metrics import Metrics
-from .realtime import ChainPublisher, RealtimePublisher
+from .realtime import WagerkitNamespace, create_sio
 from .routes.docs import docs_blueprint
 from .routes.system import system_blueprint
 
@@ -89,16 +90,24 @@ def create_app(
     store: UnitOfWorkFactory | None = None,
     passwords: Argon2PasswordHasher | None = None,
     telegram_public_key: bytes | None = None,
+    sio: Any = None,
 ) -> WagerkitApp:
     """Build the server app.
 
     - neither ``kit`` nor ``store``: open ``SqlStore.from_url(settings.database_url)`` (closed
       on shutdown) and build ``WagerKit`` with the configured currencies, welcome grant and
       identity ports (argon2id passwords, JWT access tokens, rate limiter, Telegram admin ids
-      and whitelist mode) and the ``RealtimePublisher`` that feeds Socket.IO;
+      and whitelist mode) and the live updates that feed Socket.IO
+      (``realtime=SocketIOSink(sio)``);
     - ``store`` only: the same, on that store;
     - ``kit``: use it as is (its store is ``kit.deps.uow``); it must have a token service.
-      The server's publisher is chained after the kit's own.
+      It pushes to this server's sockets when it was built with
+      ``realtime=SocketIOSink(sio)`` over the ``sio`` passed here too
+      (``sio = create_sio(settings)``).
+
+    ``sio`` is the Socket.IO server (default: ``create_sio(settings)``, built first, so the
+    kit's sink can send through it); the app registers its ``WagerkitNamespace`` on it and
+    keeps it in ``app.ctx.sio``.
 
     ``passwords`` replaces the argon2id hasher (tests use cheap parameters);
     ``telegram_public_key`` replaces Telegram's Ed25519 key for the Mini App ``signature``
@@ -107,7 +116,7 @@ def create_app(
     """
     owns_store = False
     uow: UnitOfWorkFactory
-    publisher = RealtimePublisher()
+    sio = sio if sio is not None else create_sio(settings)
     if kit is None:
         ports = build_identity(settings, passwords=passwords)
         if store is None:
@@ -118,7 +127,7 @@ def create_app(
             uow,
             currencies=settings.currency_registry(),
             welcome_grant=settings.welcome_grants(),
-            publisher=publisher,
+            realtime=SocketIOSink(sio),
             passwords=ports.passwords,
             tokens=ports.tokens,
             rate_limiter=ports.rate_limiter,
@@ -132,11 +141,6 @@ def create_app(
                 "(pass tokens=JwtTokenService(secret))"
             )
         uow = store if store is not None else kit.deps.uow
-        own = kit.deps.publisher
-        kit.deps.publisher = (
-            publisher if isinstance(own, NullPublisher) else ChainPublisher(own, publisher)
-        )
-    publisher.kit = kit
 
     ctx = AppContext(
         settings=settings,
@@ -145,7 +149,7 @@ def create_app(
         owns_store=owns_store,
         metrics=Metrics(),
         telegram=TelegramConfig.from_settings(settings, public_key=telegram_public_key),
-        publisher=publisher,
+        sio=sio,
     )
     app: WagerkitApp = Sanic(
         _app_name(),
@@ -172,6 +176,7 @@ def create_app(
     app.register_middleware(ctx.metrics.on_request, "request", priority=1000)
     app.register_middleware(ctx.metrics.on_response, "response", priority=-1000)  # type: ignore[arg-type]
     register_listeners(app)
+    sio.register_namespace(WagerkitNamespace(app))
     return app
 
 

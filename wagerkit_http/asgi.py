@@ -19,7 +19,6 @@ from wagerkit.config import Settings
 
 from .app import create_app
 from .context import WagerkitApp
-from .realtime import create_sio
 
 __all__ = ["SOCKETIO_PATH", "create_asgi"]
 
@@ -31,6 +30,6 @@ def create_asgi(settings: Settings | None = None, *, app: WagerkitApp | None = N
     environment). Pass ``app`` to mount an already-built Sanic app (embedding, tests)."""
     settings = settings if settings is not None else (app.ctx.settings if app else Settings())  # type: ignore[call-arg]
     sanic_app = app if app is not None else create_app(settings)
-    sio = create_sio(settings, sanic_app)
-    sanic_app.ctx.sio = sio
-    return socketio.ASGIApp(sio, other_asgi_app=sanic_app, socketio_path=SOCKETIO_PATH)
+    return socketio.ASGIApp(
+        sanic_app.ctx.sio, other_asgi_app=sanic_app, socketio_path=SOCKETIO_PATH
+    )

@@ -19,11 +19,10 @@ from sanic.exceptions import PayloadTooLarge
 from wagerkit import UnitOfWorkFactory, WagerKit
 from wagerkit.config import Settings
 
-from .auth import TelegramConfig
+from .telegram import TelegramConfig
 
 if TYPE_CHECKING:
     from .metrics import Metrics
-    from .realtime import BalancePublisher
 
 __all__ = ["AppContext", "SchemaState", "WagerkitApp", "WagerkitRequest"]
 
@@ -56,9 +55,8 @@ class AppContext:
     owns_store: bool
     metrics: Metrics
     schema: SchemaState = field(default_factory=SchemaState)
-    sio: Any = None  # socketio.AsyncServer once mounted by create_asgi
+    sio: Any = None  # the socketio.AsyncServer (realtime.py), mounted by create_asgi
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
-    publisher: BalancePublisher | None = None  # balance_update pushes (realtime.py)
     started: bool = False
 
 

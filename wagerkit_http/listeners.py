@@ -25,7 +25,6 @@ import contextlib
 import logging
 
 from wagerkit import StoreError
-from wagerkit.adapters.realtime import RealtimePublisher
 from wagerkit.adapters.sql import SqlStore
 from wagerkit.adapters.sql.migrate import current, upgrade
 
@@ -139,9 +138,9 @@ class JobLoop:
         log.info("job loop stopped")
 
 
-async def _close_publisher(app: WagerkitApp) -> None:
-    if isinstance(app.ctx.publisher, RealtimePublisher):
-        await app.ctx.publisher.aclose()
+async def _close_live_updates(app: WagerkitApp) -> None:
+    if app.ctx.kit.live is not None:
+        await app.ctx.kit.live.aclose()
 
 
 def register_listeners(app: WagerkitApp) -> JobLoop:
@@ -150,6 +149,6 @@ def register_listeners(app: WagerkitApp) -> JobLoop:
     app.register_listener(on_startup, "before_server_start")
     app.register_listener(jobs.start, "after_server_start")
     app.register_listener(jobs.stop, "before_server_stop")
-    app.register_listener(_close_publisher, "before_server_stop")
+    app.register_listener(_close_live_updates, "before_server_stop")
     app.register_listener(on_shutdown, "after_server_stop")
     return jobs

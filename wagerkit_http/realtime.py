@@ -19,13 +19,16 @@ server processes, so an event emitted in one process reaches a client connected 
   (banned: refused and cut off; muted: ``chat_muted``; too fast: ``rate_limited`` with
   ``retry_after``); the ack is the stored message, the room gets ``chat_message``.
 - Every refusal is the ack ``{"error": {"code", "message"}}`` with the HTTP problems' codes.
-- ``RealtimePublisher`` (``wagerkit.adapters.realtime``; ``BalancePublisher`` is its
-  wallet-only base, both re-exported here) is the ``EventPublisher`` the server passes to
-  ``WagerKit``: ``wallet.changed`` → ``balance_update`` to ``user:<id>``; pool changes →
-  coalesced ``event_update``; results → ``event_settled`` / ``event_voided``; chat →
-  ``chat_message`` / ``chat_deleted``, all through Redis when configured. The CLI builds the
-  same publisher over a write-only ``AsyncRedisManager`` when ``REDIS_URL`` is set, so its
-  changes reach these sockets too. See docs/realtime.md.
+- A ban cuts the user's sockets off at once: the ban's ``UserChanged`` notification reaches
+  the live updates, whose sink disconnects ``user:<id>`` here and, with Redis, closes the
+  room in every process; ``RedisManager`` turns the closing of a ``user:`` room into
+  disconnects of its sockets.
+- Pushes come from the live updates (``wagerkit.services.realtime.LiveUpdates``) that
+  ``create_app`` gives ``WagerKit`` (``realtime=SocketIOSink(sio)``): ``balance_update`` to
+  ``user:<id>``; pool changes → coalesced ``event_update``; results → ``event_settled`` /
+  ``event_voided``; chat → ``chat_message`` / ``chat_deleted``, all through Redis when
+  configured. The CLI builds the same over a write-only ``AsyncRedisManager`` when
+  ``REDIS_URL`` is set, so its changes reach these sockets too. See docs/realtime.md.
 """
 
 from __future__ import annotations
@@ -39,18 +42,16 @@ from typing import Any
 import socketio  # type: ignore[import-untyped]
 
 from wagerkit import Actor, Bet, InvalidInput, RateLimited, WagerkitError
-from wagerkit.adapters.realtime import (
+from wagerkit.adapters.realtime import NAMESPACE
+from wagerkit.config import Settings
+from wagerkit.realtime import (
     BALANCE_UPDATE,
-    NAMESPACE,
-    BalancePublisher,
-    RealtimePublisher,
     balance_payload,
     chat_payload,
     event_room,
     pool_payload,
     user_room,
 )
-from wagerkit.config import Settings
 
 from .auth import actor_from_credentials
 from .context import WagerkitApp
@@ -60,11 +61,8 @@ __all__ = [
     "BALANCE_UPDATE",
     "MAX_EVENT_ROOMS",
     "NAMESPACE",
-    "BalancePublisher",
-    "ChainPublisher",
-    "RealtimePublisher",
+    "RedisManager",
     "WagerkitNamespace",
-    "balance_payload",
     "create_sio",
     "event_room",
     "user_room",
@@ -78,15 +76,23 @@ MAX_EVENT_ROOMS = 20
 JOIN_CHAT_HISTORY = 50
 
 
-class ChainPublisher:
-    """Several publishers, in order (an embedder's own publisher and the server's)."""
+class RedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+    """``AsyncRedisManager`` that cuts off a user's sockets when ``user:<id>`` is closed.
 
-    def __init__(self, *publishers: Any) -> None:
-        self.publishers = publishers
+    ``close_room`` travels to every process through Redis (from a server or from the CLI's
+    write-only manager); each process removes the room's sockets from the room, and this one
+    first disconnects those of a ``user:`` room, which only a ban closes
+    (``SocketIOSink.disconnect``). Rooms of other names keep the plain meaning.
+    """
 
-    async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
-        for p in self.publishers:
-            await p.publish(topic, payload)
+    async def _handle_close_room(self, message: dict[str, Any]) -> None:
+        room = message.get("room")
+        namespace = message.get("namespace") or NAMESPACE
+        if isinstance(room, str) and room.startswith(user_room("")):
+            sids = [sid for sid, _ in self.get_participants(namespace, room)]
+            for sid in sids:
+                await self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+        await super()._handle_close_room(message)
 
 
 def _refusal(exc: Exception) -> dict[str, str]:
@@ -192,7 +198,7 @@ class WagerkitNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         kit = self.app.ctx.kit
         try:
             await kit.identity.actor_for(user_id)  # banned since connecting: refused
-            payload = await balance_payload(kit, user_id)
+            payload = await balance_payload(kit.wallets, kit.deps.currencies, user_id)
         except WagerkitError as exc:
             # answer first (the ack), then cut the socket off
             task = asyncio.create_task(self._disconnect_later(sid))
@@ -277,17 +283,14 @@ class WagerkitNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return chat_payload(msg)
 
 
-def create_sio(settings: Settings, app: WagerkitApp) -> socketio.AsyncServer:
-    """The Socket.IO server for ``app``, sharing rooms through Redis when configured; the
-    app's ``RealtimePublisher`` emits through it from now on (so through Redis too)."""
-    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
-    sio = socketio.AsyncServer(
+def create_sio(settings: Settings) -> socketio.AsyncServer:
+    """The Socket.IO server of one process, sharing rooms through Redis when configured.
+    Built before the ``WagerKit`` (whose live updates send through it); ``create_app``
+    registers the ``WagerkitNamespace`` on it."""
+    manager = RedisManager(settings.redis_url) if settings.redis_url else None
+    return socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
         logger=False,
         engineio_logger=False,
     )
-    sio.register_namespace(WagerkitNamespace(app))
-    if app.ctx.publisher is not None:
-        app.ctx.publisher.emitter = sio
-    return sio

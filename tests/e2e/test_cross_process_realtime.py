@@ -1,6 +1,6 @@
 """A wallet change made by another process reaches the user's sockets: a real uvicorn server
 process, a real redis-server, a real python-socketio client, and ``wagerkit wallet adjust``
-run as a CLI subprocess. With ``REDIS_URL`` the CLI's ``BalancePublisher`` emits through a
+run as a CLI subprocess. With ``REDIS_URL`` the CLI's live updates send through a
 write-only ``AsyncRedisManager`` and the server relays ``balance_update`` to ``user:<id>``;
 without it the CLI pushes nothing."""
 

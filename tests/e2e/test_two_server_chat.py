@@ -242,3 +242,28 @@ async def test_the_server_job_loops_lock_a_due_event_once(servers: tuple[str, st
             Actor.system("tests"), action="event.auto_lock", target=f"event:{event.id}"
         )
     assert len(locks) == 1, locks  # two runners, one lock
+
+
+async def test_a_ban_from_the_cli_cuts_the_users_sockets_off_on_both_servers(
+    servers: tuple[str, str, str], redis_url: str, tmp_path: Path
+) -> None:
+    """``wagerkit users ban`` in a third process: through Redis, both servers disconnect the
+    user's sockets within a second of the command's end; another user's socket stays up."""
+    url_a, url_b, db_url = servers
+    cli_env = base_env(db_url) | {"REDIS_URL": redis_url}
+    async with httpx.AsyncClient(base_url=url_a, timeout=10) as http:
+        mallory, dave = await _register(http), await _register(http)
+    gone = [asyncio.Event(), asyncio.Event()]
+    async with (
+        connected(url_a, mallory["access_token"]) as on_a,
+        connected(url_b, mallory["access_token"]) as on_b,
+        connected(url_b, dave["access_token"]) as bystander,
+    ):
+        for c, flag in zip((on_a, on_b), gone, strict=True):
+            c.sio.on("disconnect", lambda *_, flag=flag: flag.set())
+        uid = str(mallory["user"]["id"])
+        await _cli(cli_env, tmp_path, "users", "ban", uid, "--reason", "abuse")
+        await asyncio.wait_for(asyncio.gather(*(g.wait() for g in gone)), 1)
+        assert not on_a.sio.connected
+        assert not on_b.sio.connected
+        assert await bystander.sio.call("ping", timeout=5) == "pong"

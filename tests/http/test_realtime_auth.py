@@ -29,6 +29,8 @@ class Client:
         self.refusals: asyncio.Queue[Any] = asyncio.Queue()
         self.sio.on("balance_update", self.updates.put)
         self.sio.on("connect_error", self.refusals.put)
+        self.gone = asyncio.Event()  # set when the connection ends
+        self.sio.on("disconnect", lambda *_: self.gone.set())
 
     async def connect(self, url: str, auth: Any) -> None:
         await self.sio.connect(url, transports=["websocket"], wait_timeout=5, auth=auth)
@@ -129,17 +131,32 @@ async def test_admin_adjust_over_http_pushes_balance_update_to_the_user_only(
             assert b.updates.empty()
 
 
+async def _ban_unannounced(db_url: str, admin_id: int, user_id: int) -> None:
+    """Ban through the use cases of this process, on the server's database, with no live
+    updates: a ban whose notification never reaches the server (another process without
+    Redis)."""
+    from wagerkit import WagerKit
+    from wagerkit.adapters.sql import SqlStore
+
+    store = SqlStore.from_url(db_url, pool_size=1)
+    try:
+        kit = WagerKit(store)
+        await kit.identity.ban(await kit.identity.actor_for(admin_id), user_id, "unannounced")
+    finally:
+        await store.dispose()
+
+
 async def test_banned_user_is_refused_and_cut_off(auth_live: tuple[str, WagerkitApp, str]) -> None:
-    url = auth_live[0]
+    """A ban the server was not told about: the next call on the socket is refused and the
+    socket is cut off."""
+    url, _, db_url = auth_live
     with httpx.Client(base_url=url) as http:
         user = register(http)
-        admin = bearer(admin_session(http)["access_token"])
+        admin_id = admin_session(http)["user"]["id"]
     uid = user["user"]["id"]
     c = Client()
     await c.connect(url, {"token": user["access_token"]})
-    async with httpx.AsyncClient(base_url=url) as ahttp:
-        r = await ahttp.post(f"/api/v1/admin/users/{uid}/ban", json={"reason": "x"}, headers=admin)
-        assert r.status_code == 200
+    await _ban_unannounced(db_url, admin_id, uid)
     try:
         ack = await c.sio.call("request_balance", timeout=5)
         assert ack["error"]["code"] == "account_banned"
@@ -150,6 +167,36 @@ async def test_banned_user_is_refused_and_cut_off(auth_live: tuple[str, Wagerkit
         assert not c.sio.connected
     finally:
         await c.sio.disconnect()
+    assert (await refused(url, {"token": user["access_token"]}))["data"]["code"] == (
+        "account_banned"
+    )
+
+
+async def test_a_ban_cuts_off_the_users_open_sockets_at_once(
+    auth_live: tuple[str, WagerkitApp, str],
+) -> None:
+    """Banned over HTTP: every socket of the user is disconnected by the server within a
+    second, with no call on it; another user's socket stays up; reconnecting is refused."""
+    url = auth_live[0]
+    with httpx.Client(base_url=url) as http:
+        user, other = register(http), register(http)
+        admin = bearer(admin_session(http)["access_token"])
+    uid = user["user"]["id"]
+    async with (
+        connected(url, {"token": user["access_token"]}) as s1,
+        connected(url, {"token": user["access_token"]}) as s2,
+        connected(url, {"token": other["access_token"]}) as bystander,
+    ):
+        async with httpx.AsyncClient(base_url=url) as ahttp:
+            r = await ahttp.post(
+                f"/api/v1/admin/users/{uid}/ban", json={"reason": "abuse"}, headers=admin
+            )
+            assert r.status_code == 200, r.text
+        await asyncio.wait_for(asyncio.gather(s1.gone.wait(), s2.gone.wait()), 1)
+        assert not s1.sio.connected
+        assert not s2.sio.connected
+        assert bystander.sio.connected
+        assert await bystander.sio.call("ping", timeout=5) == "pong"
     assert (await refused(url, {"token": user["access_token"]}))["data"]["code"] == (
         "account_banned"
     )

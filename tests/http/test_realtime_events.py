@@ -24,7 +24,7 @@ import pytest
 import socketio  # type: ignore[import-untyped]
 from authkit import JWT_SECRET
 
-from wagerkit import Actor, User
+from wagerkit import Actor, User, WagerKit
 from wagerkit.config import Settings
 from wagerkit.domain.events import (
     Event,
@@ -410,11 +410,14 @@ async def test_muted_users_cannot_post(live: Live) -> None:
 
 
 async def test_a_user_banned_after_connecting_is_refused_and_cut_off(live: Live) -> None:
+    """Banned where the server does not hear of it (the use cases of another process without
+    Redis, on the same store): the next call on the socket is refused and cuts it off."""
     event = await live.event()
     (user, token), (_, w_token) = await live.user(), await live.user()
+    unannounced = WagerKit(live.kit.deps.uow)  # no live updates
     async with connected(live, token) as c, connected(live, w_token) as w:
         await w.call("join_event", {"event_id": event.id})
-        await live.call(live.kit.identity.ban(SYSTEM, user.id, "abuse"))
+        await live.call(unannounced.identity.ban(SYSTEM, user.id, "abuse"))
         r = await c.call("chat_message", {"event_id": event.id, "text": "still here?"})
         assert r["error"]["code"] == "account_banned"
         for _ in range(50):

@@ -38,6 +38,7 @@ from wagerkit.domain.errors import (
 from wagerkit.domain.events import Bet, BetStatus, Event, EventDraft, EventStatus
 from wagerkit.domain.identity import Role, User
 from wagerkit.domain.ledger import AccountKind, Transfer
+from wagerkit.domain.notifications import EventResolved
 from wagerkit.ports import UnitOfWorkFactory
 from wagerkit.services import EventChanges
 from wagerkit.testing import FixedClock, RecordingPublisher, SequentialIds
@@ -366,7 +367,8 @@ async def test_settle_the_seed_example_pays_winners_in_proportion(
     assert await _house(kit) == 0
     entries = await kit.audit.list(system, action="event.settle", target=f"event:{event.id}")
     assert [(e.actor_id, e.reason) for e in entries] == [(op.user_id, "A won")]
-    assert ("event.settled", event.id) in [(t, p.get("event_id")) for t, p in publisher.events]
+    settled = [n for n in publisher.of(EventResolved) if n.event_id == event.id]
+    assert [(n.status, n.refund) for n in settled] == [(EventStatus.SETTLED, False)]
     await check_books(kit)
 
 

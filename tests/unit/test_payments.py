@@ -31,6 +31,7 @@ from wagerkit.domain.errors import (
     WebhookSignatureInvalid,
 )
 from wagerkit.domain.ledger import AccountKind
+from wagerkit.domain.notifications import PaymentChanged, WalletChanged
 from wagerkit.domain.payments import Payment, PaymentKind, PaymentStatus
 from wagerkit.ports import UnitOfWorkFactory
 from wagerkit.testing import FixedClock, RecordingPublisher, SequentialIds
@@ -136,7 +137,7 @@ async def test_dev_deposit_credits_once_even_when_replayed(
     kit, pub = pkit
     alice = await _user(kit, "alice")
     assert alice.user_id is not None
-    pub.events.clear()
+    pub.notes.clear()
     p1 = await kit.payments.deposit(alice, alice.user_id, 500, "COIN", "dev", idempotency_key="d1")
     assert (p1.status, p1.kind, p1.amount) == (PaymentStatus.SUCCEEDED, PaymentKind.DEPOSIT, 500)
     assert p1.settle_transfer_id == f"payment:{p1.id}:credit"
@@ -146,8 +147,7 @@ async def test_dev_deposit_credits_once_even_when_replayed(
     assert await _balance(kit, alice) == (500, 500, 0)
     assert await _external(kit, "dev") == -500
     assert await _payment_transfers(kit, p1.id) == [f"payment:{p1.id}:credit"]
-    wallet_events = [e for e in pub.events if e[0] == "wallet.changed"]
-    assert wallet_events == [("wallet.changed", {"user_ids": [alice.user_id]})]
+    assert pub.of(WalletChanged) == [WalletChanged((alice.user_id,))]
     with pytest.raises(IdempotencyConflict):
         await kit.payments.deposit(alice, alice.user_id, 501, "COIN", "dev", idempotency_key="d1")
     # a key is scoped by operation and user: the same key for a withdrawal is a new command
@@ -211,8 +211,8 @@ async def test_withdrawal_holds_then_confirm_posts(
     audits = await kit.audit.list(SYSTEM, target=f"payment:{p.id}")
     assert [a.action for a in audits] == ["payment.confirm"]
     assert audits[0].reason == "paid by bank"
-    assert ("payment.updated", {"payment_id": p.id, "user_id": alice.user_id,
-            "kind": "withdrawal", "status": "succeeded"}) in pub.events  # fmt: skip
+    assert PaymentChanged(p.id, alice.user_id, PaymentKind.WITHDRAWAL,
+                          PaymentStatus.SUCCEEDED) in pub.notes  # fmt: skip
     await assert_conserved(kit)
 
 
@@ -282,7 +282,7 @@ async def test_webhook_with_a_valid_signature_credits_the_deposit(
     done = await kit.payments.handle_webhook("acme", body, sign(body))
     assert (done.status, done.provider_reference) == (PaymentStatus.SUCCEEDED, "acme-ref-1")
     assert await _balance(kit, alice) == (250, 250, 0)
-    assert ("wallet.changed", {"user_ids": [alice.user_id]}) in pub.events
+    assert WalletChanged((alice.user_id,)) in pub.notes
     # "sha256=" prefixed and upper-case hex signatures are the same signature
     again = await kit.payments.handle_webhook("acme", body, "sha256=" + sign(body).upper())
     assert again == done

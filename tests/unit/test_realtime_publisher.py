@@ -1,14 +1,16 @@
-"""The publisher reads and pushes only what someone may be listening to, off the caller's path."""
+"""The live updates read and push only what someone may be listening to, off the caller's
+path; the Socket.IO sink only sends."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from wagerkit.adapters.realtime import BALANCE_UPDATE, NAMESPACE, RealtimePublisher
-from wagerkit.domain import Actor
-from wagerkit.services import WagerKit
-from wagerkit.testing import InMemoryStore
+from wagerkit.adapters.realtime import NAMESPACE, SocketIOSink
+from wagerkit.domain import Actor, PoolChanged, UserChanged, WalletChanged
+from wagerkit.services import LiveUpdates, WagerKit
+from wagerkit.services.realtime import BALANCE_UPDATE
+from wagerkit.testing import InMemoryStore, RecordingPublisher
 
 
 class Manager:
@@ -26,13 +28,17 @@ class Emitter:
         self.sent.append((event, data, room))
 
 
-async def _kit() -> tuple[WagerKit, list[int]]:
-    kit = WagerKit(InMemoryStore())
+async def _kit(emitter: Emitter) -> tuple[LiveUpdates, list[int]]:
+    kit = WagerKit(InMemoryStore(), realtime=SocketIOSink(emitter))
     users = [(await kit.users.add(Actor.system(), n)).id for n in ("a", "b", "c")]
-    return kit, users
+    await _settle(kit.live)  # the welcome grants' own pushes
+    emitter.sent.clear()
+    assert kit.live is not None
+    return kit.live, users
 
 
-async def _settle(pub: RealtimePublisher) -> None:
+async def _settle(pub: LiveUpdates | None) -> None:
+    assert pub is not None
     for _ in range(20):
         await asyncio.sleep(0)
     if pub._balances_task is not None:
@@ -40,28 +46,60 @@ async def _settle(pub: RealtimePublisher) -> None:
 
 
 async def test_only_users_with_a_local_socket_get_a_balance_update() -> None:
-    kit, (a, b, c) = await _kit()
-    emitter = Emitter(Manager({f"user:{a}": {"sid": "e"}}))
-    pub = RealtimePublisher(kit, emitter)
-    await pub.publish("wallet.changed", {"user_ids": [a, b, c]})
+    emitter = Emitter(Manager({}))
+    pub, (a, b, c) = await _kit(emitter)
+    emitter.manager.rooms[NAMESPACE][f"user:{a}"] = {"sid": "e"}
+    await pub.publish(WalletChanged((a, b, c)))
     await _settle(pub)
     assert [(e, r) for e, _, r in emitter.sent] == [(BALANCE_UPDATE, f"user:{a}")]
     assert emitter.sent[0][1]["balances"][0]["balance"] == 1000
 
 
 async def test_with_a_shared_manager_every_user_is_pushed() -> None:
-    kit, users = await _kit()
     emitter = Emitter(Manager({}, channel="socketio"))  # Redis: sockets may be elsewhere
-    pub = RealtimePublisher(kit, emitter)
-    await pub.publish("wallet.changed", {"user_ids": users})
+    pub, users = await _kit(emitter)
+    await pub.publish(WalletChanged(tuple(users)))
     await _settle(pub)
     assert sorted(r for _, _, r in emitter.sent) == sorted(f"user:{u}" for u in users)
 
 
 async def test_an_unwatched_event_costs_no_read() -> None:
-    kit, _ = await _kit()
     emitter = Emitter(Manager({}))
-    pub = RealtimePublisher(kit, emitter)
-    await pub.publish("event.pool", {"event_id": 12345})  # would fail to read: no such event
+    pub, _ = await _kit(emitter)
+    await pub.publish(PoolChanged(12345))  # would fail to read: no such event
     assert pub._pending == {}  # no coalesced send was even scheduled
     assert emitter.sent == []
+
+
+class WriteOnlyManager:
+    """Like a write-only ``AsyncRedisManager`` (the CLI's): emits and closes rooms, holds no
+    sockets."""
+
+    channel = "socketio"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any], str]] = []
+        self.closed: list[str] = []
+
+    async def emit(self, event: str, data: dict[str, Any], room: str, namespace: str) -> None:
+        self.sent.append((event, data, room))
+
+    async def close_room(self, room: str, namespace: str) -> None:
+        self.closed.append(room)
+
+
+async def test_the_kit_chains_its_own_publisher_before_the_live_updates() -> None:
+    """``WagerKit(publisher=…, realtime=…)``: the embedder's publisher records every typed
+    notification, and the live updates still push; a ban closes the user's room (which the
+    servers' Redis manager turns into disconnects)."""
+    emitter = WriteOnlyManager()
+    recorded = RecordingPublisher()
+    kit = WagerKit(
+        InMemoryStore(), publisher=recorded, realtime=SocketIOSink(emitter), realtime_coalesce=0
+    )
+    alice = await kit.users.add(Actor.system(), "alice")
+    assert recorded.notes == [WalletChanged((alice.id,))]
+    assert [(e, r) for e, _, r in emitter.sent] == [(BALANCE_UPDATE, f"user:{alice.id}")]
+    await kit.identity.ban(Actor.system(), alice.id, "abuse")
+    assert recorded.of(UserChanged) == [UserChanged((alice.id,), banned=True)]
+    assert emitter.closed == [f"user:{alice.id}"]

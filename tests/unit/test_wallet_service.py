@@ -23,6 +23,7 @@ from wagerkit.domain.errors import (
 )
 from wagerkit.domain.identity import Role, User
 from wagerkit.domain.ledger import AccountKind, LinkedBatch, TransferKind, TransferRequest
+from wagerkit.domain.notifications import WalletChanged
 from wagerkit.testing import FixedClock, RecordingPublisher
 
 
@@ -567,11 +568,11 @@ async def test_events_are_published(store: object, clock: FixedClock, system: Ac
     pub = RecordingPublisher()
     kit = WagerKit(store, clock=clock, publisher=pub)  # type: ignore[arg-type]
     alice, bob = await _users(kit, system, "Alice", "Bob")
-    pub.events.clear()
+    pub.notes.clear()
     await kit.wallets.transfer(system, alice.id, bob.id, 5, idempotency_key="e1")
-    assert pub.events == [("wallet.changed", {"user_ids": sorted([alice.id, bob.id])})]
+    assert pub.notes == [WalletChanged(tuple(sorted([alice.id, bob.id])))]
     await kit.wallets.transfer(system, alice.id, bob.id, 5, idempotency_key="e1")
-    assert len(pub.events) == 1  # a replay changes nothing, so nothing is announced
+    assert len(pub.notes) == 1  # a replay changes nothing, so nothing is announced
     await assert_conserved(kit)
 
 

@@ -16,9 +16,12 @@ from .ledger import (
     TransferResult,
 )
 from .money import DEFAULT_CURRENCIES, Currency, CurrencyRegistry, Money
+from .notifications import *  # noqa: F403
+from .notifications import __all__ as _notifications
 
 __all__ = [
     *_errors,
+    *_notifications,
     "DEFAULT_CURRENCIES",
     "Account",
     "AccountFlags",

@@ -12,6 +12,7 @@ from ..ports import (
     PasswordHasher,
     PaymentProvider,
     RateLimiter,
+    RealtimeSink,
     TokenService,
     UnitOfWorkFactory,
 )
@@ -22,6 +23,7 @@ from .events import BetReceipt, EventChanges, EventService
 from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
 from .jobs import JobService, TickReport
 from .payments import PaymentPage, PaymentService
+from .realtime import ChainPublisher, LiveUpdates
 from .users import UserService
 from .wallets import StatementEntry, StatementPage, WalletBalance, WalletService
 
@@ -36,6 +38,7 @@ __all__ = [
     "IdentityPolicy",
     "IdentityService",
     "JobService",
+    "LiveUpdates",
     "LocalRateLimiter",
     "PaymentPage",
     "PaymentService",
@@ -56,6 +59,11 @@ class WagerKit:
     kit = WagerKit(InMemoryStore())          # or SqlStore.from_url("sqlite:///wagerkit.db")
     alice = await kit.users.add(Actor.system(), "Alice")
     await kit.wallets.transfer(Actor.of(alice), alice.id, bob.id, 50)
+
+    ``publisher`` receives every notification (``wagerkit.domain.notifications``) after its
+    commit; ``realtime`` (a ``RealtimeSink``) adds the live updates (``kit.live``), which
+    read what changed and send it, coalescing pool updates over ``realtime_coalesce``
+    seconds (0: every update inline). Both may be given: ``publisher`` is called first.
     """
 
     def __init__(
@@ -66,6 +74,8 @@ class WagerKit:
         ids: IdFactory | None = None,
         currencies: CurrencyRegistry | None = None,
         publisher: EventPublisher | None = None,
+        realtime: RealtimeSink | None = None,
+        realtime_coalesce: float = 0.25,
         welcome_grant: Mapping[str, int] | None = None,
         # -- identity and access (see services/identity.py) --------------------------------
         passwords: PasswordHasher | None = None,
@@ -107,3 +117,15 @@ class WagerKit:
         )
         self.chat = ChatService(deps, limit=self.identity.limit)
         self.jobs = JobService(deps, self.events, self.wallets)
+        # -- live updates (docs/realtime.md), after every service they read through ----------
+        self.live: LiveUpdates | None = None
+        if realtime is not None:
+            live = LiveUpdates(
+                realtime,
+                self.wallets,
+                self.events,
+                deps.currencies,
+                coalesce_seconds=realtime_coalesce,
+            )
+            self.live = live
+            deps.publisher = live if publisher is None else ChainPublisher(publisher, live)

@@ -22,6 +22,7 @@ from ..domain.errors import (
     UserNotFound,
 )
 from ..domain.identity import Actor
+from ..domain.notifications import ChatDeleted, ChatPosted
 from ..ports import UnitOfWork
 from .base import Deps
 
@@ -62,17 +63,7 @@ class ChatService:
             )
 
         msg = await self._d.transaction(work)
-        await self._d.publisher.publish(
-            "chat.message",
-            {
-                "id": msg.id,
-                "event_id": msg.event_id,
-                "user_id": msg.user_id,
-                "author": msg.author,
-                "text": msg.text,
-                "created_at": msg.created_at.isoformat(),
-            },
-        )
+        await self._d.publisher.publish(ChatPosted(msg))
         return msg
 
     async def history(
@@ -112,7 +103,7 @@ class ChatService:
             return msg
 
         msg = await self._d.transaction(work)
-        await self._d.publisher.publish("chat.deleted", {"id": msg.id, "event_id": msg.event_id})
+        await self._d.publisher.publish(ChatDeleted(msg.id, msg.event_id))
         return msg
 
     async def mute(

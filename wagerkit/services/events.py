@@ -59,6 +59,7 @@ from ..domain.events import (
 )
 from ..domain.identity import Actor, Role, User
 from ..domain.ledger import AccountFlags, AccountKind, TransferRequest
+from ..domain.notifications import EventChanged, EventResolved, PoolChanged, WalletChanged
 from ..ports import BetResult, NewBet, PoolDelta, UnitOfWork
 from .base import Deps
 from .wallets import system_account
@@ -207,7 +208,7 @@ class EventService:
         return event
 
     async def _publish_event(self, topic: str, event: Event) -> None:
-        await self._d.publisher.publish(topic, {"event_id": event.id, "status": event.status.value})
+        await self._d.publisher.publish(EventChanged(event.id, event.status))
 
     # -- reading -------------------------------------------------------------------------
     async def get(self, event_id: int) -> Event:
@@ -584,19 +585,17 @@ class EventService:
         if progress is not None and done < total:
             progress(total, total)
         if winners:
-            await self._d.publisher.publish("wallet.changed", {"user_ids": sorted(winners)})
-        topic = "event.voided" if voiding else "event.settled"
+            await self._d.publisher.publish(WalletChanged(tuple(sorted(winners))))
         await self._d.publisher.publish(
-            topic,
-            {
-                "event_id": final.id,
-                "status": final.status.value,
-                "winning_outcome_id": final.winning_outcome_id,
-                "refund": refund,
-                "rake": rake,
-                "bets": len(bets),
-                "paid": sum(payouts.values()),
-            },
+            EventResolved(
+                final.id,
+                final.status,
+                final.winning_outcome_id,
+                refund,
+                rake,
+                len(bets),
+                sum(payouts.values()),
+            )
         )
         return final
 
@@ -810,8 +809,6 @@ class EventService:
             else:
                 c.future.set_exception(answer)
         if changed_users:
-            await self._d.publisher.publish(
-                "wallet.changed", {"user_ids": sorted(set(changed_users))}
-            )
+            await self._d.publisher.publish(WalletChanged(tuple(sorted(set(changed_users)))))
         for eid in sorted(changed_events):
-            await self._d.publisher.publish("event.pool", {"event_id": eid})
+            await self._d.publisher.publish(PoolChanged(eid))

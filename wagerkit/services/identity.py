@@ -47,6 +47,7 @@ from ..domain.errors import (
     UserNotFound,
 )
 from ..domain.identity import Actor, Role, User, UserStatus, validate_display_name
+from ..domain.notifications import UserChanged, WalletChanged
 from ..ports import NewUser, PasswordHasher, TokenService, UnitOfWork
 from .base import Coalescer, Deps
 from .users import UserService
@@ -312,7 +313,7 @@ class IdentityService:
             user = await self._d.transaction(work)
         except AlreadyExists:
             raise AlreadyExists(_GENERIC_DUPLICATE) from None
-        await self._d.publisher.publish("wallet.changed", {"user_ids": [user.id]})
+        await self._d.publisher.publish(WalletChanged((user.id,)))
         return user
 
     async def login(self, login: str, password: str) -> Session:
@@ -431,7 +432,7 @@ class IdentityService:
 
         user = await self._d.transaction(work)
         if created:
-            await self._d.publisher.publish("wallet.changed", {"user_ids": created})
+            await self._d.publisher.publish(WalletChanged(tuple(created)))
         self._admit(user)
         return self._session(user)
 
@@ -557,7 +558,7 @@ class IdentityService:
             return new
 
         user = await self._d.transaction(work)
-        await self._d.publisher.publish("user.changed", {"user_ids": [user.id]})
+        await self._d.publisher.publish(UserChanged((user.id,), user.status is UserStatus.BANNED))
         return user
 
     async def set_role(self, actor: Actor, user_id: int, role: Role, reason: str) -> User:

@@ -25,6 +25,7 @@ from datetime import timedelta
 from ..domain.audit import AuditRecord
 from ..domain.events import EventStatus
 from ..domain.identity import Actor
+from ..domain.notifications import EventChanged
 from ..ports import UnitOfWork
 from .base import Deps
 from .events import EventService
@@ -102,7 +103,7 @@ class JobService:
         report.voided += voided
         report.resumed += resumed
         for eid in locked:
-            await self._d.publisher.publish("event.updated", {"event_id": eid, "status": "locked"})
+            await self._d.publisher.publish(EventChanged(eid, EventStatus.LOCKED))
         return voided + resumed
 
     async def run(self, *, interval: float = 1.0, stop: asyncio.Event | None = None) -> None:

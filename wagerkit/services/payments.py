@@ -43,6 +43,7 @@ from ..domain.errors import (
 from ..domain.identity import Actor
 from ..domain.ledger import Account, AccountFlags, AccountKind, TransferKind, TransferRequest
 from ..domain.money import MAX_AMOUNT
+from ..domain.notifications import PaymentChanged, WalletChanged
 from ..domain.payments import (
     Payment,
     PaymentKind,
@@ -121,17 +122,9 @@ class PaymentService:
     async def _notify(self, step: _Step) -> None:
         p = step.payment
         if step.moved:
-            await self._d.publisher.publish("wallet.changed", {"user_ids": [p.user_id]})
+            await self._d.publisher.publish(WalletChanged((p.user_id,)))
         if step.changed:
-            await self._d.publisher.publish(
-                "payment.updated",
-                {
-                    "payment_id": p.id,
-                    "user_id": p.user_id,
-                    "kind": p.kind.value,
-                    "status": p.status.value,
-                },
-            )
+            await self._d.publisher.publish(PaymentChanged(p.id, p.user_id, p.kind, p.status))
 
     def _audit(
         self, actor: Actor | None, action: str, p: Payment, reason: str, **details: str

@@ -7,6 +7,7 @@ from ..domain.audit import AuditRecord
 from ..domain.errors import InvalidInput, UserNotFound
 from ..domain.identity import Actor, Role, User, validate_display_name
 from ..domain.ledger import AccountKind, TransferRequest
+from ..domain.notifications import WalletChanged
 from ..ports import NewUser, UnitOfWork
 from .base import Deps
 from .wallets import system_account, user_wallet
@@ -55,7 +56,7 @@ class UserService:
             )
 
         user = await self._d.transaction(work)
-        await self._d.publisher.publish("wallet.changed", {"user_ids": [user.id]})
+        await self._d.publisher.publish(WalletChanged((user.id,)))
         return user
 
     async def create_in(

@@ -39,6 +39,7 @@ from ..domain.ledger import (
     TransferResult,
 )
 from ..domain.money import MAX_AMOUNT
+from ..domain.notifications import WalletChanged
 from ..ports import UnitOfWork
 from .base import Deps
 
@@ -157,7 +158,7 @@ class WalletService:
     async def _notify(self, *user_ids: int | None) -> None:
         ids = sorted({u for u in user_ids if u is not None})
         if ids:
-            await self._d.publisher.publish("wallet.changed", {"user_ids": ids})
+            await self._d.publisher.publish(WalletChanged(tuple(ids)))
 
     async def open(self, actor: Actor, user_id: int, currency: str | None = None) -> WalletBalance:
         """Open the user's wallet in a currency (idempotent: an open wallet is returned as is).

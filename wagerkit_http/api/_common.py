@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sanic_ext import openapi
 
 from wagerkit import CurrencyRegistry, EventNotFound, User, WalletBalance
-from wagerkit.adapters.realtime import balance_view
+from wagerkit.realtime import balance_view
 
 from ..context import WagerkitRequest
 from ..models import BalanceOut, Problem, UserOut, component

@@ -1,0 +1,40 @@
+"""The live-update vocabulary, public: Socket.IO message names, rooms and payload builders.
+
+Services publish typed notifications (``wagerkit.domain.notifications``); ``LiveUpdates`` turns
+them into these messages and sends them through a ``RealtimeSink`` (the Socket.IO adapter in
+``wagerkit.adapters.realtime``). Servers and other entry points import the names from here.
+"""
+
+from .services.realtime import (
+    BALANCE_UPDATE,
+    CHAT_DELETED,
+    CHAT_MESSAGE,
+    EVENT_SETTLED,
+    EVENT_UPDATE,
+    EVENT_VOIDED,
+    ChainPublisher,
+    LiveUpdates,
+    balance_payload,
+    balance_view,
+    chat_payload,
+    event_room,
+    pool_payload,
+    user_room,
+)
+
+__all__ = [
+    "BALANCE_UPDATE",
+    "CHAT_DELETED",
+    "CHAT_MESSAGE",
+    "EVENT_SETTLED",
+    "EVENT_UPDATE",
+    "EVENT_VOIDED",
+    "ChainPublisher",
+    "LiveUpdates",
+    "balance_payload",
+    "balance_view",
+    "chat_payload",
+    "event_room",
+    "pool_payload",
+    "user_room",
+]
