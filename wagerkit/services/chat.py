@@ -22,6 +22,7 @@ from ..domain.errors import (
     UserNotFound,
 )
 from ..domain.identity import Actor
+from ..domain.refs import user_ref
 from ..ports import UnitOfWork
 from .base import Deps
 
@@ -145,7 +146,7 @@ class ChatService:
                     actor.user_id,
                     actor.name,
                     "chat.mute",
-                    f"user:{user_id}",
+                    user_ref(user_id),
                     reason[:500],
                     {"minutes": str(minutes) if minutes else "until unmuted"},
                 )
@@ -167,7 +168,7 @@ class ChatService:
                     actor.user_id,
                     actor.name,
                     "chat.unmute",
-                    f"user:{user_id}",
+                    user_ref(user_id),
                     reason[:500],
                     {},
                 )
