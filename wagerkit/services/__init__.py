@@ -18,9 +18,9 @@ from ..ports import (
 from .audit import AuditService
 from .base import Deps
 from .chat import ChatService
-from .events import BetReceipt, EventChanges, EventService
+from .events import BetReceipt, EventChanges, EventService, SettlementReport
 from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
-from .jobs import JobService, TickReport
+from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
 from .payments import PaymentPage, PaymentService
 from .users import UserService
 from .wallets import StatementEntry, StatementPage, WalletBalance, WalletService
@@ -31,8 +31,11 @@ __all__ = [
     "BetReceipt",
     "ChatService",
     "Deps",
+    "DueWork",
     "EventChanges",
     "EventService",
+    "EventsDueWork",
+    "ExpiredHolds",
     "IdentityPolicy",
     "IdentityService",
     "JobService",
@@ -40,6 +43,7 @@ __all__ = [
     "PaymentPage",
     "PaymentService",
     "Session",
+    "SettlementReport",
     "StatementEntry",
     "StatementPage",
     "TickReport",
@@ -106,4 +110,4 @@ class WagerKit:
             admit=self.identity.admit,
         )
         self.chat = ChatService(deps, limit=self.identity.limit)
-        self.jobs = JobService(deps, self.events, self.wallets)
+        self.jobs = JobService(deps, [EventsDueWork(deps, self.events), ExpiredHolds(self.wallets)])
