@@ -67,7 +67,7 @@ def _build(spec: tuple[Area, str, list[int | str]]) -> str | None:
         return None
 
 
-@settings(max_examples=500)
+@settings(max_examples=300)
 @given(specs)
 def test_a_new_id_decodes_to_exactly_what_built_it(spec: tuple[Area, str, list[int | str]]) -> None:
     tid = _build(spec)
@@ -79,7 +79,7 @@ def test_a_new_id_decodes_to_exactly_what_built_it(spec: tuple[Area, str, list[i
     assert _decode(tid) == _normal(spec)
 
 
-@settings(max_examples=300)
+@settings(max_examples=200)
 @given(st.lists(specs, min_size=2, max_size=30))
 def test_different_areas_kinds_or_arguments_never_share_an_id(
     many: list[tuple[Area, str, list[int | str]]],
@@ -133,7 +133,7 @@ def _legacy(draw: st.DrawFn) -> str:
 legacy_ids = st.composite(_legacy)()
 
 
-@settings(max_examples=500)
+@settings(max_examples=200)
 @given(legacy_ids, specs)
 def test_new_ids_never_meet_the_legacy_forms(
     legacy: str, spec: tuple[Area, str, list[int | str]]

@@ -12,8 +12,10 @@ at most ``max_batch``) into ONE transaction: lock the events (shared), read prio
 replays, apply every stake as one ledger batch (each accepted or refused on its own), insert
 the bets and add to the pools, commit. Each caller is answered only after that commit.
 
-Large settlements and voids run in chunks of ``chunk_size`` bets, one transaction each, under
-the status ``settling`` / ``voiding``; the job runner finishes one left half-done.
+Large settlements and voids run on the shared payout runner (services/payouts.py) in chunks
+of ``chunk_size`` bets, one transaction each, under the status ``settling`` / ``voiding``; the
+job runner finishes one left half-done. ``settle_report`` / ``void_report`` answer what was
+paid (a ``SettlementReport``); all ids and references come from ``domain/refs.py``.
 """
 
 from __future__ import annotations
