@@ -180,7 +180,8 @@ class EventsDueWork:
 
 
 class ExpiredHolds:
-    """The ledger: void pending transfers whose timeout has passed."""
+    """The ledger: void pending transfers whose timeout has passed, up to ``batch`` a pass
+    (the tick's ``limit`` sizes event claims; holds keep their own batch, as before)."""
 
     name = "holds"
 
