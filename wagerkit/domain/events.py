@@ -56,6 +56,7 @@ __all__ = [
     "StreamType",
     "check_bet",
     "pool_view",
+    "rake_of",
     "settle",
     "validate_draft",
 ]
@@ -238,6 +239,11 @@ class Settlement:
         return sum(self.payouts.values())
 
 
+def rake_of(losing: int, rake_bps: int) -> int:
+    """The house's cut: floor(L × rake_bps / 10000) of the losing side's stakes ``losing``."""
+    return losing * rake_bps // 10000
+
+
 def settle(bets: Sequence[BetStake], winner: int, rake_bps: int) -> Settlement:
     """Split the pool between the bets on ``winner`` (see the module docstring)."""
     if not 0 <= rake_bps <= MAX_RAKE_BPS:
@@ -247,7 +253,7 @@ def settle(bets: Sequence[BetStake], winner: int, rake_bps: int) -> Settlement:
     if w == 0:
         return Settlement({b.bet_id: b.amount for b in bets}, 0, True)
     lose = sum(b.amount for b in bets) - w
-    rake = lose * rake_bps // 10000
+    rake = rake_of(lose, rake_bps)
     dist = lose - rake
     payouts = {b.bet_id: 0 for b in bets}
     remainders: list[tuple[int, int, int]] = []  # (-remainder, order, bet id)
@@ -296,7 +302,7 @@ def pool_view(event: Event) -> PoolView:
     for o in event.outcomes:
         mult: str | None = None
         if o.total:
-            rake = (pool - o.total) * event.rake_bps // 10000
+            rake = rake_of(pool - o.total, event.rake_bps)
             mult = str((Decimal(pool - rake) / Decimal(o.total)).quantize(_PLACES, ROUND_DOWN))
         rows.append(OutcomePool(o.id, o.name, o.bettors, o.total, mult))
     return PoolView(

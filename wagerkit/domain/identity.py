@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from .errors import AccountBanned, InvalidInput, PermissionDenied
+from .refs import user_ref
 
 __all__ = ["Actor", "Role", "User", "UserStatus", "validate_display_name"]
 
@@ -46,7 +47,7 @@ class User:
     @property
     def owner_ref(self) -> str:
         """How the ledger names this user as an account owner."""
-        return f"user:{self.id}"
+        return user_ref(self.id)
 
 
 def validate_display_name(name: str) -> str:

@@ -42,6 +42,7 @@ from .errors import (
     WebhookSignatureInvalid,
 )
 from .money import MAX_AMOUNT
+from .refs import payment_transfer_id, user_ref
 
 __all__ = [
     "Payment",
@@ -57,6 +58,7 @@ __all__ = [
     "verify_webhook_signature",
 ]
 
+_STEPS = ("credit", "hold", "post", "void")
 _PROVIDER = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _REFERENCE = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, no spaces
 MAX_WEBHOOK_BYTES = 64 * 1024
@@ -101,7 +103,7 @@ class Payment:
 
     @property
     def owner_ref(self) -> str:
-        return f"user:{self.user_id}"
+        return user_ref(self.user_id)
 
     def same_request(
         self, kind: PaymentKind, user_id: int, provider: str, amount: int, currency: str
@@ -134,12 +136,7 @@ class WebhookEvent:
 
 def transfer_ids(payment_id: str) -> dict[str, str]:
     """The ledger transfer ids of a payment: derived from its id, so each happens once."""
-    return {
-        "credit": f"payment:{payment_id}:credit",
-        "hold": f"payment:{payment_id}:hold",
-        "post": f"payment:{payment_id}:post",
-        "void": f"payment:{payment_id}:void",
-    }
+    return {step: payment_transfer_id(payment_id, step) for step in _STEPS}
 
 
 def validate_provider_name(name: str) -> str:

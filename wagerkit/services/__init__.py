@@ -19,9 +19,9 @@ from ..ports import (
 from .audit import AuditService
 from .base import Deps
 from .chat import ChatService
-from .events import BetReceipt, EventChanges, EventService
+from .events import BetReceipt, EventChanges, EventService, SettlementReport
 from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
-from .jobs import JobService, TickReport
+from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
 from .payments import PaymentPage, PaymentService
 from .realtime import ChainPublisher, LiveUpdates
 from .users import UserService
@@ -33,8 +33,11 @@ __all__ = [
     "BetReceipt",
     "ChatService",
     "Deps",
+    "DueWork",
     "EventChanges",
     "EventService",
+    "EventsDueWork",
+    "ExpiredHolds",
     "IdentityPolicy",
     "IdentityService",
     "JobService",
@@ -43,6 +46,7 @@ __all__ = [
     "PaymentPage",
     "PaymentService",
     "Session",
+    "SettlementReport",
     "StatementEntry",
     "StatementPage",
     "TickReport",
@@ -116,7 +120,7 @@ class WagerKit:
             admit=self.identity.admit,
         )
         self.chat = ChatService(deps, limit=self.identity.limit)
-        self.jobs = JobService(deps, self.events, self.wallets)
+        self.jobs = JobService(deps, [EventsDueWork(deps, self.events), ExpiredHolds(self.wallets)])
         # -- live updates (docs/realtime.md), after every service they read through ----------
         self.live: LiveUpdates | None = None
         if realtime is not None:

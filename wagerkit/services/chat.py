@@ -23,6 +23,7 @@ from ..domain.errors import (
 )
 from ..domain.identity import Actor
 from ..domain.notifications import ChatDeleted, ChatPosted
+from ..domain.refs import user_ref
 from ..ports import UnitOfWork
 from .base import Deps
 
@@ -136,7 +137,7 @@ class ChatService:
                     actor.user_id,
                     actor.name,
                     "chat.mute",
-                    f"user:{user_id}",
+                    user_ref(user_id),
                     reason[:500],
                     {"minutes": str(minutes) if minutes else "until unmuted"},
                 )
@@ -158,7 +159,7 @@ class ChatService:
                     actor.user_id,
                     actor.name,
                     "chat.unmute",
-                    f"user:{user_id}",
+                    user_ref(user_id),
                     reason[:500],
                     {},
                 )

@@ -12,15 +12,16 @@ at most ``max_batch``) into ONE transaction: lock the events (shared), read prio
 replays, apply every stake as one ledger batch (each accepted or refused on its own), insert
 the bets and add to the pools, commit. Each caller is answered only after that commit.
 
-Large settlements and voids run in chunks of ``chunk_size`` bets, one transaction each, under
-the status ``settling`` / ``voiding``; the job runner finishes one left half-done.
+Large settlements and voids run on the shared payout runner (services/payouts.py) in chunks
+of ``chunk_size`` bets, one transaction each, under the status ``settling`` / ``voiding``; the
+job runner finishes one left half-done. ``settle_report`` / ``void_report`` answer what was
+paid (a ``SettlementReport``); all ids and references come from ``domain/refs.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -42,7 +43,6 @@ from ..domain.events import (
     BET_CODE,
     DEFAULT_SETTLE_AFTER,
     PAYOUT_CODE,
-    RAKE_CODE,
     REFUND_CODE,
     Bet,
     BetStatus,
@@ -60,15 +60,23 @@ from ..domain.events import (
 from ..domain.identity import Actor, Role, User
 from ..domain.ledger import AccountFlags, AccountKind, TransferRequest
 from ..domain.notifications import EventChanged, EventResolved, PoolChanged, WalletChanged
+from ..domain.refs import (
+    bet_ref,
+    check_key,
+    escrow_owner,
+    event_ref,
+    outcome_ref,
+    payout_id,
+    rake_id,
+    refund_id,
+    stake_id,
+    stake_prefix,
+)
 from ..ports import BetResult, NewBet, PoolDelta, UnitOfWork
 from .base import Deps
-from .wallets import system_account
+from .payouts import Payout, PayoutItem, PayoutRunner, Progress
 
-__all__ = ["BetReceipt", "EventChanges", "EventService", "Progress"]
-
-_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
-Progress = Callable[[int, int], None]
-"""``progress(done, total)``: called after each chunk of a settlement or void."""
+__all__ = ["BetReceipt", "EventChanges", "EventService", "Progress", "SettlementReport"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +120,67 @@ class _Command:
     version: str | None = None  # set: admit the user from its token, read in the batch
 
 
-def _reference(event_id: int, outcome_id: int) -> str:
-    return f"event:{event_id}:outcome:{outcome_id}"
+_reference = outcome_ref
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementReport:
+    """What a settlement or void paid by the pool rule (SPEC section 3): ``paid`` to
+    ``paid_bets`` of the event's ``bets`` (stakes included), ``rake`` to the house; ``refund``
+    when every stake went back (a void, or nobody bet on the winner)."""
+
+    event: Event
+    refund: bool
+    rake: int
+    paid: int
+    bets: int
+    paid_bets: int
+
+    @property
+    def winning_bets(self) -> int:
+        """The bets that won (none in a refund)."""
+        return 0 if self.refund else self.paid_bets
+
+
+class _EventPayout:
+    """The events side of the payout runner: the event row is the lock, bet results are
+    recorded chunk by chunk, losers and the final status at the close."""
+
+    def __init__(
+        self,
+        event: Event,
+        bets: list[Bet],
+        payouts: dict[int, int],
+        status: BetStatus,
+        voiding: bool,
+    ) -> None:
+        self._event = event
+        self._bets = bets
+        self._payouts = payouts
+        self._status = status
+        self._voiding = voiding
+        self._current = event
+
+    async def lock(self, uow: UnitOfWork) -> bool:
+        self._current = await EventService._get(uow, self._event.id, "update")
+        return self._current.status is self._event.status
+
+    async def record(self, uow: UnitOfWork, items: Sequence[PayoutItem], now: datetime) -> None:
+        await uow.events.record_results(
+            [BetResult(i.item_id, self._status, i.amount) for i in items], now
+        )
+        await uow.events.update(self._current.with_status(self._current.status, now))
+
+    async def close(self, uow: UnitOfWork, now: datetime, paying: bool) -> Event:
+        if not paying:
+            return self._current
+        losers = [BetResult(b.id, BetStatus.LOST, 0) for b in self._bets if not self._payouts[b.id]]
+        if losers:
+            await uow.events.record_results(losers, now)
+        final = EventStatus.VOIDED if self._voiding else EventStatus.SETTLED
+        new = self._current.with_status(final, now, resolved_at=now)
+        await uow.events.update(new)
+        return new
 
 
 class _Batcher:
@@ -193,7 +260,7 @@ class EventService:
             actor.user_id,
             actor.name,
             action,
-            f"event:{event.id}",
+            event_ref(event.id),
             reason[:500],
             {"title": event.title[:100], **details},
         )
@@ -279,7 +346,7 @@ class EventService:
             draft.start_time, draft.betting_locked_at or draft.start_time
         ):
             raise InvalidInput("an open event must close for bets in the future")
-        owner = f"event:{self._d.ids.new_id('escrow')}"
+        owner = escrow_owner(self._d.ids.new_id("escrow"))
 
         async def work(uow: UnitOfWork) -> Event:
             escrow = await uow.ledger.open_account(
@@ -426,6 +493,21 @@ class EventService:
         settled or voided event is ``EventAlreadyResolved`` (409) and nothing moves. An
         event left ``settling`` by an interruption is finished by calling this again with the
         same outcome (or by the job runner)."""
+        report = await self.settle_report(
+            actor, event_id, outcome_id, reason=reason, progress=progress
+        )
+        return report.event
+
+    async def settle_report(
+        self,
+        actor: Actor,
+        event_id: int,
+        outcome_id: int,
+        *,
+        reason: str = "",
+        progress: Progress | None = None,
+    ) -> SettlementReport:
+        """``settle``, answering what was paid (rake, paid, refund, counts)."""
         actor.require_staff()
 
         async def start(uow: UnitOfWork) -> Event:
@@ -464,12 +546,18 @@ class EventService:
         self, actor: Actor, event_id: int, *, reason: str = "", progress: Progress | None = None
     ) -> Event:
         """Cancel the event: every stake is refunded in full."""
+        return (await self.void_report(actor, event_id, reason=reason, progress=progress)).event
+
+    async def void_report(
+        self, actor: Actor, event_id: int, *, reason: str = "", progress: Progress | None = None
+    ) -> SettlementReport:
+        """``void``, answering what was refunded."""
         actor.require_staff()
         return await self._void(actor, event_id, reason, progress)
 
     async def _void(
         self, actor: Actor, event_id: int, reason: str, progress: Progress | None
-    ) -> Event:
+    ) -> SettlementReport:
         async def start(uow: UnitOfWork) -> Event:
             event = await self._get(uow, event_id, "update")
             if event.status is EventStatus.VOIDING:
@@ -488,102 +576,59 @@ class EventService:
 
     async def resume(self, event_id: int, progress: Progress | None = None) -> Event:
         """Finish a settlement or void left half-done (idempotent)."""
-        return await self._finish(event_id, progress)
+        return (await self._finish(event_id, progress)).event
 
-    async def _finish(self, event_id: int, progress: Progress | None) -> Event:
-        """Pay out a ``settling``/``voiding`` event chunk by chunk, then mark it final."""
+    async def _finish(self, event_id: int, progress: Progress | None) -> SettlementReport:
+        """Pay out a ``settling``/``voiding`` event through the payout runner (chunk by
+        chunk, resumable), then mark it final; report what the pool rule paid."""
 
         async def read(uow: UnitOfWork) -> tuple[Event, list[Bet]]:
             event = await self._get(uow, event_id)
             return event, await uow.events.bets_of_event(event_id)
 
         event, bets = await self._d.transaction(read)
-        if not event.status.resolving:
-            return event
-        voiding = event.status is EventStatus.VOIDING
+        voiding = event.status in (EventStatus.VOIDING, EventStatus.VOIDED)
         if voiding:
             payouts = {b.id: b.amount for b in bets}
             rake, refund = 0, True
-        else:
-            assert event.winning_outcome_id is not None
+        elif event.winning_outcome_id is not None:
             plan = settle(stakes_of(bets), event.winning_outcome_id, event.rake_bps)
             payouts, rake, refund = plan.payouts, plan.rake, plan.refund
+        else:  # neither settling nor settled: nothing to pay
+            payouts, rake, refund = {b.id: 0 for b in bets}, 0, False
         paid = [b for b in bets if payouts[b.id] > 0]
-        code = REFUND_CODE if refund else PAYOUT_CODE
-        prefix = "refund" if refund else "payout"
-        status = BetStatus.REFUNDED if refund else BetStatus.WON
-        total, done = len(bets), 0
-        winners: set[int] = set()
-        for start in range(0, len(paid), self.chunk_size):
-            chunk = paid[start : start + self.chunk_size]
-
-            async def pay(uow: UnitOfWork, chunk: list[Bet] = chunk) -> None:
-                current = await self._get(uow, event_id, "update")
-                if current.status is not event.status:
-                    return  # another runner finished it meanwhile
-                results = await uow.ledger.apply(
-                    [
-                        TransferRequest(
-                            f"{prefix}:{event_id}:{b.id}",
-                            event.escrow_account_id,
-                            b.wallet_account_id,
-                            payouts[b.id],
-                            code,
-                            reference=f"event:{event_id}:bet:{b.id}",
-                            currency=event.currency,
-                        )
-                        for b in chunk
-                    ],
-                    self._d.clock.now(),
-                )
-                for r in results:
-                    if not r.ok:  # the escrow holds every stake: this is a broken invariant
-                        raise StoreError(f"payout refused: {r.error}")
-                await uow.events.record_results(
-                    [BetResult(b.id, status, payouts[b.id]) for b in chunk], self._d.clock.now()
-                )
-                await uow.events.update(current.with_status(current.status, self._d.clock.now()))
-
-            await self._d.transaction(pay)
-            winners.update(b.user_id for b in chunk)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, total)
-
-        async def close(uow: UnitOfWork) -> Event:
-            current = await self._get(uow, event_id, "update")
-            if not current.status.resolving:
-                return current
-            now = self._d.clock.now()
-            if rake:
-                house = await system_account(uow, AccountKind.HOUSE, event.currency)
-                (r,) = await uow.ledger.apply(
-                    [
-                        TransferRequest(
-                            f"rake:{event_id}",
-                            event.escrow_account_id,
-                            house.id,
-                            rake,
-                            RAKE_CODE,
-                            reference=f"event:{event_id}",
-                            currency=event.currency,
-                        )
-                    ],
-                    now,
-                )
-                if not r.ok:
-                    raise StoreError(f"rake refused: {r.error}")
-            losers = [BetResult(b.id, BetStatus.LOST, 0) for b in bets if payouts[b.id] == 0]
-            if losers:
-                await uow.events.record_results(losers, now)
-            final = EventStatus.VOIDED if voiding else EventStatus.SETTLED
-            new = current.with_status(final, now, resolved_at=now)
-            await uow.events.update(new)
-            return new
-
-        final = await self._d.transaction(close)
-        if progress is not None and done < total:
-            progress(total, total)
+        if not event.status.resolving:  # finished already (or not begun): report the rule
+            return SettlementReport(
+                event, refund, rake, sum(payouts.values()), len(bets), len(paid)
+            )
+        item_id = refund_id if refund else payout_id
+        runner = PayoutRunner(self._d, chunk_size=self.chunk_size)
+        final, _ = await runner.pay(
+            Payout(
+                event.escrow_account_id,
+                event.currency,
+                REFUND_CODE if refund else PAYOUT_CODE,
+                [
+                    PayoutItem(
+                        b.id,
+                        b.wallet_account_id,
+                        payouts[b.id],
+                        item_id(event_id, b.id),
+                        bet_ref(event_id, b.id),
+                    )
+                    for b in paid
+                ],
+                rake=rake,
+                rake_id=rake_id(event_id),
+                rake_reference=event_ref(event_id),
+                total=len(bets),
+            ),
+            _EventPayout(
+                event, bets, payouts, BetStatus.REFUNDED if refund else BetStatus.WON, voiding
+            ),
+            progress,
+        )
+        winners = {b.user_id for b in paid}
         if winners:
             await self._d.publisher.publish(WalletChanged(tuple(sorted(winners))))
         await self._d.publisher.publish(
@@ -597,7 +642,7 @@ class EventService:
                 sum(payouts.values()),
             )
         )
-        return final
+        return SettlementReport(final, refund, rake, sum(payouts.values()), len(bets), len(paid))
 
     # -- players: the fast bet path ------------------------------------------------------
     async def place_bet(
@@ -647,17 +692,15 @@ class EventService:
         for v, what in ((event_id, "event_id"), (outcome_id, "outcome_id")):
             if isinstance(v, bool) or not isinstance(v, int):
                 raise InvalidInput(f"{what} must be an integer")
-        if idempotency_key is not None and (
-            not isinstance(idempotency_key, str) or not _KEY.match(idempotency_key)
-        ):
-            raise InvalidInput("idempotency key must be 1-64 characters of A-Z a-z 0-9 . _ : -")
+        if idempotency_key is not None:
+            check_key(idempotency_key)
         if self._limit is not None:
             await self._limit(actor, "bet")
         uid = actor.user_id
         tid = (
-            f"stake:{uid}:{idempotency_key}"
+            stake_id(uid, idempotency_key)
             if idempotency_key is not None
-            else self._d.ids.new_id(f"stake:{uid}")
+            else self._d.ids.new_id(stake_prefix(uid))
         )
         loop = asyncio.get_running_loop()
         batcher = self._batchers.get(loop)

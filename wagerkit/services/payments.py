@@ -25,7 +25,6 @@ returns the payment and moves nothing, the same reference with other content is 
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 
 from ..domain.audit import AuditRecord
@@ -52,13 +51,12 @@ from ..domain.payments import (
     finalise,
     transfer_ids,
 )
+from ..domain.refs import keyed_id, user_ref
 from ..ports import PaymentProvider, UnitOfWork
 from .base import Deps
 from .wallets import user_wallet
 
 __all__ = ["PaymentPage", "PaymentService", "provider_account"]
-
-_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 
 
 async def provider_account(uow: UnitOfWork, provider: str, currency: str) -> Account:
@@ -107,9 +105,7 @@ class PaymentService:
     def _key(self, op: str, scope: str, key: str | None) -> str:
         if key is None:
             return self._d.ids.new_id(op)
-        if not isinstance(key, str) or not _KEY.match(key):
-            raise InvalidInput("idempotency key must be 1-64 characters of A-Z a-z 0-9 . _ : -")
-        return f"{op}:{scope}:{key}"
+        return keyed_id(op, scope, key)
 
     @staticmethod
     def _amount(amount: int) -> int:
@@ -195,7 +191,7 @@ class PaymentService:
         amount = self._amount(amount)
         code = self._currency(currency)
         provider = self._provider(provider_name)
-        idem = self._key(kind.value, f"user:{user_id}", key)
+        idem = self._key(kind.value, user_ref(user_id), key)
 
         async def create(uow: UnitOfWork) -> _Step:
             existing = await uow.payments.get_by_key(idem)

@@ -8,6 +8,7 @@ from ..domain.errors import InvalidInput, UserNotFound
 from ..domain.identity import Actor, Role, User, validate_display_name
 from ..domain.ledger import AccountKind, TransferRequest
 from ..domain.notifications import WalletChanged
+from ..domain.refs import welcome_id
 from ..ports import NewUser, UnitOfWork
 from .base import Deps
 from .wallets import system_account, user_wallet
@@ -100,7 +101,7 @@ class UserService:
                 results = await uow.ledger.apply(
                     [
                         TransferRequest(
-                            id=f"welcome:{user.id}:{code}",
+                            id=welcome_id(user.id, code),
                             debit_account_id=treasury.id,
                             credit_account_id=wallet.id,
                             amount=amount,

@@ -13,7 +13,6 @@ command returns the first transfer and moves nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,6 +39,7 @@ from ..domain.ledger import (
 )
 from ..domain.money import MAX_AMOUNT
 from ..domain.notifications import WalletChanged
+from ..domain.refs import expiry_void_id, hold_resolution_id, keyed_id, user_of, user_ref
 from ..ports import UnitOfWork
 from .base import Deps
 
@@ -54,13 +54,12 @@ __all__ = [
 ]
 
 HOLD_CODE = "hold"  # the code of holds made by ``hold``; only those are posted/voided here
-_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 SYSTEM_OWNER = "system"
 
 
 async def user_wallet(uow: UnitOfWork, user_id: int, currency: str) -> Account:
     return await uow.ledger.open_account(
-        AccountKind.USER, f"user:{user_id}", currency, AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
+        AccountKind.USER, user_ref(user_id), currency, AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
     )
 
 
@@ -74,8 +73,7 @@ def wallet_owner(account: Account) -> int | None:
     """The user id of a user wallet (owner ``user:<id>``), None for system accounts."""
     if account.kind is not AccountKind.USER:
         return None
-    prefix, _, uid = account.owner.partition(":")
-    return int(uid) if prefix == "user" and uid.isdigit() else None
+    return user_of(account.owner)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +133,7 @@ class WalletService:
     def _key(self, op: str, scope: object, key: str | None) -> str:
         if key is None:
             return self._d.ids.new_id(op)
-        if not _KEY.match(key):
-            raise InvalidInput("idempotency key must be 1-64 characters of A-Z a-z 0-9 . _ : -")
-        return f"{op}:{scope}:{key}"
+        return keyed_id(op, scope, key)
 
     @staticmethod
     def _amount(amount: int, *, signed: bool = False) -> int:
@@ -178,7 +174,7 @@ class WalletService:
         actor.require_self_or_staff(user_id)
         async with self._d.uow() as uow:
             await self._user_exists(uow, user_id)
-            accounts = await uow.ledger.accounts_of(f"user:{user_id}")
+            accounts = await uow.ledger.accounts_of(user_ref(user_id))
         return [WalletBalance.of(user_id, a) for a in accounts if a.kind is AccountKind.USER]
 
     async def balances_of(
@@ -189,11 +185,11 @@ class WalletService:
         actor.require_staff()
         ids = sorted(set(user_ids))
         async with self._d.uow() as uow:
-            found = await uow.ledger.accounts_of_many([f"user:{i}" for i in ids])
+            found = await uow.ledger.accounts_of_many([user_ref(i) for i in ids])
         return {
             i: [
                 WalletBalance.of(i, a)
-                for a in found.get(f"user:{i}", ())
+                for a in found.get(user_ref(i), ())
                 if a.kind is AccountKind.USER
             ]
             for i in ids
@@ -207,7 +203,7 @@ class WalletService:
         code = self._currency(currency)
         async with self._d.uow() as uow:
             await self._user_exists(uow, user_id)
-            acc = await uow.ledger.find_account(AccountKind.USER, f"user:{user_id}", code)
+            acc = await uow.ledger.find_account(AccountKind.USER, user_ref(user_id), code)
         if acc is None:
             return WalletBalance(user_id, code, 0, 0, 0, False, 0)
         return WalletBalance.of(user_id, acc)
@@ -228,7 +224,7 @@ class WalletService:
         code = self._currency(currency)
         async with self._d.uow() as uow:
             await self._user_exists(uow, user_id)
-            acc = await uow.ledger.find_account(AccountKind.USER, f"user:{user_id}", code)
+            acc = await uow.ledger.find_account(AccountKind.USER, user_ref(user_id), code)
             rows = (
                 []
                 if acc is None
@@ -287,7 +283,7 @@ class WalletService:
         if not 1 <= len(reason) <= 500:
             raise InvalidInput("a reason of 1-500 characters is required")
         code = self._currency(currency)
-        tid = self._key("adjust", f"user:{user_id}", idempotency_key)
+        tid = self._key("adjust", user_ref(user_id), idempotency_key)
 
         async def work(uow: UnitOfWork) -> TransferResult:
             await self._user_exists(uow, user_id)
@@ -302,7 +298,7 @@ class WalletService:
                         cr.id,
                         abs(amount),
                         "adjust",
-                        reference=f"user:{user_id}",
+                        reference=user_ref(user_id),
                         memo=reason,
                     )
                 ],
@@ -316,7 +312,7 @@ class WalletService:
                         actor.user_id,
                         actor.name,
                         "wallet.adjust",
-                        f"user:{user_id}",
+                        user_ref(user_id),
                         reason,
                         {"amount": str(amount), "currency": code, "transfer": t.id},
                     )
@@ -342,7 +338,7 @@ class WalletService:
         actor.require_staff()
         self._amount(amount)
         code = self._currency(currency)
-        tid = self._key("grant", f"user:{user_id}", idempotency_key)
+        tid = self._key("grant", user_ref(user_id), idempotency_key)
 
         async def work(uow: UnitOfWork) -> TransferResult:
             await self._user_exists(uow, user_id)
@@ -356,7 +352,7 @@ class WalletService:
                         wallet.id,
                         amount,
                         "grant",
-                        reference=f"user:{user_id}",
+                        reference=user_ref(user_id),
                         memo=memo,
                     )
                 ],
@@ -370,7 +366,7 @@ class WalletService:
                         actor.user_id,
                         actor.name,
                         "wallet.grant",
-                        f"user:{user_id}",
+                        user_ref(user_id),
                         memo,
                         {"amount": str(amount), "currency": code, "transfer": t.id},
                     )
@@ -399,7 +395,7 @@ class WalletService:
         if len(memo) > 500:
             raise InvalidInput("memo must be at most 500 characters")
         code = self._currency(currency)
-        tid = self._key("transfer", f"user:{from_user}", idempotency_key)
+        tid = self._key("transfer", user_ref(from_user), idempotency_key)
 
         async def work(uow: UnitOfWork) -> TransferResult:
             await self._user_exists(uow, from_user)
@@ -414,7 +410,7 @@ class WalletService:
                         dst.id,
                         amount,
                         "transfer",
-                        reference=f"user:{to_user}",
+                        reference=user_ref(to_user),
                         memo=memo,
                     )
                 ],
@@ -445,7 +441,7 @@ class WalletService:
         if timeout_seconds < 0:
             raise InvalidInput("timeout must not be negative")
         code = self._currency(currency)
-        tid = self._key("hold", f"user:{user_id}", idempotency_key)
+        tid = self._key("hold", user_ref(user_id), idempotency_key)
 
         async def work(uow: UnitOfWork) -> TransferResult:
             await self._user_exists(uow, user_id)
@@ -461,7 +457,7 @@ class WalletService:
                         HOLD_CODE,
                         TransferKind.PENDING,
                         timeout_seconds=timeout_seconds,
-                        reference=f"user:{user_id}",
+                        reference=user_ref(user_id),
                         memo=memo,
                     )
                 ],
@@ -495,7 +491,11 @@ class WalletService:
             raise InvalidAmount("amount must not be negative")
         # a hold is resolved once, so without a key its resolution has a natural id: retrying
         # post/void returns the first result
-        tid = self._key(kind.value, pending_id, key) if key else f"{kind.value}:{pending_id}"
+        tid = (
+            self._key(kind.value, pending_id, key)
+            if key
+            else hold_resolution_id(kind.value, pending_id)
+        )
 
         async def work(uow: UnitOfWork) -> tuple[TransferResult, list[int | None]]:
             held = await uow.ledger.get_transfer(pending_id)
@@ -541,7 +541,7 @@ class WalletService:
                     actor.user_id,
                     actor.name,
                     "wallet.freeze" if frozen else "wallet.unfreeze",
-                    f"user:{user_id}",
+                    user_ref(user_id),
                     reason.strip(),
                     {"currency": code},
                 )
@@ -558,7 +558,9 @@ class WalletService:
             now = self._d.clock.now()
             due = await uow.ledger.expired_pending(now, limit)
             reqs = [
-                TransferRequest(f"void:{p.id}", kind=TransferKind.VOID, code="", pending_id=p.id)
+                TransferRequest(
+                    expiry_void_id(p.id), kind=TransferKind.VOID, code="", pending_id=p.id
+                )
                 for p in due
             ]
             return await uow.ledger.apply(reqs, now) if reqs else []

@@ -16,7 +16,7 @@ from .. import JsonOpt
 from .common import EventId, ReasonOpt, _money, app, event_json, outcome_arg, winner_name
 
 if TYPE_CHECKING:
-    from wagerkit import Currency, Event, Progress, WagerKit
+    from wagerkit import Currency, Event, Progress, SettlementReport, WagerKit
 
 __all__ = ["lock", "open_", "progress_bar", "settle", "settlement_json", "void"]
 
@@ -92,20 +92,14 @@ def lock(
     _transition(ctx, event_id, "lock", as_json, as_user)
 
 
-def settlement_json(e: Event, cur: Currency) -> dict[str, Any]:
-    """What a settlement paid, from the event's pool (the rule of SPEC section 3)."""
-    winner = e.outcome(e.winning_outcome_id) if e.winning_outcome_id is not None else None
-    if winner is None or winner.total == 0:
-        rake, paid, refund, winning = 0, e.pool, True, 0
-    else:
-        rake = (e.pool - winner.total) * e.rake_bps // 10000
-        paid, refund, winning = e.pool - rake, False, winner.bettors
+def settlement_json(r: SettlementReport, cur: Currency) -> dict[str, Any]:
+    """What a settlement paid, as the service reported it (the rule of SPEC section 3)."""
     return {
-        "winning_outcome_id": e.winning_outcome_id,
-        "winner": winner_name(e),
-        "refund": refund,
-        "winning_bets": winning,
-        **amounts(cur, paid=paid, rake=rake),
+        "winning_outcome_id": r.event.winning_outcome_id,
+        "winner": winner_name(r.event),
+        "refund": r.refund,
+        "winning_bets": r.winning_bets,
+        **amounts(cur, paid=r.paid, rake=r.rake),
     }
 
 
@@ -131,19 +125,20 @@ def settle(
 
     with progress_bar(f"Settling event {event_id}", not as_json) as progress:
 
-        async def work(kit: WagerKit) -> Event:
+        async def work(kit: WagerKit) -> SettlementReport:
             event = await kit.events.get(event_id)
             winner = outcome_arg(event, outcome)
-            final = await kit.events.settle(
+            report = await kit.events.settle_report(
                 st.actor, event_id, winner, reason=reason, progress=progress
             )
             if progress is not None:
-                progress(final.bet_count, final.bet_count)
-            return final
+                progress(report.event.bet_count, report.event.bet_count)
+            return report
 
-        event = st.run(work)
+        report = st.run(work)
+    event = report.event
     cur = st.display_currency(event.currency)
-    summary = settlement_json(event, cur)
+    summary = settlement_json(report, cur)
     if as_json:
         st.terminal.json({"event": event_json(event, cur), "settlement": summary})
         return
