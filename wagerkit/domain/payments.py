@@ -42,6 +42,7 @@ from .errors import (
     WebhookSignatureInvalid,
 )
 from .money import MAX_AMOUNT
+from .text import strip_forbidden
 
 __all__ = [
     "Payment",
@@ -171,7 +172,10 @@ def finalise(
         updated_at=now,
         provider_reference=payment.provider_reference or reference,
         settle_transfer_id=settle_transfer_id,
-        failure_reason=reason[:500] if status is PaymentStatus.FAILED else "",
+        # a provider's text too: shown to the user, so under the text rule (cleaned, capped)
+        failure_reason=(
+            strip_forbidden(reason).strip()[:500] if status is PaymentStatus.FAILED else ""
+        ),
     )
 
 

@@ -22,6 +22,7 @@ from ..domain.errors import (
     UserNotFound,
 )
 from ..domain.identity import Actor
+from ..domain.text import clean_reason
 from ..ports import UnitOfWork
 from .base import Deps
 
@@ -91,6 +92,7 @@ class ChatService:
 
     async def delete(self, actor: Actor, message_id: int, *, reason: str = "") -> ChatMessage:
         actor.require_staff()
+        reason = clean_reason(reason, required=False)
 
         async def work(uow: UnitOfWork) -> ChatMessage:
             msg = await uow.chat.get(message_id)
@@ -105,7 +107,7 @@ class ChatService:
                         actor.name,
                         "chat.delete",
                         f"chat:{message_id}",
-                        reason[:500],
+                        reason,
                         {"event": str(msg.event_id), "author": str(msg.user_id)},
                     )
                 )
@@ -120,6 +122,7 @@ class ChatService:
     ) -> Mute:
         """Mute a user in every chat, for ``minutes`` or (``None``) until unmuted."""
         actor.require_staff()
+        reason = clean_reason(reason, required=False)
         if minutes is not None and (
             isinstance(minutes, bool)
             or not isinstance(minutes, int)
@@ -134,7 +137,7 @@ class ChatService:
             mute = Mute(
                 user_id,
                 now + timedelta(minutes=minutes) if minutes else None,
-                reason[:500],
+                reason,
                 now,
                 actor.user_id,
             )
@@ -146,7 +149,7 @@ class ChatService:
                     actor.name,
                     "chat.mute",
                     f"user:{user_id}",
-                    reason[:500],
+                    reason,
                     {"minutes": str(minutes) if minutes else "until unmuted"},
                 )
             )
@@ -156,6 +159,7 @@ class ChatService:
 
     async def unmute(self, actor: Actor, user_id: int, *, reason: str = "") -> None:
         actor.require_staff()
+        reason = clean_reason(reason, required=False)
 
         async def work(uow: UnitOfWork) -> None:
             if await uow.users.get(user_id) is None:
@@ -168,7 +172,7 @@ class ChatService:
                     actor.name,
                     "chat.unmute",
                     f"user:{user_id}",
-                    reason[:500],
+                    reason,
                     {},
                 )
             )

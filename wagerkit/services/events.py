@@ -59,6 +59,7 @@ from ..domain.events import (
 )
 from ..domain.identity import Actor, Role, User
 from ..domain.ledger import AccountFlags, AccountKind, TransferRequest
+from ..domain.text import clean_reason
 from ..ports import BetResult, NewBet, PoolDelta, UnitOfWork
 from .base import Deps
 from .wallets import system_account
@@ -426,6 +427,7 @@ class EventService:
         event left ``settling`` by an interruption is finished by calling this again with the
         same outcome (or by the job runner)."""
         actor.require_staff()
+        reason = clean_reason(reason, required=False)
 
         async def start(uow: UnitOfWork) -> Event:
             event = await self._get(uow, event_id, "update")
@@ -464,6 +466,7 @@ class EventService:
     ) -> Event:
         """Cancel the event: every stake is refunded in full."""
         actor.require_staff()
+        reason = clean_reason(reason, required=False)
         return await self._void(actor, event_id, reason, progress)
 
     async def _void(
