@@ -164,3 +164,135 @@ def test_huge_numbers_in_queries_and_paths_are_refused(
     assert r.status_code in (400, 404, 422), r.text
     assert r.headers["content-type"] == PROBLEM
     unchanged()
+
+
+# -- the text rule over HTTP -----------------------------------------------------------------
+
+
+def _names(db_url: str) -> list[str]:
+    with sqlite3.connect(_db(db_url)) as db:
+        return [r[0] for r in db.execute("SELECT display_name FROM users")]
+
+
+def _evil(text: str) -> bool:
+    return any(c in text for c in "\x00\x1b\u202e\u2066")
+
+
+@pytest.mark.parametrize(
+    "name", [EVIL_NAME, "evil\u202e", "ann\u2066lee", "a\x00b", "tab\tname", "x\x85y"]
+)
+def test_a_typed_display_name_with_controls_is_refused_and_never_stored(
+    http: httpx.Client,
+    auth_live: tuple[str, WagerkitApp, str],
+    unchanged: Callable[[], None],
+    name: str,
+) -> None:
+    username = f"e{uuid.uuid4().hex[:12]}"
+    body = {"username": username, "password": "correct horse", "display_name": name}
+    out = problem(http.post("/api/v1/auth/register", json=body), 422, "invalid_input")
+    assert "display_name must not contain" in out["detail"]
+    r = http.post("/api/v1/auth/login", json={"login": username, "password": "correct horse"})
+    problem(r, 401, "invalid_credentials")
+    assert not any(_evil(n) for n in _names(auth_live[2]))
+    unchanged()
+
+
+def test_a_telegram_name_with_controls_signs_in_with_the_name_cleaned(
+    http: httpx.Client, auth_live: tuple[str, WagerkitApp, str]
+) -> None:
+    from authkit import init_data, webapp_pairs, widget_for
+
+    tg = 880000 + uuid.uuid4().int % 10000
+    r = http.post("/api/v1/auth/telegram", json=widget_for(tg, first_name=EVIL_NAME))
+    assert r.status_code == 200, r.text
+    assert r.json()["user"]["display_name"] == "[2Jevil"
+    pairs = webapp_pairs(tg + 1, first_name="Mini\u202e\x1b", last_name="\tApp\u2066")
+    r = http.post("/api/v1/auth/telegram/webapp", json={"init_data": init_data(pairs)})
+    assert r.status_code == 200, r.text
+    assert r.json()["user"]["display_name"] == "Mini App"
+    assert not any(_evil(n) for n in _names(auth_live[2]))
+    conserved(auth_live[2])
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", "Final\x00"),
+        ("title", "Final \u202eslaF"),
+        ("outcomes", ["A\x00", "B"]),
+        ("outcomes", ["A", "\u2067B"]),
+        ("description", "line\nbreaks are fine but \x1b[2J is not"),
+        ("stream_url", "https://example.org/\x00"),
+    ],
+)
+def test_event_texts_with_controls_are_refused(
+    http: httpx.Client,
+    admin: dict[str, str],
+    unchanged: Callable[[], None],
+    field: str,
+    value: Any,
+) -> None:
+    body = {
+        "title": "Hostile texts",
+        "outcomes": ["A", "B"],
+        "start_time": "2030-01-01T00:00:00Z",
+        field: value,
+    }
+    out = problem(http.post("/api/v1/admin/events", json=body, headers=admin), 422, "invalid_input")
+    assert "must not contain" in out["detail"]
+    unchanged()
+
+
+def test_an_event_description_keeps_its_line_breaks(
+    http: httpx.Client, admin: dict[str, str]
+) -> None:
+    body = {
+        "title": "  Multi-line  ",
+        "description": "first line\n\tsecond line\n",
+        "outcomes": ["A", "B"],
+        "start_time": "2030-01-01T00:00:00Z",
+    }
+    r = http.post("/api/v1/admin/events", json=body, headers=admin)
+    assert r.status_code == 201, r.text
+    assert (r.json()["title"], r.json()["description"]) == (
+        "Multi-line",
+        "first line\n\tsecond line",
+    )
+
+
+def test_reasons_with_controls_are_refused(
+    http: httpx.Client,
+    admin: dict[str, str],
+    player: dict[str, Any],
+    unchanged: Callable[[], None],
+) -> None:
+    uid = player["user"]["id"]
+    for path, body in (
+        (f"/api/v1/admin/users/{uid}/ban", {"reason": "spam\x1b[2J"}),
+        (f"/api/v1/admin/users/{uid}/balance-adjust", {"amount": 5, "reason": "gift\u202e"}),
+        (f"/api/v1/admin/users/{uid}/mute", {"minutes": 5, "reason": "x\x00"}),
+    ):
+        r = http.post(path, json=body, headers=admin)
+        problem(r, 422, "invalid_input")
+    unchanged()
+
+
+def test_chat_refuses_bidi_overrides_and_keeps_line_breaks(
+    http: httpx.Client, admin: dict[str, str], player: dict[str, Any]
+) -> None:
+    body = {
+        "title": "Chat texts",
+        "outcomes": ["A", "B"],
+        "status": "open",
+        "start_time": "2030-01-01T00:00:00Z",
+    }
+    r = http.post("/api/v1/admin/events", json=body, headers=admin)
+    assert r.status_code == 201, r.text
+    chat = f"/api/v1/events/{r.json()['id']}/chat"
+    me = bearer(player["access_token"])
+    out = problem(http.post(chat, json={"text": "hi\u202eereht"}, headers=me), 422, "invalid_input")
+    assert "chat message must not contain bidi control" in out["detail"]
+    r = http.post(chat, json={"text": " hi\nthere "}, headers=me)
+    assert r.status_code == 201, r.text
+    assert r.json()["text"] == "hi\nthere"
+    assert not _evil(r.json()["author"])
