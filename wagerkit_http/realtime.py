@@ -57,6 +57,7 @@ from wagerkit.domain.identity import Actor
 from .auth import actor_from_credentials
 from .context import WagerkitApp
 from .errors import ProblemError
+from .sio_packets import harden
 
 __all__ = [
     "BALANCE_UPDATE",
@@ -289,6 +290,7 @@ def create_sio(settings: Settings, app: WagerkitApp) -> socketio.AsyncServer:
         logger=False,
         engineio_logger=False,
     )
+    harden(sio)  # malformed packets are refused, never a traceback (sio_packets.py)
     sio.register_namespace(WagerkitNamespace(app))
     if app.ctx.publisher is not None:
         app.ctx.publisher.emitter = sio

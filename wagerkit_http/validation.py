@@ -25,7 +25,14 @@ from sanic import Request
 
 from .errors import ProblemError, RequestValidationError
 
-__all__ = ["MAX_JSON_DEPTH", "errors_of", "loads_json", "parse_body", "parse_query"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "errors_of",
+    "json_too_deep",
+    "loads_json",
+    "parse_body",
+    "parse_query",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -36,7 +43,7 @@ _OPENERS = frozenset(b"[{")
 _CLOSERS = frozenset(b"]}")
 
 
-def _too_deep(raw: bytes) -> bool:
+def json_too_deep(raw: bytes) -> bool:
     """Whether ``raw`` nests arrays/objects deeper than ``MAX_JSON_DEPTH`` (brackets inside
     strings do not count). Cheap when the body has few brackets, as real bodies do."""
     if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
@@ -73,7 +80,7 @@ def loads_json(raw: bytes | str, *, object_pairs_hook: Any = None) -> Any:
     ``MAX_JSON_DEPTH`` (or the interpreter's recursion limit), integers longer than Python
     converts, ``NaN`` and ``Infinity``."""
     data = raw.encode() if isinstance(raw, str) else raw
-    if _too_deep(data):
+    if json_too_deep(data):
         raise ProblemError(
             400,
             "malformed_json",
