@@ -55,14 +55,15 @@ class SafePacket(sio_packet.Packet):  # type: ignore[misc]
             except (ValueError, RecursionError):
                 malformed = True
                 self.data = None
-        if self.packet_type in (sio_packet.EVENT, sio_packet.BINARY_EVENT):
+        ptype: Any = getattr(self, "packet_type", None)
+        if ptype in (sio_packet.EVENT, sio_packet.BINARY_EVENT):
             data = self.data
             if malformed or not (isinstance(data, list) and data and isinstance(data[0], str)):
                 self.packet_type = sio_packet.EVENT
                 self.data = [MALFORMED_EVENT]
                 return 0
         elif malformed:
-            self.data = [] if self.packet_type in (sio_packet.ACK, sio_packet.BINARY_ACK) else None
+            self.data = [] if ptype in (sio_packet.ACK, sio_packet.BINARY_ACK) else None
             return 0
         return count
 
