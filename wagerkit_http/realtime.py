@@ -56,6 +56,7 @@ from wagerkit.realtime import (
 from .auth import actor_from_credentials
 from .context import WagerkitApp
 from .errors import ProblemError
+from .sio_packets import harden
 
 __all__ = [
     "BALANCE_UPDATE",
@@ -288,9 +289,11 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
     Built before the ``WagerKit`` (whose live updates send through it); ``create_app``
     registers the ``WagerkitNamespace`` on it."""
     manager = RedisManager(settings.redis_url) if settings.redis_url else None
-    return socketio.AsyncServer(
+    sio = socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
         logger=False,
         engineio_logger=False,
     )
+    harden(sio)  # malformed packets are refused, never a traceback (sio_packets.py)
+    return sio

@@ -3,7 +3,10 @@
 Routes call ``await parse_body(request, Model)`` (or ``parse_query``) and get a validated model
 or an exception that the error handler renders:
 
-- body not JSON → 400 ``malformed_json``
+- body not JSON → 400 ``malformed_json``; so is a body that strict JSON parsing refuses or
+  that would exhaust the parser: nested deeper than ``MAX_JSON_DEPTH``, an integer of more
+  digits than Python converts (4,300), ``NaN`` / ``Infinity`` (not JSON). ``loads_json`` is
+  the one parser for request bodies: every route reads its body through it.
 - a non-JSON ``Content-Type`` → 415 ``unsupported_media_type``
 - JSON that does not fit the model → 422 ``validation_failed`` with ``errors``: one item per
   problem with ``loc`` (path as a list), ``field`` (dotted path), ``message`` and ``type``;
@@ -22,9 +25,83 @@ from sanic import Request
 
 from .errors import ProblemError, RequestValidationError
 
-__all__ = ["errors_of", "parse_body", "parse_query"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "errors_of",
+    "json_too_deep",
+    "loads_json",
+    "parse_body",
+    "parse_query",
+]
 
 M = TypeVar("M", bound=BaseModel)
+
+#: arrays and objects nested deeper than this are refused before parsing (no request model
+#: nests more than a few levels; the limit keeps hostile bodies far from the recursion limit)
+MAX_JSON_DEPTH = 32
+_OPENERS = frozenset(b"[{")
+_CLOSERS = frozenset(b"]}")
+
+
+def json_too_deep(raw: bytes) -> bool:
+    """Whether ``raw`` nests arrays/objects deeper than ``MAX_JSON_DEPTH`` (brackets inside
+    strings do not count). Cheap when the body has few brackets, as real bodies do."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # closing quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in _OPENERS:
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif byte in _CLOSERS:
+            depth -= 1
+    return False
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads_json(raw: bytes | str, *, object_pairs_hook: Any = None) -> Any:
+    """Parse a request body as strict JSON, or raise a 400 ``malformed_json`` problem.
+
+    Never lets a parser failure through as a 500: bad UTF-8, syntax errors, nesting past
+    ``MAX_JSON_DEPTH`` (or the interpreter's recursion limit), integers longer than Python
+    converts, ``NaN`` and ``Infinity``."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    if json_too_deep(data):
+        raise ProblemError(
+            400,
+            "malformed_json",
+            f"the request body nests deeper than {MAX_JSON_DEPTH} levels",
+        )
+    try:
+        return json.loads(data, parse_constant=_no_constant, object_pairs_hook=object_pairs_hook)
+    except json.JSONDecodeError as exc:
+        where = f" (line {exc.lineno}, column {exc.colno})"
+        raise ProblemError(
+            400, "malformed_json", f"the request body is not valid JSON{where}"
+        ) from None
+    except UnicodeDecodeError:
+        raise ProblemError(400, "malformed_json", "the request body is not valid JSON") from None
+    except RecursionError:
+        raise ProblemError(400, "malformed_json", "the request body nests too deeply") from None
+    except ValueError as exc:  # an integer too long to convert, NaN, Infinity
+        reason = str(exc) if "is not JSON" in str(exc) else "it holds a number too long"
+        raise ProblemError(
+            400, "malformed_json", f"the request body is not valid JSON: {reason}"
+        ) from None
 
 
 def errors_of(exc: ValidationError, *, prefix: str = "body") -> list[dict[str, Any]]:
@@ -57,17 +134,7 @@ def parse_body(request: Request[Any, Any], model: type[M]) -> M:
     raw = request.body or b""
     if not raw.strip():
         raise ProblemError(400, "malformed_json", "the request body is empty; send a JSON object")
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        where = (
-            f" (line {exc.lineno}, column {exc.colno})"
-            if isinstance(exc, json.JSONDecodeError)
-            else ""
-        )
-        raise ProblemError(
-            400, "malformed_json", f"the request body is not valid JSON{where}"
-        ) from None
+    data = loads_json(raw)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

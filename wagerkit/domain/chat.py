@@ -1,17 +1,17 @@
 """Event chat: short messages in an event's room, stored, rate-limited, moderated.
 
-A message is 1-500 characters after trimming (control characters other than line breaks are
+A message is 1-500 characters after trimming, under the text rule of ``wagerkit.domain.text``
+(multi-line: line feeds and tabs are kept; other control characters and bidi overrides are
 refused). Operators delete messages (soft: the text is kept for the audit, clients see
 ``deleted``) and mute users, for a while or until unmuted; muted and banned users cannot post.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from .errors import InvalidInput
+from .text import clean_text
 
 __all__ = ["MAX_MESSAGE_LENGTH", "ChatMessage", "Mute", "clean_message"]
 
@@ -42,14 +42,6 @@ class Mute:
 
 
 def clean_message(text: object) -> str:
-    """The message as stored: trimmed, 1-500 characters, no control characters."""
-    if not isinstance(text, str):
-        raise InvalidInput("a chat message is text")
-    cleaned = text.strip()
-    if not cleaned:
-        raise InvalidInput("a chat message must not be empty")
-    if len(cleaned) > MAX_MESSAGE_LENGTH:
-        raise InvalidInput(f"a chat message is at most {MAX_MESSAGE_LENGTH} characters")
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in cleaned):
-        raise InvalidInput("a chat message must not contain control characters")
-    return cleaned
+    """The message as stored: trimmed, 1-500 characters, no control characters but line
+    feeds and tabs, no bidi overrides."""
+    return clean_text(text, "chat message", max_length=MAX_MESSAGE_LENGTH, multiline=True)

@@ -38,6 +38,7 @@ from .errors import (
     UnknownOutcome,
 )
 from .money import MAX_AMOUNT
+from .text import clean_text
 
 __all__ = [
     "MAX_OUTCOMES",
@@ -315,21 +316,18 @@ def pool_view(event: Event) -> PoolView:
     )
 
 
-def _text(value: str, what: str, max_len: int, *, required: bool = True) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput(f"{what} must be text")
-    cleaned = value.strip()
-    if required and not cleaned:
-        raise InvalidInput(f"{what} must not be empty")
-    if len(cleaned) > max_len:
-        raise InvalidInput(f"{what} must be at most {max_len} characters")
-    return cleaned
+def _text(
+    value: str, what: str, max_len: int, *, required: bool = True, multiline: bool = False
+) -> str:
+    """The text rule of ``wagerkit.domain.text``: no control or bidi characters, trimmed,
+    capped."""
+    return clean_text(value, what, max_length=max_len, required=required, multiline=multiline)
 
 
 def validate_draft(d: EventDraft) -> EventDraft:
     """Check an event's fields; return them cleaned (trimmed texts, defaults filled in)."""
     title = _text(d.title, "title", 200)
-    description = _text(d.description, "description", 5000, required=False)
+    description = _text(d.description, "description", 5000, required=False, multiline=True)
     url = _text(d.stream_url, "stream_url", 2000, required=False)
     if url and not (url.startswith("https://") or url.startswith("http://")):
         raise InvalidInput("stream_url must be an http(s) URL")

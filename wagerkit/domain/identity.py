@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from .errors import AccountBanned, InvalidInput, PermissionDenied
+from .errors import AccountBanned, PermissionDenied
 from .refs import user_ref
+from .text import MAX_NAME, clean_name
 
 __all__ = ["Actor", "Role", "User", "UserStatus", "validate_display_name"]
 
@@ -51,10 +52,9 @@ class User:
 
 
 def validate_display_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not 1 <= len(cleaned) <= 64:
-        raise InvalidInput("display name must be 1-64 characters")
-    return cleaned
+    """A display name as stored: the text rule of ``wagerkit.domain.text`` (no control or bidi
+    characters: refused, not cleaned), inner white space collapsed, 1-64 characters."""
+    return clean_name(name, "display_name", max_length=MAX_NAME)
 
 
 @dataclass(frozen=True, slots=True)

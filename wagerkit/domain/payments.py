@@ -43,6 +43,7 @@ from .errors import (
 )
 from .money import MAX_AMOUNT
 from .refs import payment_transfer_id, user_ref
+from .text import strip_forbidden
 
 __all__ = [
     "Payment",
@@ -168,7 +169,10 @@ def finalise(
         updated_at=now,
         provider_reference=payment.provider_reference or reference,
         settle_transfer_id=settle_transfer_id,
-        failure_reason=reason[:500] if status is PaymentStatus.FAILED else "",
+        # a provider's text too: shown to the user, so under the text rule (cleaned, capped)
+        failure_reason=(
+            strip_forbidden(reason).strip()[:500] if status is PaymentStatus.FAILED else ""
+        ),
     )
 
 

@@ -53,6 +53,7 @@ from .errors import (
     TelegramMalformed,
     TelegramMissingUser,
 )
+from .text import strip_forbidden
 
 __all__ = [
     "MAX_FIELDS",
@@ -115,9 +116,11 @@ class TelegramIdentity:
     @property
     def display_name(self) -> str:
         """``"First Last"`` with whitespace collapsed, else the username, else ``tg<id>``;
-        at most 64 characters."""
+        at most 64 characters. Characters the text rule forbids (controls, bidi overrides)
+        are removed, not refused: the user did not type the name here, and a sign-in must
+        not fail because of it (``wagerkit.domain.text``)."""
         for candidate in (f"{self.first_name} {self.last_name or ''}", self.username or ""):
-            name = " ".join(candidate.split())[:MAX_DISPLAY_NAME].rstrip()
+            name = " ".join(strip_forbidden(candidate).split())[:MAX_DISPLAY_NAME].rstrip()
             if name:
                 return name
         return f"tg{self.id}"

@@ -24,6 +24,7 @@ from ..domain.errors import (
 from ..domain.identity import Actor
 from ..domain.notifications import ChatDeleted, ChatPosted
 from ..domain.refs import user_ref
+from ..domain.text import clean_reason
 from ..ports import UnitOfWork
 from .base import Deps
 
@@ -83,6 +84,7 @@ class ChatService:
 
     async def delete(self, actor: Actor, message_id: int, *, reason: str = "") -> ChatMessage:
         actor.require_staff()
+        reason = clean_reason(reason, required=False)
 
         async def work(uow: UnitOfWork) -> ChatMessage:
             msg = await uow.chat.get(message_id)
@@ -97,7 +99,7 @@ class ChatService:
                         actor.name,
                         "chat.delete",
                         f"chat:{message_id}",
-                        reason[:500],
+                        reason,
                         {"event": str(msg.event_id), "author": str(msg.user_id)},
                     )
                 )
@@ -112,6 +114,7 @@ class ChatService:
     ) -> Mute:
         """Mute a user in every chat, for ``minutes`` or (``None``) until unmuted."""
         actor.require_staff()
+        reason = clean_reason(reason, required=False)
         if minutes is not None and (
             isinstance(minutes, bool)
             or not isinstance(minutes, int)
@@ -126,7 +129,7 @@ class ChatService:
             mute = Mute(
                 user_id,
                 now + timedelta(minutes=minutes) if minutes else None,
-                reason[:500],
+                reason,
                 now,
                 actor.user_id,
             )
@@ -138,7 +141,7 @@ class ChatService:
                     actor.name,
                     "chat.mute",
                     user_ref(user_id),
-                    reason[:500],
+                    reason,
                     {"minutes": str(minutes) if minutes else "until unmuted"},
                 )
             )
@@ -148,6 +151,7 @@ class ChatService:
 
     async def unmute(self, actor: Actor, user_id: int, *, reason: str = "") -> None:
         actor.require_staff()
+        reason = clean_reason(reason, required=False)
 
         async def work(uow: UnitOfWork) -> None:
             if await uow.users.get(user_id) is None:
@@ -160,7 +164,7 @@ class ChatService:
                     actor.name,
                     "chat.unmute",
                     user_ref(user_id),
-                    reason[:500],
+                    reason,
                     {},
                 )
             )

@@ -72,6 +72,7 @@ from ..domain.refs import (
     stake_id,
     stake_prefix,
 )
+from ..domain.text import clean_reason
 from ..ports import BetResult, NewBet, PoolDelta, UnitOfWork
 from .base import Deps
 from .payouts import Payout, PayoutItem, PayoutRunner, Progress
@@ -509,6 +510,7 @@ class EventService:
     ) -> SettlementReport:
         """``settle``, answering what was paid (rake, paid, refund, counts)."""
         actor.require_staff()
+        reason = clean_reason(reason, required=False)
 
         async def start(uow: UnitOfWork) -> Event:
             event = await self._get(uow, event_id, "update")
@@ -553,6 +555,7 @@ class EventService:
     ) -> SettlementReport:
         """``void``, answering what was refunded."""
         actor.require_staff()
+        reason = clean_reason(reason, required=False)
         return await self._void(actor, event_id, reason, progress)
 
     async def _void(

@@ -48,6 +48,7 @@ from ..domain.errors import (
 )
 from ..domain.identity import Actor, Role, User, UserStatus, validate_display_name
 from ..domain.notifications import UserChanged, WalletChanged
+from ..domain.text import clean_reason
 from ..ports import NewUser, PasswordHasher, TokenService, UnitOfWork
 from .base import Coalescer, Deps
 from .users import UserService
@@ -83,7 +84,6 @@ DEFAULT_LIMITS: Mapping[str, tuple[int, int]] = {
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 _USERNAME = re.compile(r"[A-Za-z0-9_]{3,32}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
-_REASON_MAX = 500
 _GENERIC_DUPLICATE = "an account with this username or e-mail address already exists"
 HASHING_SLOTS = 4
 """At most this many password hashes/verifications run at once per service (argon2id takes
@@ -122,10 +122,7 @@ def normalize_email(email: str) -> str:
 
 
 def _reason(reason: str) -> str:
-    cleaned = reason.strip()
-    if not 1 <= len(cleaned) <= _REASON_MAX:
-        raise InvalidInput(f"a reason of 1-{_REASON_MAX} characters is required")
-    return cleaned
+    return clean_reason(reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,7 @@ from ..domain.payments import (
     transfer_ids,
 )
 from ..domain.refs import keyed_id, user_ref
+from ..domain.text import clean_reason
 from ..ports import PaymentProvider, UnitOfWork
 from .base import Deps
 from .wallets import user_wallet
@@ -367,16 +368,17 @@ class PaymentService:
         withdrawal), audited. Confirming a succeeded payment again changes nothing."""
         actor.require_staff()
         return await self._resolve(
-            actor, payment_id, PaymentStatus.SUCCEEDED, reason=reason.strip() or "confirmed"
+            actor,
+            payment_id,
+            PaymentStatus.SUCCEEDED,
+            reason=clean_reason(reason, required=False) or "confirmed",
         )
 
     async def fail(self, actor: Actor, payment_id: str, reason: str) -> Payment:
         """Operators: mark a pending payment failed (a withdrawal's hold is released),
         audited; a reason is mandatory. Failing a failed payment again changes nothing."""
         actor.require_staff()
-        reason = reason.strip() if isinstance(reason, str) else ""
-        if not 1 <= len(reason) <= 500:
-            raise InvalidInput("a reason of 1-500 characters is required")
+        reason = clean_reason(reason)
         return await self._resolve(actor, payment_id, PaymentStatus.FAILED, reason=reason)
 
     # -- webhooks ------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from ..domain.ledger import (
 from ..domain.money import MAX_AMOUNT
 from ..domain.notifications import WalletChanged
 from ..domain.refs import expiry_void_id, hold_resolution_id, keyed_id, user_of, user_ref
+from ..domain.text import clean_reason, clean_text
 from ..ports import UnitOfWork
 from .base import Deps
 
@@ -279,9 +280,7 @@ class WalletService:
         mandatory and a wallet never goes below zero."""
         actor.require_staff()
         amount = self._amount(amount, signed=True)
-        reason = reason.strip()
-        if not 1 <= len(reason) <= 500:
-            raise InvalidInput("a reason of 1-500 characters is required")
+        reason = clean_reason(reason)
         code = self._currency(currency)
         tid = self._key("adjust", user_ref(user_id), idempotency_key)
 
@@ -336,6 +335,7 @@ class WalletService:
     ) -> Transfer:
         """Issue coins from the treasury to a wallet (staff only, audited)."""
         actor.require_staff()
+        memo = clean_text(memo, "memo", max_length=500, required=False)
         self._amount(amount)
         code = self._currency(currency)
         tid = self._key("grant", user_ref(user_id), idempotency_key)
@@ -392,8 +392,7 @@ class WalletService:
         """Move money between two users' wallets; a player may only send its own money."""
         actor.require_self_or_staff(from_user)
         self._amount(amount)
-        if len(memo) > 500:
-            raise InvalidInput("memo must be at most 500 characters")
+        memo = clean_text(memo, "memo", max_length=500, required=False)
         code = self._currency(currency)
         tid = self._key("transfer", user_ref(from_user), idempotency_key)
 
@@ -525,8 +524,7 @@ class WalletService:
     ) -> WalletBalance:
         """Freeze (or unfreeze) a wallet: no money moves in or out; holds can still be voided."""
         actor.require_staff()
-        if not reason.strip():
-            raise InvalidInput("a reason is required")
+        reason = clean_reason(reason)
         code = self._currency(currency)
 
         async def work(uow: UnitOfWork) -> WalletBalance:
@@ -542,7 +540,7 @@ class WalletService:
                     actor.name,
                     "wallet.freeze" if frozen else "wallet.unfreeze",
                     user_ref(user_id),
-                    reason.strip(),
+                    reason,
                     {"currency": code},
                 )
             )

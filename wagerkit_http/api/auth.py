@@ -4,7 +4,6 @@ registering. Every successful sign-in answers ``{access_token, token_type, expir
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ConfigDict, Field, StrictInt, StrictStr
@@ -17,7 +16,7 @@ from wagerkit import Session, TelegramMalformed
 from ..context import WagerkitRequest
 from ..errors import ProblemError
 from ..models import ApiModel, SessionOut, component
-from ..validation import parse_body
+from ..validation import loads_json, parse_body
 from ._common import problems, user_out
 
 __all__ = ["auth_blueprint"]
@@ -86,7 +85,7 @@ def _widget_fields(request: WagerkitRequest) -> dict[str, Any]:
     """The JSON object as sent: validated for shape by the model, then re-read keeping every
     field (all of them are signed) and refusing duplicated keys."""
     parse_body(request, TelegramWidgetIn)  # 400 / 415 / 422 on bad input
-    data = json.loads(request.body, object_pairs_hook=_no_duplicate_keys)
+    data = loads_json(request.body, object_pairs_hook=_no_duplicate_keys)
     if not isinstance(data, dict):  # the model accepted it, so this cannot happen
         raise ProblemError(422, "validation_failed", "send a JSON object")
     return {k: v for k, v in data.items() if v is not None}
