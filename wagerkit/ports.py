@@ -8,6 +8,7 @@ retries the whole unit of work, so callers never see it.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,7 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkFactory",
     "UserRepository",
+    "UuidIds",
 ]
 
 
@@ -70,6 +72,13 @@ class SystemClock:
 
 class IdFactory(Protocol):
     def new_id(self, prefix: str) -> str: ...
+
+
+class UuidIds:
+    """Random ids for production use: ``prefix-<32 hex digits>``."""
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}-{uuid.uuid4().hex}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from ..ports import (
     TokenService,
     UnitOfWork,
     UnitOfWorkFactory,
+    UuidIds,
 )
 from .groupcommit import Coalescer, GroupCommit
 
@@ -32,20 +33,13 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 8
 
 
-class _RandomIds:
-    def new_id(self, prefix: str) -> str:
-        import uuid
-
-        return f"{prefix}-{uuid.uuid4().hex}"
-
-
 @dataclass(slots=True)
 class Deps:
     """The ports a use case runs on (built once by a composition root)."""
 
     uow: UnitOfWorkFactory
     clock: Clock = field(default_factory=SystemClock)
-    ids: IdFactory = field(default_factory=_RandomIds)
+    ids: IdFactory = field(default_factory=UuidIds)
     currencies: CurrencyRegistry = field(default_factory=CurrencyRegistry)
     publisher: EventPublisher = field(default_factory=NullPublisher)
     welcome_grant: Mapping[str, int] = field(default_factory=lambda: {"COIN": 1000})

@@ -1,5 +1,5 @@
-"""Pari-mutuel events, their outcomes and bets (``uow.events``), and event chat (``uow.chat``)
-on the SQL unit of work's connection.
+"""Pari-mutuel events, their outcomes and bets (``uow.events``) on the SQL unit of work's
+connection (event chat is ``chat.py``).
 
 Locks (PostgreSQL; SQLite runs one writer at a time with ``BEGIN IMMEDIATE`` and ignores them):
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -49,11 +49,10 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
-from ...domain.chat import ChatMessage, Mute
 from ...domain.errors import TransientStoreError
 from ...domain.events import (
     Bet,
@@ -65,9 +64,10 @@ from ...domain.events import (
     StreamType,
 )
 from ...ports import BetResult, NewBet, PoolDelta
-from .tables import UtcDateTime, bets, chat_messages, chat_mutes, event_outcomes, events
+from .session import utc as _utc
+from .tables import UtcDateTime, bets, event_outcomes, events
 
-__all__ = ["SqlChat", "SqlEvents"]
+__all__ = ["SqlEvents"]
 
 _LOCKS = ("none", "share", "update")
 _CHUNK = 500  # SQLite: rows per IN (...) list, well under its bound-parameter limit
@@ -80,13 +80,6 @@ class _Session(Protocol):
     dialect: Dialect
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any: ...
-
-
-def _utc(value: datetime) -> datetime:
-    """As the store gives every timestamp back: aware, in UTC."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to the store")
-    return value.astimezone(UTC)
 
 
 def _iso(value: datetime) -> str:
@@ -605,84 +598,3 @@ class SqlEvents:
         if before_id is not None:
             q = q.where(bets.c.id < before_id)
         return [_bet(r) for r in await self._c.execute(q)]
-
-
-def _message(r: Row[Any]) -> ChatMessage:
-    return ChatMessage(r.id, r.event_id, r.user_id, r.author, r.text, r.created_at, r.deleted)
-
-
-def _mute(r: Row[Any]) -> Mute:
-    return Mute(r.user_id, r.until, r.reason, r.created_at, r.created_by)
-
-
-class SqlChat:
-    def __init__(self, session: _Session) -> None:
-        self._c = session
-        self._pg = session.dialect.name == "postgresql"
-
-    async def add(
-        self, event_id: int, user_id: int, author: str, text: str, now: datetime
-    ) -> ChatMessage:
-        values = {
-            "event_id": event_id,
-            "user_id": user_id,
-            "author": author,
-            "text": text,
-            "created_at": now,
-            "deleted": False,
-        }
-        message_id = (
-            await self._c.execute(
-                insert(chat_messages).values(values).returning(chat_messages.c.id)
-            )
-        ).scalar_one()
-        return ChatMessage(message_id, event_id, user_id, author, text, _utc(now))
-
-    async def get(self, message_id: int) -> ChatMessage | None:
-        q = select(chat_messages).where(chat_messages.c.id == message_id)
-        r = (await self._c.execute(q)).first()
-        return _message(r) if r else None
-
-    async def delete(self, message_id: int) -> None:
-        await self._c.execute(
-            update(chat_messages).where(chat_messages.c.id == message_id).values(deleted=True)
-        )
-
-    async def recent(
-        self, event_id: int, *, limit: int = 50, before_id: int | None = None
-    ) -> list[ChatMessage]:
-        m = chat_messages.c
-        q = (
-            select(chat_messages)
-            .where(m.event_id == event_id, ~m.deleted)
-            .order_by(m.id.desc())
-            .limit(limit)
-        )
-        if before_id is not None:
-            q = q.where(m.id < before_id)
-        return [_message(r) for r in await self._c.execute(q)]
-
-    async def get_mute(self, user_id: int) -> Mute | None:
-        r = (
-            await self._c.execute(select(chat_mutes).where(chat_mutes.c.user_id == user_id))
-        ).first()
-        return _mute(r) if r else None
-
-    async def set_mute(self, mute: Mute) -> None:
-        values = {
-            "user_id": mute.user_id,
-            "until": mute.until,
-            "reason": mute.reason,
-            "created_at": mute.created_at,
-            "created_by": mute.created_by,
-        }
-        stmt = (postgresql.insert if self._pg else sqlite.insert)(chat_mutes).values(values)
-        await self._c.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[chat_mutes.c.user_id],
-                set_={k: stmt.excluded[k] for k in values if k != "user_id"},
-            )
-        )
-
-    async def remove_mute(self, user_id: int) -> None:
-        await self._c.execute(delete(chat_mutes).where(chat_mutes.c.user_id == user_id))

@@ -1,0 +1,118 @@
+"""What every SQL repository shares: the unit of work's connection (``Session``), the
+repository base class, the mapping of driver errors to store errors, and timestamps in UTC.
+
+On PostgreSQL a repository may *defer* a write: it is sent together with COMMIT in one
+pipeline (one round trip, and the write's row locks are held for one round trip less), or
+flushed first if any other statement runs in the same unit of work, so every read still sees
+every write. The ledger defers its batch writes this way.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, overload
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ...domain.errors import StoreError, TransientStoreError
+
+__all__ = ["Repository", "Session", "translate_error", "utc"]
+
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "23505", "55P03"}
+
+
+def translate_error(exc: DBAPIError) -> StoreError:
+    """Map a driver error to the store errors the services understand (no SQL in the text)."""
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate in _TRANSIENT_SQLSTATES:
+        return TransientStoreError()
+    if isinstance(exc, OperationalError) and "locked" in str(orig).lower():
+        return TransientStoreError()
+    if isinstance(exc, IntegrityError) and "UNIQUE" in str(orig):
+        return TransientStoreError()
+    return StoreError("the database refused the operation")
+
+
+def _translate_driver(exc: Exception) -> StoreError:
+    """The same mapping for errors raised by the driver directly (the pipelined commit)."""
+    if getattr(exc, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+        return TransientStoreError()
+    return StoreError("the database refused the operation")
+
+
+@overload
+def utc(value: datetime | str) -> datetime: ...
+@overload
+def utc(value: None) -> None: ...
+@overload
+def utc(value: datetime | str | None) -> datetime | None: ...
+def utc(value: datetime | str | None) -> datetime | None:
+    """As the store gives every timestamp back: aware, in UTC. Timestamps arrive as datetimes
+    (rows, callers) and as ISO text (PostgreSQL's JSON); a naive datetime is refused."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).astimezone(UTC)
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store")
+    return value.astimezone(UTC)
+
+
+class Session:
+    """The unit of work's connection as the repositories see it (see the module docstring for
+    deferred writes: ``defer`` queues one, ``execute`` and ``commit`` send the queue)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect
+        # (statement for SQLAlchemy, the same SQL for the driver, its parameters)
+        self.deferred: list[tuple[Any, str, dict[str, str]]] = []
+
+    def defer(self, statement: Any, driver_sql: str, parameters: dict[str, str]) -> None:
+        """Queue a write to go with COMMIT (PostgreSQL only: the commit pipelines it through
+        psycopg), or with the next statement, whichever comes first."""
+        self.deferred.append((statement, driver_sql, parameters))
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        if self.deferred:
+            await self.flush()
+        if parameters is None:
+            return await self.conn.execute(statement)
+        return await self.conn.execute(statement, parameters)
+
+    async def flush(self) -> None:
+        writes, self.deferred = self.deferred, []
+        for statement, _, params in writes:
+            await self.conn.execute(statement, params)
+
+    async def commit(self) -> None:
+        if self.deferred:  # only ever on PostgreSQL, so psycopg is installed
+            from psycopg import Error as DriverError
+
+            writes, self.deferred = self.deferred, []
+            raw = (await self.conn.get_raw_connection()).driver_connection
+            assert raw is not None
+            try:
+                async with raw.pipeline():
+                    for _, driver_sql, params in writes:
+                        await raw.execute(driver_sql, params)
+                    await raw.commit()
+            except DriverError as exc:
+                raise _translate_driver(exc) from None
+        await self.conn.commit()  # SQLAlchemy's bookkeeping; no round trip when already done
+
+
+class Repository:
+    """A repository on the unit of work's session: ``_c`` runs statements, ``_pg`` tells the
+    dialect, ``_insert`` is the dialect's INSERT (for ``ON CONFLICT``)."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+        self._c = session
+        self._pg = session.dialect.name == "postgresql"
+
+    def _insert(self, table: Any) -> Any:
+        return postgresql.insert(table) if self._pg else sqlite.insert(table)
