@@ -5,20 +5,24 @@ them into these messages and sends them through a ``RealtimeSink`` (the Socket.I
 ``wagerkit.adapters.realtime``). Servers and other entry points import the names from here.
 """
 
-from .services.realtime import (
-    BALANCE_UPDATE,
+from .services.events_live import (
     CHAT_DELETED,
     CHAT_MESSAGE,
     EVENT_SETTLED,
     EVENT_UPDATE,
     EVENT_VOIDED,
-    ChainPublisher,
-    LiveUpdates,
-    balance_payload,
-    balance_view,
     chat_payload,
     event_room,
     pool_payload,
+    register_event_updates,
+)
+from .services.realtime import (
+    BALANCE_UPDATE,
+    ChainPublisher,
+    LiveUpdates,
+    Read,
+    balance_payload,
+    balance_view,
     user_room,
 )
 
@@ -31,10 +35,12 @@ __all__ = [
     "EVENT_VOIDED",
     "ChainPublisher",
     "LiveUpdates",
+    "Read",
     "balance_payload",
     "balance_view",
     "chat_payload",
     "event_room",
     "pool_payload",
+    "register_event_updates",
     "user_room",
 ]

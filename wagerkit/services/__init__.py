@@ -20,6 +20,7 @@ from .audit import AuditService
 from .base import Deps
 from .chat import ChatService
 from .events import BetReceipt, EventChanges, EventService, SettlementReport
+from .events_live import register_event_updates
 from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
 from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
 from .payments import PaymentPage, PaymentService
@@ -125,11 +126,8 @@ class WagerKit:
         self.live: LiveUpdates | None = None
         if realtime is not None:
             live = LiveUpdates(
-                realtime,
-                self.wallets,
-                self.events,
-                deps.currencies,
-                coalesce_seconds=realtime_coalesce,
+                realtime, self.wallets, deps.currencies, coalesce_seconds=realtime_coalesce
             )
+            register_event_updates(live, self.events)  # pools, results and chat
             self.live = live
             deps.publisher = live if publisher is None else ChainPublisher(publisher, live)
