@@ -32,6 +32,7 @@ from .domain.payments import Payment, ProviderResult, WebhookEvent
 
 __all__ = [
     "AuditRepository",
+    "BetBatchView",
     "BetResult",
     "ChatRepository",
     "Clock",
@@ -342,6 +343,17 @@ class PoolDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class BetBatchView:
+    """What a bet batch decides on, read at one point in time (``read_bet_batch``): the
+    events (locked ``"share"``), the users' existing bets by (event id, user id), and the
+    stake transfers already recorded under the batch's keyed transfer ids (its replays)."""
+
+    events: dict[int, Event]
+    bets: dict[tuple[int, int], Bet]
+    transfers: dict[str, Transfer]
+
+
+@dataclass(frozen=True, slots=True)
 class BetResult:
     bet_id: int
     status: BetStatus
@@ -407,6 +419,29 @@ class EventRepository(Protocol):
         ...
 
     async def add_to_pool(self, deltas: Sequence[PoolDelta]) -> None: ...
+
+    async def read_bet_batch(
+        self,
+        event_ids: Sequence[int],
+        pairs: Sequence[tuple[int, int]],
+        transfer_ids: Sequence[str],
+    ) -> BetBatchView:
+        """``get_many(event_ids, lock="share")``, ``bets_for(pairs)`` and the ledger's
+        ``get_transfers(transfer_ids)`` as ONE consistent read: a bet batch that committed
+        meanwhile is seen whole (its bets with their stakes) or not at all. PostgreSQL: one
+        statement (one snapshot); SQLite and the in-memory store: one writer at a time."""
+        ...
+
+    async def write_bet_batch(
+        self,
+        new: Sequence[NewBet],
+        topups: Sequence[tuple[int, int]],
+        deltas: Sequence[PoolDelta],
+        now: datetime,
+    ) -> list[Bet]:
+        """``add_bets(new)``, ``top_up(topups, now)`` and ``add_to_pool(deltas)`` together
+        (PostgreSQL: one statement); returns the new bets as ``add_bets`` does."""
+        ...
 
     async def bets_of_event(self, event_id: int) -> list[Bet]:
         """All bets of an event, by id (first placement first)."""

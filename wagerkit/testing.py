@@ -45,7 +45,7 @@ from .domain.ledger import (
     referenced_ids,
 )
 from .domain.payments import Payment
-from .ports import BetResult, NewBet, NewUser, PoolDelta, UnitOfWork
+from .ports import BetBatchView, BetResult, NewBet, NewUser, PoolDelta, UnitOfWork
 
 __all__ = [
     "FixedClock",
@@ -609,6 +609,31 @@ class _Events:
             _set(
                 self._s.events, self._undo, ev.id, dataclasses.replace(ev, outcomes=tuple(outcomes))
             )
+
+    async def read_bet_batch(
+        self,
+        event_ids: Sequence[int],
+        pairs: Sequence[tuple[int, int]],
+        transfer_ids: Sequence[str],
+    ) -> BetBatchView:
+        t = self._s.transfers
+        return BetBatchView(
+            await self.get_many(event_ids, lock="share"),
+            await self.bets_for(pairs),
+            {i: t[i] for i in transfer_ids if i in t},
+        )
+
+    async def write_bet_batch(
+        self,
+        new: Sequence[NewBet],
+        topups: Sequence[tuple[int, int]],
+        deltas: Sequence[PoolDelta],
+        now: datetime,
+    ) -> list[Bet]:
+        added = await self.add_bets(new)
+        await self.top_up(topups, now)
+        await self.add_to_pool(deltas)
+        return added
 
     async def bets_of_event(self, event_id: int) -> list[Bet]:
         return sorted(

@@ -22,12 +22,14 @@ import asyncio
 import dataclasses
 import re
 import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..domain.audit import AuditRecord
 from ..domain.errors import (
+    AccountNotFound,
     EventAlreadyResolved,
     EventHasBets,
     EventNotFound,
@@ -36,6 +38,7 @@ from ..domain.errors import (
     InvalidInput,
     PermissionDenied,
     StoreError,
+    TransientStoreError,
     WagerkitError,
 )
 from ..domain.events import (
@@ -58,7 +61,7 @@ from ..domain.events import (
     validate_draft,
 )
 from ..domain.identity import Actor, Role, User
-from ..domain.ledger import AccountFlags, AccountKind, TransferRequest
+from ..domain.ledger import AccountFlags, AccountKind, Transfer, TransferRequest
 from ..ports import BetResult, NewBet, PoolDelta, UnitOfWork
 from .base import Deps
 from .wallets import system_account
@@ -113,6 +116,45 @@ class _Command:
 
 def _reference(event_id: int, outcome_id: int) -> str:
     return f"event:{event_id}:outcome:{outcome_id}"
+
+
+def _replay(c: _Command, t: Transfer, existing: Bet | None) -> BetReceipt | WagerkitError:
+    """The answer to a keyed command whose stake ``t`` is already recorded: the first
+    answer when it is the same bet, a conflict when the key was used for another one."""
+    if not (
+        t.code == BET_CODE
+        and t.amount == c.amount
+        and t.reference == _reference(c.event_id, c.outcome_id)
+    ):
+        return IdempotencyConflict("this idempotency key was used for another bet")
+    if existing is None:
+        return StoreError("the bet of a recorded stake is missing")
+    return BetReceipt(existing, c.amount, t.currency, replayed=True)
+
+
+class _WalletIds:
+    """Users' wallet account ids by (user id, currency), least recently used dropped first.
+    An account's id never changes once opened, so a remembered id saves a bet batch the
+    ``open_accounts`` round trip; only ids of committed accounts are remembered."""
+
+    def __init__(self, size: int = 65536) -> None:
+        self._size = size
+        self._ids: OrderedDict[tuple[int, str], int] = OrderedDict()
+
+    def get(self, key: tuple[int, str]) -> int | None:
+        found = self._ids.get(key)
+        if found is not None:
+            self._ids.move_to_end(key)
+        return found
+
+    def remember(self, ids: dict[tuple[int, str], int]) -> None:
+        self._ids.update(ids)
+        while len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+
+    def forget(self, keys: set[tuple[int, str]]) -> None:
+        for k in keys:
+            self._ids.pop(k, None)
 
 
 class _Batcher:
@@ -179,6 +221,7 @@ class EventService:
         self._batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batcher] = (
             weakref.WeakKeyDictionary()
         )
+        self._wallets = _WalletIds()
         self.max_batch = 512
         self.chunk_size = 5000
         self.stale_after_seconds = 60
@@ -680,18 +723,29 @@ class EventService:
         return await fut
 
     async def _run_batch(self, batch: list[_Command]) -> None:
+        """Decide and commit one batch (see the module docstring). Two processes may decide
+        the same keyed command at once; the one that commits second must answer the replay:
+        the batch reads replays and bets at one point in time (``read_bet_batch``), a keyed
+        command refused because of a bet it saw looks its key up again (a store whose read
+        was not one snapshot saw the bet before its stake), and a stake the ledger finds
+        already recorded (committed after the read) makes the batch start over."""
         answers: dict[int, BetReceipt | WagerkitError] = {}
+        learned: dict[tuple[int, str], int] = {}  # wallet ids opened or found by this batch
 
         async def work(uow: UnitOfWork) -> None:
             answers.clear()
+            learned.clear()
             now = self._d.clock.now()
-            events = await uow.events.get_many(sorted({c.event_id for c in batch}), lock="share")
-            keyed = [c.transfer_id for c in batch if c.keyed]
-            prior = await uow.ledger.get_transfers(keyed) if keyed else {}
-            bets = await uow.events.bets_for([(c.event_id, c.user_id) for c in batch])
+            view = await uow.events.read_bet_batch(
+                sorted({c.event_id for c in batch}),
+                [(c.event_id, c.user_id) for c in batch],
+                [c.transfer_id for c in batch if c.keyed],
+            )
+            events, prior, bets = view.events, view.transfers, view.bets
             pending = sorted({c.user_id for c in batch if c.version is not None})
             users = await uow.users.get_many(pending) if pending else {}
             todo: list[int] = []
+            recheck: list[int] = []  # keyed commands refused because of a bet they saw
             for i, c in enumerate(batch):
                 if c.version is not None:  # authenticate now, from the user read just now
                     assert self._admit is not None
@@ -703,19 +757,7 @@ class EventService:
                 t = prior.get(c.transfer_id)
                 existing = bets.get((c.event_id, c.user_id))
                 if t is not None:  # a replay: the first answer, or a conflict
-                    same = (
-                        t.code == BET_CODE
-                        and t.amount == c.amount
-                        and t.reference == _reference(c.event_id, c.outcome_id)
-                    )
-                    if not same:
-                        answers[i] = IdempotencyConflict(
-                            "this idempotency key was used for another bet"
-                        )
-                    elif existing is None:
-                        answers[i] = StoreError("the bet of a recorded stake is missing")
-                    else:
-                        answers[i] = BetReceipt(existing, c.amount, t.currency, replayed=True)
+                    answers[i] = _replay(c, t, existing)
                     continue
                 event = events.get(c.event_id)
                 try:
@@ -724,40 +766,74 @@ class EventService:
                     check_bet(event, existing, c.outcome_id, c.amount, now)
                 except WagerkitError as exc:
                     answers[i] = exc
+                    if c.keyed and existing is not None:
+                        recheck.append(i)
                     continue
                 todo.append(i)
+            if recheck:  # a new statement sees every commit the bets read saw
+                again = await uow.ledger.get_transfers([batch[i].transfer_id for i in recheck])
+                for i in recheck:
+                    c = batch[i]
+                    t = again.get(c.transfer_id)
+                    if t is not None:
+                        answers[i] = _replay(c, t, bets.get((c.event_id, c.user_id)))
             if not todo:
                 return
-            wallets = await uow.ledger.open_accounts(
-                [
-                    (
-                        AccountKind.USER,
-                        f"user:{batch[i].user_id}",
-                        events[batch[i].event_id].currency,
-                        AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-                    )
-                    for i in todo
-                ]
-            )
+            wallet_ids: dict[int, int] = {}
+            missing: list[int] = []
+            for i in todo:
+                key = (batch[i].user_id, events[batch[i].event_id].currency)
+                wid = self._wallets.get(key)
+                if wid is None:
+                    missing.append(i)
+                else:
+                    wallet_ids[i] = wid
+            if missing:  # an account's id never changes once opened: ask only for new ones
+                opened = await uow.ledger.open_accounts(
+                    [
+                        (
+                            AccountKind.USER,
+                            f"user:{batch[i].user_id}",
+                            events[batch[i].event_id].currency,
+                            AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+                        )
+                        for i in missing
+                    ]
+                )
+                for i, account in zip(missing, opened, strict=True):
+                    wallet_ids[i] = account.id
+                    learned[(batch[i].user_id, account.currency)] = account.id
             results = await uow.ledger.apply(
                 [
                     TransferRequest(
                         batch[i].transfer_id,
-                        wallet.id,
+                        wallet_ids[i],
                         events[batch[i].event_id].escrow_account_id,
                         batch[i].amount,
                         BET_CODE,
                         reference=_reference(batch[i].event_id, batch[i].outcome_id),
                         currency=events[batch[i].event_id].currency,
                     )
-                    for i, wallet in zip(todo, wallets, strict=True)
+                    for i in todo
                 ],
                 now,
             )
+            stale = {
+                (batch[i].user_id, events[batch[i].event_id].currency)
+                for i, r in zip(todo, results, strict=True)
+                if isinstance(r.error, AccountNotFound) and i not in missing
+            }
+            if stale:  # a remembered wallet is gone (a store reset under us): forget, retry
+                self._wallets.forget(stale)
+                raise TransientStoreError()
+            if any(r.ok and r.replayed for r in results):
+                # a stake committed by another process after this batch read: start over,
+                # and the next read sees it as a replay (never charge or pool it twice)
+                raise TransientStoreError()
             new: list[tuple[int, NewBet]] = []
             topups: list[tuple[int, Bet]] = []
             deltas: dict[int, list[int]] = {}
-            for i, wallet, r in zip(todo, wallets, results, strict=True):
+            for i, r in zip(todo, results, strict=True):
                 c = batch[i]
                 if not r.ok:
                     assert r.error is not None
@@ -769,33 +845,37 @@ class EventService:
                 if existing is None:
                     d[1] += 1
                     new.append(
-                        (i, NewBet(c.event_id, c.outcome_id, c.user_id, c.amount, wallet.id, now))
+                        (
+                            i,
+                            NewBet(
+                                c.event_id, c.outcome_id, c.user_id, c.amount, wallet_ids[i], now
+                            ),
+                        )
                     )
                 else:
                     topups.append((i, existing))
-            if new:
-                added = await uow.events.add_bets([nb for _, nb in new])
-                for (i, _), bet in zip(new, added, strict=True):
-                    answers[i] = BetReceipt(bet, batch[i].amount, events[bet.event_id].currency)
-            if topups:
-                await uow.events.top_up([(b.id, batch[i].amount) for i, b in topups], now)
-                for i, b in topups:
-                    answers[i] = BetReceipt(
-                        dataclasses.replace(
-                            b,
-                            amount=b.amount + batch[i].amount,
-                            placements=b.placements + 1,
-                            updated_at=now,
-                        ),
-                        batch[i].amount,
-                        events[b.event_id].currency,
-                    )
-            if deltas:
-                await uow.events.add_to_pool(
-                    [PoolDelta(o, a, n) for o, (a, n) in sorted(deltas.items())]
+            added = await uow.events.write_bet_batch(
+                [nb for _, nb in new],
+                [(b.id, batch[i].amount) for i, b in topups],
+                [PoolDelta(o, a, n) for o, (a, n) in sorted(deltas.items())],
+                now,
+            )
+            for (i, _), bet in zip(new, added, strict=True):
+                answers[i] = BetReceipt(bet, batch[i].amount, events[bet.event_id].currency)
+            for i, b in topups:
+                answers[i] = BetReceipt(
+                    dataclasses.replace(
+                        b,
+                        amount=b.amount + batch[i].amount,
+                        placements=b.placements + 1,
+                        updated_at=now,
+                    ),
+                    batch[i].amount,
+                    events[b.event_id].currency,
                 )
 
         await self._d.transaction(work)
+        self._wallets.remember(learned)  # committed: these accounts exist
         changed_users: list[int] = []
         changed_events: set[int] = set()
         for i, c in enumerate(batch):
