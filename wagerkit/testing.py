@@ -592,7 +592,14 @@ class _Events:
             _set(self._s.bets, self._undo, bid, new)
 
     async def add_to_pool(self, deltas: Sequence[PoolDelta]) -> None:
-        by_outcome = {d.outcome_id: d for d in deltas}
+        by_outcome: dict[int, PoolDelta] = {}
+        for d in deltas:  # several deltas of one outcome add up (as in SQL)
+            p = by_outcome.get(d.outcome_id)
+            by_outcome[d.outcome_id] = (
+                d
+                if p is None
+                else PoolDelta(d.outcome_id, p.amount + d.amount, p.bettors + d.bettors)
+            )
         for ev in list(self._s.events.values()):
             if not any(o.id in by_outcome for o in ev.outcomes):
                 continue
