@@ -605,10 +605,10 @@ class _Events:
                 continue
             outcomes = []
             for o in ev.outcomes:
-                d = by_outcome.get(o.id)
-                if d is not None:
+                add = by_outcome.get(o.id)
+                if add is not None:
                     o = dataclasses.replace(
-                        o, total=o.total + d.amount, bettors=o.bettors + d.bettors
+                        o, total=o.total + add.amount, bettors=o.bettors + add.bettors
                     )
                     if o.total < 0 or o.bettors < 0:
                         raise ValueError("a pool total may not go negative")
