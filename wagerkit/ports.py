@@ -346,11 +346,14 @@ class PoolDelta:
 class BetBatchView:
     """What a bet batch decides on, read at one point in time (``read_bet_batch``): the
     events (locked ``"share"``), the users' existing bets by (event id, user id), and the
-    stake transfers already recorded under the batch's keyed transfer ids (its replays)."""
+    stake transfers already recorded under the batch's keyed transfer ids (its replays), and
+    the bettors' wallet (``AccountKind.USER``) account ids by (owner, currency) where they
+    exist (an account's id never changes once opened)."""
 
     events: dict[int, Event]
     bets: dict[tuple[int, int], Bet]
     transfers: dict[str, Transfer]
+    wallets: dict[tuple[str, str], int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,11 +428,14 @@ class EventRepository(Protocol):
         event_ids: Sequence[int],
         pairs: Sequence[tuple[int, int]],
         transfer_ids: Sequence[str],
+        wallets: Sequence[tuple[int, str]] = (),
     ) -> BetBatchView:
         """``get_many(event_ids, lock="share")``, ``bets_for(pairs)`` and the ledger's
         ``get_transfers(transfer_ids)`` as ONE consistent read: a bet batch that committed
         meanwhile is seen whole (its bets with their stakes) or not at all. PostgreSQL: one
-        statement (one snapshot); SQLite and the in-memory store: one writer at a time."""
+        statement (one snapshot); SQLite and the in-memory store: one writer at a time.
+        ``wallets``: (event id, owner) pairs whose user account in the event's currency is
+        looked up too (saving ``open_accounts`` for bettors who have one)."""
         ...
 
     async def write_bet_batch(

@@ -622,12 +622,21 @@ class _Events:
         event_ids: Sequence[int],
         pairs: Sequence[tuple[int, int]],
         transfer_ids: Sequence[str],
+        wallets: Sequence[tuple[int, str]] = (),
     ) -> BetBatchView:
-        t = self._s.transfers
+        t, index, evs = self._s.transfers, self._s.account_index, self._s.events
+        found = {}
+        for event_id, owner in wallets:
+            if event_id in evs:
+                key = (owner, evs[event_id].currency)
+                aid = index.get((AccountKind.USER.value, *key))
+                if aid is not None:
+                    found[key] = aid
         return BetBatchView(
             await self.get_many(event_ids, lock="share"),
             await self.bets_for(pairs),
             {i: t[i] for i in transfer_ids if i in t},
+            found,
         )
 
     async def write_bet_batch(

@@ -38,17 +38,25 @@ async def test_read_and_write_a_bet_batch(
         idempotency_key="k1",
     )
     stake = f"stake:{alice.id}:k1"
+    wallets = {
+        (f"user:{u.id}", "COIN"): (await kit.wallets.balance(system, u.id)).account_id
+        for u in (alice, bob)
+    }
 
     async with store() as uow:
         view = await uow.events.read_bet_batch(
-            [e2, e1, 999], [(e1, alice.id), (e1, bob.id), (e2, alice.id)], [stake, "nope"]
+            [e2, e1, 999],
+            [(e1, alice.id), (e1, bob.id), (e2, alice.id)],
+            [stake, "nope"],
+            [(e1, f"user:{alice.id}"), (e2, f"user:{bob.id}"), (999, "user:1"), (e1, "nobody")],
         )
+        assert view.wallets == wallets
         assert view.events == await uow.events.get_many([e1, e2])
         assert view.bets == {(e1, alice.id): first.bet}
         assert view.transfers == await uow.ledger.get_transfers([stake])
         assert view.transfers[stake].amount == 7
         empty = await uow.events.read_bet_batch([], [], [])
-        assert (empty.events, empty.bets, empty.transfers) == ({}, {}, {})
+        assert (empty.events, empty.bets, empty.transfers, empty.wallets) == ({}, {}, {}, {})
 
         ev1 = view.events[e1]
         o1, o2 = ev1.outcomes[0].id, view.events[e2].outcomes[1].id

@@ -68,13 +68,15 @@ class _Events:
         await self._gate.hold("between")
         return await self._inner.bets_for(pairs)
 
-    async def read_bet_batch(self, event_ids: Any, pairs: Any, transfer_ids: Any) -> Any:
+    async def read_bet_batch(
+        self, event_ids: Any, pairs: Any, transfer_ids: Any, wallets: Any = ()
+    ) -> Any:
         if self._gate.where != "between":
-            return await self._inner.read_bet_batch(event_ids, pairs, transfer_ids)
+            return await self._inner.read_bet_batch(event_ids, pairs, transfer_ids, wallets)
         # a store whose batch read is not one snapshot: replays first, bets after a commit
         prior = await self._ledger.get_transfers(transfer_ids) if transfer_ids else {}
         await self._gate.hold("between")
-        view = await self._inner.read_bet_batch(event_ids, pairs, [])
+        view = await self._inner.read_bet_batch(event_ids, pairs, [], wallets)
         return dataclasses.replace(view, transfers=prior)
 
 

@@ -22,14 +22,12 @@ import asyncio
 import dataclasses
 import re
 import weakref
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..domain.audit import AuditRecord
 from ..domain.errors import (
-    AccountNotFound,
     EventAlreadyResolved,
     EventHasBets,
     EventNotFound,
@@ -132,31 +130,6 @@ def _replay(c: _Command, t: Transfer, existing: Bet | None) -> BetReceipt | Wage
     return BetReceipt(existing, c.amount, t.currency, replayed=True)
 
 
-class _WalletIds:
-    """Users' wallet account ids by (user id, currency), least recently used dropped first.
-    An account's id never changes once opened, so a remembered id saves a bet batch the
-    ``open_accounts`` round trip; only ids of committed accounts are remembered."""
-
-    def __init__(self, size: int = 65536) -> None:
-        self._size = size
-        self._ids: OrderedDict[tuple[int, str], int] = OrderedDict()
-
-    def get(self, key: tuple[int, str]) -> int | None:
-        found = self._ids.get(key)
-        if found is not None:
-            self._ids.move_to_end(key)
-        return found
-
-    def remember(self, ids: dict[tuple[int, str], int]) -> None:
-        self._ids.update(ids)
-        while len(self._ids) > self._size:
-            self._ids.popitem(last=False)
-
-    def forget(self, keys: set[tuple[int, str]]) -> None:
-        for k in keys:
-            self._ids.pop(k, None)
-
-
 class _Batcher:
     """One batch in flight per event loop; commands arriving meanwhile form the next one."""
 
@@ -221,7 +194,6 @@ class EventService:
         self._batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batcher] = (
             weakref.WeakKeyDictionary()
         )
-        self._wallets = _WalletIds()
         self.max_batch = 512
         self.chunk_size = 5000
         self.stale_after_seconds = 60
@@ -730,16 +702,15 @@ class EventService:
         was not one snapshot saw the bet before its stake), and a stake the ledger finds
         already recorded (committed after the read) makes the batch start over."""
         answers: dict[int, BetReceipt | WagerkitError] = {}
-        learned: dict[tuple[int, str], int] = {}  # wallet ids opened or found by this batch
 
         async def work(uow: UnitOfWork) -> None:
             answers.clear()
-            learned.clear()
             now = self._d.clock.now()
             view = await uow.events.read_bet_batch(
                 sorted({c.event_id for c in batch}),
                 [(c.event_id, c.user_id) for c in batch],
                 [c.transfer_id for c in batch if c.keyed],
+                [(c.event_id, f"user:{c.user_id}") for c in batch],
             )
             events, prior, bets = view.events, view.transfers, view.bets
             pending = sorted({c.user_id for c in batch if c.version is not None})
@@ -782,13 +753,13 @@ class EventService:
             wallet_ids: dict[int, int] = {}
             missing: list[int] = []
             for i in todo:
-                key = (batch[i].user_id, events[batch[i].event_id].currency)
-                wid = self._wallets.get(key)
+                key = (f"user:{batch[i].user_id}", events[batch[i].event_id].currency)
+                wid = view.wallets.get(key)
                 if wid is None:
                     missing.append(i)
                 else:
                     wallet_ids[i] = wid
-            if missing:  # an account's id never changes once opened: ask only for new ones
+            if missing:  # first bets in this currency: open (or find) their wallets
                 opened = await uow.ledger.open_accounts(
                     [
                         (
@@ -802,7 +773,6 @@ class EventService:
                 )
                 for i, account in zip(missing, opened, strict=True):
                     wallet_ids[i] = account.id
-                    learned[(batch[i].user_id, account.currency)] = account.id
             results = await uow.ledger.apply(
                 [
                     TransferRequest(
@@ -818,14 +788,6 @@ class EventService:
                 ],
                 now,
             )
-            stale = {
-                (batch[i].user_id, events[batch[i].event_id].currency)
-                for i, r in zip(todo, results, strict=True)
-                if isinstance(r.error, AccountNotFound) and i not in missing
-            }
-            if stale:  # a remembered wallet is gone (a store reset under us): forget, retry
-                self._wallets.forget(stale)
-                raise TransientStoreError()
             if any(r.ok and r.replayed for r in results):
                 # a stake committed by another process after this batch read: start over,
                 # and the next read sees it as a replay (never charge or pool it twice)
@@ -875,7 +837,6 @@ class EventService:
                 )
 
         await self._d.transaction(work)
-        self._wallets.remember(learned)  # committed: these accounts exist
         changed_users: list[int] = []
         changed_events: set[int] = set()
         for i, c in enumerate(batch):

@@ -64,9 +64,11 @@ from ...domain.events import (
     Outcome,
     StreamType,
 )
+from ...domain.ledger import AccountKind
 from ...ports import BetBatchView, BetResult, NewBet, PoolDelta
 from .tables import (
     UtcDateTime,
+    accounts,
     bets,
     chat_messages,
     chat_mutes,
@@ -256,7 +258,8 @@ _PG_BETS_FOR = text(
 # users' bets and the transfers already recorded under the batch's keys, as JSON, in ONE
 # statement: one snapshot, so a batch that committed meanwhile is seen whole (bets and stakes)
 # or not at all. (Two statements let a replay see the first bet but not its stake, and be
-# refused as a second bet.) Transfers: one index probe per key (LATERAL ... LIMIT 1).
+# refused as a second bet.) Transfers: one index probe per key (LATERAL ... LIMIT 1). And the
+# bettors' wallet account ids in each event's currency, where they exist.
 _PG_READ_BATCH = text(
     "WITH e AS MATERIALIZED (SELECT * FROM events WHERE id = ANY(CAST(:ids AS bigint[]))"
     " ORDER BY id FOR KEY SHARE)"
@@ -269,7 +272,11 @@ _PG_READ_BATCH = text(
     " FROM unnest(CAST(:e AS bigint[]), CAST(:u AS bigint[])) AS k(e, u)"
     " JOIN bets AS b ON b.event_id = k.e AND b.user_id = k.u),"
     " (SELECT json_agg(t) FROM json_array_elements_text(CAST(:keys AS json)) AS k(key)"
-    " CROSS JOIN LATERAL (SELECT * FROM transfers WHERE transfers.id = k.key LIMIT 1) AS t)"
+    " CROSS JOIN LATERAL (SELECT * FROM transfers WHERE transfers.id = k.key LIMIT 1) AS t),"
+    " (SELECT json_agg(json_build_array(a.owner, a.currency, a.id))"
+    " FROM json_to_recordset(CAST(:wallets AS json)) AS w(e bigint, o text)"
+    " JOIN e ON e.id = w.e JOIN accounts AS a"
+    " ON a.kind = :kind AND a.owner = w.o AND a.currency = e.currency)"
 )
 
 # A bet batch's write in ONE statement: the new bets (in input order) with the events' bet
@@ -652,18 +659,26 @@ class SqlEvents:
         event_ids: Sequence[int],
         pairs: Sequence[tuple[int, int]],
         transfer_ids: Sequence[str],
+        wallets: Sequence[tuple[int, str]] = (),
     ) -> BetBatchView:
         from .store import _transfer  # (store.py imports this module)
 
+        kind = AccountKind.USER.value
         if not self._pg:  # one writer at a time (BEGIN IMMEDIATE): any order is consistent
+            evs = await self.get_many(event_ids, lock="share")
             found: dict[str, Any] = {}
-            keys = sorted(set(transfer_ids))
-            for part in _chunks(keys):
+            for part in _chunks(sorted(set(transfer_ids))):
                 q = select(transfers).where(transfers.c.id.in_(part))
                 found.update((r.id, _transfer(r)) for r in await self._c.execute(q))
-            return BetBatchView(
-                await self.get_many(event_ids, lock="share"), await self.bets_for(pairs), found
-            )
+            specs = sorted({(o, evs[e].currency) for e, o in wallets if e in evs})
+            ids_of: dict[tuple[str, str], int] = {}
+            for part in _chunks(specs):
+                a = accounts.c
+                q = select(a.owner, a.currency, a.id).where(
+                    a.kind == kind, tuple_(a.owner, a.currency).in_(part)
+                )
+                ids_of.update(((r.owner, r.currency), r.id) for r in await self._c.execute(q))
+            return BetBatchView(evs, await self.bets_for(pairs), found, ids_of)
         ids, pair_keys = sorted(set(event_ids)), sorted(set(pairs))
         row = (
             await self._c.execute(
@@ -673,14 +688,19 @@ class SqlEvents:
                     "e": _int_array(e for e, _ in pair_keys),
                     "u": _int_array(u for _, u in pair_keys),
                     "keys": json.dumps(sorted(set(transfer_ids))),
+                    "wallets": json.dumps([{"e": e, "o": o} for e, o in sorted(set(wallets))]),
+                    "kind": kind,
                 },
             )
         ).one()
-        evs = [_json_event(p) for p in row[0] or ()]
+        read = [_json_event(p) for p in row[0] or ()]
         bs = [_json_bet(r) for r in row[1] or ()]
         ts = [_transfer(d) for d in row[2] or ()]
         return BetBatchView(
-            {e.id: e for e in evs}, {(b.event_id, b.user_id): b for b in bs}, {t.id: t for t in ts}
+            {e.id: e for e in read},
+            {(b.event_id, b.user_id): b for b in bs},
+            {t.id: t for t in ts},
+            {(o, c): a for o, c, a in row[3] or ()},
         )
 
     async def write_bet_batch(
