@@ -34,6 +34,7 @@ from .domain.payments import Payment, ProviderResult, WebhookEvent
 
 __all__ = [
     "AuditRepository",
+    "BetBatchView",
     "BetResult",
     "ChatRepository",
     "Clock",
@@ -373,6 +374,20 @@ class PoolDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class BetBatchView:
+    """What a bet batch decides on, read at one point in time (``read_bet_batch``): the
+    events (locked ``"share"``), the users' existing bets by (event id, user id), and the
+    stake transfers already recorded under the batch's keyed transfer ids (its replays), and
+    the bettors' wallet (``AccountKind.USER``) account ids by (owner, currency) where they
+    exist (an account's id never changes once opened)."""
+
+    events: dict[int, Event]
+    bets: dict[tuple[int, int], Bet]
+    transfers: dict[str, Transfer]
+    wallets: dict[tuple[str, str], int]
+
+
+@dataclass(frozen=True, slots=True)
 class BetResult:
     bet_id: int
     status: BetStatus
@@ -438,6 +453,32 @@ class EventRepository(Protocol):
         ...
 
     async def add_to_pool(self, deltas: Sequence[PoolDelta]) -> None: ...
+
+    async def read_bet_batch(
+        self,
+        event_ids: Sequence[int],
+        pairs: Sequence[tuple[int, int]],
+        transfer_ids: Sequence[str],
+        wallets: Sequence[tuple[int, str]] = (),
+    ) -> BetBatchView:
+        """``get_many(event_ids, lock="share")``, ``bets_for(pairs)`` and the ledger's
+        ``get_transfers(transfer_ids)`` as ONE consistent read: a bet batch that committed
+        meanwhile is seen whole (its bets with their stakes) or not at all. PostgreSQL: one
+        statement (one snapshot); SQLite and the in-memory store: one writer at a time.
+        ``wallets``: (event id, owner) pairs whose user account in the event's currency is
+        looked up too (saving ``open_accounts`` for bettors who have one)."""
+        ...
+
+    async def write_bet_batch(
+        self,
+        new: Sequence[NewBet],
+        topups: Sequence[tuple[int, int]],
+        deltas: Sequence[PoolDelta],
+        now: datetime,
+    ) -> list[Bet]:
+        """``add_bets(new)``, ``top_up(topups, now)`` and ``add_to_pool(deltas)`` together
+        (PostgreSQL: one statement); returns the new bets as ``add_bets`` does."""
+        ...
 
     async def bets_of_event(self, event_id: int) -> list[Bet]:
         """All bets of an event, by id (first placement first)."""

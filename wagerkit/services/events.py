@@ -37,6 +37,7 @@ from ..domain.errors import (
     InvalidInput,
     PermissionDenied,
     StoreError,
+    TransientStoreError,
     WagerkitError,
 )
 from ..domain.events import (
@@ -58,7 +59,7 @@ from ..domain.events import (
     validate_draft,
 )
 from ..domain.identity import Actor, Role, User
-from ..domain.ledger import AccountFlags, AccountKind, TransferRequest
+from ..domain.ledger import AccountFlags, AccountKind, Transfer, TransferRequest
 from ..domain.notifications import EventChanged, EventResolved, PoolChanged, WalletChanged
 from ..domain.refs import (
     bet_ref,
@@ -71,6 +72,7 @@ from ..domain.refs import (
     refund_id,
     stake_id,
     stake_prefix,
+    user_ref,
 )
 from ..domain.text import clean_reason
 from ..ports import BetResult, NewBet, PoolDelta, UnitOfWork
@@ -182,6 +184,20 @@ class _EventPayout:
         new = self._current.with_status(final, now, resolved_at=now)
         await uow.events.update(new)
         return new
+
+
+def _replay(c: _Command, t: Transfer, existing: Bet | None) -> BetReceipt | WagerkitError:
+    """The answer to a keyed command whose stake ``t`` is already recorded: the first
+    answer when it is the same bet, a conflict when the key was used for another one."""
+    if not (
+        t.code == BET_CODE
+        and t.amount == c.amount
+        and t.reference == _reference(c.event_id, c.outcome_id)
+    ):
+        return IdempotencyConflict("this idempotency key was used for another bet")
+    if existing is None:
+        return StoreError("the bet of a recorded stake is missing")
+    return BetReceipt(existing, c.amount, t.currency, replayed=True)
 
 
 class _Batcher:
@@ -725,18 +741,28 @@ class EventService:
         return await fut
 
     async def _run_batch(self, batch: list[_Command]) -> None:
+        """Decide and commit one batch (see the module docstring). Two processes may decide
+        the same keyed command at once; the one that commits second must answer the replay:
+        the batch reads replays and bets at one point in time (``read_bet_batch``), a keyed
+        command refused because of a bet it saw looks its key up again (a store whose read
+        was not one snapshot saw the bet before its stake), and a stake the ledger finds
+        already recorded (committed after the read) makes the batch start over."""
         answers: dict[int, BetReceipt | WagerkitError] = {}
 
         async def work(uow: UnitOfWork) -> None:
             answers.clear()
             now = self._d.clock.now()
-            events = await uow.events.get_many(sorted({c.event_id for c in batch}), lock="share")
-            keyed = [c.transfer_id for c in batch if c.keyed]
-            prior = await uow.ledger.get_transfers(keyed) if keyed else {}
-            bets = await uow.events.bets_for([(c.event_id, c.user_id) for c in batch])
+            view = await uow.events.read_bet_batch(
+                sorted({c.event_id for c in batch}),
+                [(c.event_id, c.user_id) for c in batch],
+                [c.transfer_id for c in batch if c.keyed],
+                [(c.event_id, user_ref(c.user_id)) for c in batch],
+            )
+            events, prior, bets = view.events, view.transfers, view.bets
             pending = sorted({c.user_id for c in batch if c.version is not None})
             users = await uow.users.get_many(pending) if pending else {}
             todo: list[int] = []
+            recheck: list[int] = []  # keyed commands refused because of a bet they saw
             for i, c in enumerate(batch):
                 if c.version is not None:  # authenticate now, from the user read just now
                     assert self._admit is not None
@@ -748,19 +774,7 @@ class EventService:
                 t = prior.get(c.transfer_id)
                 existing = bets.get((c.event_id, c.user_id))
                 if t is not None:  # a replay: the first answer, or a conflict
-                    same = (
-                        t.code == BET_CODE
-                        and t.amount == c.amount
-                        and t.reference == _reference(c.event_id, c.outcome_id)
-                    )
-                    if not same:
-                        answers[i] = IdempotencyConflict(
-                            "this idempotency key was used for another bet"
-                        )
-                    elif existing is None:
-                        answers[i] = StoreError("the bet of a recorded stake is missing")
-                    else:
-                        answers[i] = BetReceipt(existing, c.amount, t.currency, replayed=True)
+                    answers[i] = _replay(c, t, existing)
                     continue
                 event = events.get(c.event_id)
                 try:
@@ -769,40 +783,65 @@ class EventService:
                     check_bet(event, existing, c.outcome_id, c.amount, now)
                 except WagerkitError as exc:
                     answers[i] = exc
+                    if c.keyed and existing is not None:
+                        recheck.append(i)
                     continue
                 todo.append(i)
+            if recheck:  # a new statement sees every commit the bets read saw
+                again = await uow.ledger.get_transfers([batch[i].transfer_id for i in recheck])
+                for i in recheck:
+                    c = batch[i]
+                    t = again.get(c.transfer_id)
+                    if t is not None:
+                        answers[i] = _replay(c, t, bets.get((c.event_id, c.user_id)))
             if not todo:
                 return
-            wallets = await uow.ledger.open_accounts(
-                [
-                    (
-                        AccountKind.USER,
-                        f"user:{batch[i].user_id}",
-                        events[batch[i].event_id].currency,
-                        AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-                    )
-                    for i in todo
-                ]
-            )
+            wallet_ids: dict[int, int] = {}
+            missing: list[int] = []
+            for i in todo:
+                key = (user_ref(batch[i].user_id), events[batch[i].event_id].currency)
+                wid = view.wallets.get(key)
+                if wid is None:
+                    missing.append(i)
+                else:
+                    wallet_ids[i] = wid
+            if missing:  # first bets in this currency: open (or find) their wallets
+                opened = await uow.ledger.open_accounts(
+                    [
+                        (
+                            AccountKind.USER,
+                            user_ref(batch[i].user_id),
+                            events[batch[i].event_id].currency,
+                            AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+                        )
+                        for i in missing
+                    ]
+                )
+                for i, account in zip(missing, opened, strict=True):
+                    wallet_ids[i] = account.id
             results = await uow.ledger.apply(
                 [
                     TransferRequest(
                         batch[i].transfer_id,
-                        wallet.id,
+                        wallet_ids[i],
                         events[batch[i].event_id].escrow_account_id,
                         batch[i].amount,
                         BET_CODE,
                         reference=_reference(batch[i].event_id, batch[i].outcome_id),
                         currency=events[batch[i].event_id].currency,
                     )
-                    for i, wallet in zip(todo, wallets, strict=True)
+                    for i in todo
                 ],
                 now,
             )
+            if any(r.ok and r.replayed for r in results):
+                # a stake committed by another process after this batch read: start over,
+                # and the next read sees it as a replay (never charge or pool it twice)
+                raise TransientStoreError()
             new: list[tuple[int, NewBet]] = []
             topups: list[tuple[int, Bet]] = []
             deltas: dict[int, list[int]] = {}
-            for i, wallet, r in zip(todo, wallets, results, strict=True):
+            for i, r in zip(todo, results, strict=True):
                 c = batch[i]
                 if not r.ok:
                     assert r.error is not None
@@ -814,30 +853,33 @@ class EventService:
                 if existing is None:
                     d[1] += 1
                     new.append(
-                        (i, NewBet(c.event_id, c.outcome_id, c.user_id, c.amount, wallet.id, now))
+                        (
+                            i,
+                            NewBet(
+                                c.event_id, c.outcome_id, c.user_id, c.amount, wallet_ids[i], now
+                            ),
+                        )
                     )
                 else:
                     topups.append((i, existing))
-            if new:
-                added = await uow.events.add_bets([nb for _, nb in new])
-                for (i, _), bet in zip(new, added, strict=True):
-                    answers[i] = BetReceipt(bet, batch[i].amount, events[bet.event_id].currency)
-            if topups:
-                await uow.events.top_up([(b.id, batch[i].amount) for i, b in topups], now)
-                for i, b in topups:
-                    answers[i] = BetReceipt(
-                        dataclasses.replace(
-                            b,
-                            amount=b.amount + batch[i].amount,
-                            placements=b.placements + 1,
-                            updated_at=now,
-                        ),
-                        batch[i].amount,
-                        events[b.event_id].currency,
-                    )
-            if deltas:
-                await uow.events.add_to_pool(
-                    [PoolDelta(o, a, n) for o, (a, n) in sorted(deltas.items())]
+            added = await uow.events.write_bet_batch(
+                [nb for _, nb in new],
+                [(b.id, batch[i].amount) for i, b in topups],
+                [PoolDelta(o, a, n) for o, (a, n) in sorted(deltas.items())],
+                now,
+            )
+            for (i, _), bet in zip(new, added, strict=True):
+                answers[i] = BetReceipt(bet, batch[i].amount, events[bet.event_id].currency)
+            for i, b in topups:
+                answers[i] = BetReceipt(
+                    dataclasses.replace(
+                        b,
+                        amount=b.amount + batch[i].amount,
+                        placements=b.placements + 1,
+                        updated_at=now,
+                    ),
+                    batch[i].amount,
+                    events[b.event_id].currency,
                 )
 
         await self._d.transaction(work)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -63,9 +63,10 @@ from ...domain.events import (
     Outcome,
     StreamType,
 )
-from ...ports import BetResult, NewBet, PoolDelta
+from ...domain.ledger import AccountKind
+from ...ports import BetBatchView, BetResult, NewBet, PoolDelta
 from .session import utc as _utc
-from .tables import UtcDateTime, bets, event_outcomes, events
+from .tables import UtcDateTime, accounts, bets, event_outcomes, events, transfers
 
 __all__ = ["SqlEvents"]
 
@@ -130,6 +131,13 @@ def _event(m: Mapping[Any, Any], outcomes: tuple[Outcome, ...]) -> Event:
 
 def _bet(r: Sequence[Any]) -> Bet:
     return Bet(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _BET_STATUS[r[8]], r[9], r[10])
+
+
+def _new_bet(bet_id: int, b: NewBet) -> Bet:
+    placed = _utc(b.placed_at)
+    return Bet(
+        bet_id, b.event_id, b.outcome_id, b.user_id, b.amount, b.wallet_account_id, placed, placed
+    )
 
 
 _BET_COLUMNS = (
@@ -229,6 +237,89 @@ _PG_BETS_FOR = text(
     " FROM unnest(CAST(:e AS bigint[]), CAST(:u AS bigint[])) AS k(e, u)"
     " JOIN bets AS b ON b.event_id = k.e AND b.user_id = k.u"
 ).columns(*_BET_COLUMNS)
+
+# A bet batch's read: the events locked FOR KEY SHARE (in id order) with their outcomes, the
+# users' bets and the transfers already recorded under the batch's keys, as JSON, in ONE
+# statement: one snapshot, so a batch that committed meanwhile is seen whole (bets and stakes)
+# or not at all. (Two statements let a replay see the first bet but not its stake, and be
+# refused as a second bet.) Transfers: one index probe per key (LATERAL ... LIMIT 1). And the
+# bettors' wallet account ids in each event's currency, where they exist.
+_PG_READ_BATCH = text(
+    "WITH e AS MATERIALIZED (SELECT * FROM events WHERE id = ANY(CAST(:ids AS bigint[]))"
+    " ORDER BY id FOR KEY SHARE)"
+    " SELECT"
+    " (SELECT json_agg(json_build_array(row_to_json(e), (SELECT json_agg(json_build_array("
+    "o.id, o.name, o.position, o.total, o.bettors) ORDER BY o.position)"
+    " FROM event_outcomes AS o WHERE o.event_id = e.id)) ORDER BY e.id) FROM e),"
+    " (SELECT json_agg(json_build_array(b.id, b.event_id, b.outcome_id, b.user_id, b.amount,"
+    " b.wallet_account_id, b.placed_at, b.updated_at, b.status, b.payout, b.placements))"
+    " FROM unnest(CAST(:e AS bigint[]), CAST(:u AS bigint[])) AS k(e, u)"
+    " JOIN bets AS b ON b.event_id = k.e AND b.user_id = k.u),"
+    " (SELECT json_agg(t) FROM json_array_elements_text(CAST(:keys AS json)) AS k(key)"
+    " CROSS JOIN LATERAL (SELECT * FROM transfers WHERE transfers.id = k.key LIMIT 1) AS t),"
+    " (SELECT json_agg(json_build_array(a.owner, a.currency, a.id))"
+    " FROM json_to_recordset(CAST(:wallets AS json)) AS w(e bigint, o text)"
+    " JOIN e ON e.id = w.e JOIN accounts AS a"
+    " ON a.kind = :kind AND a.owner = w.o AND a.currency = e.currency)"
+)
+
+# A bet batch's write in ONE statement: the new bets (in input order) with the events' bet
+# counts, the top-ups and the pool increments. Rows are locked in a fixed order, events, then
+# bets, then outcomes (each lock CTE waits for the previous UPDATE through its dummy
+# ``count(*) >= 0``), each in id order, so concurrent batches queue instead of deadlocking.
+_PG_WRITE_BATCH = text(
+    "WITH nv AS (SELECT * FROM json_to_recordset(CAST(:rows AS json))"
+    " AS v(i integer, e bigint, o bigint, u bigint, a bigint, w bigint, t timestamptz)),"
+    " ins AS (INSERT INTO bets (event_id, outcome_id, user_id, amount, wallet_account_id,"
+    " placed_at, updated_at, status, placements)"
+    " SELECT nv.e, nv.o, nv.u, nv.a, nv.w, nv.t, nv.t, 'open', 1 FROM nv ORDER BY nv.i"
+    " RETURNING id, event_id, user_id),"
+    " c AS (SELECT * FROM json_to_recordset(CAST(:counts AS json)) AS c(id bigint, n integer)),"
+    " l AS MATERIALIZED (SELECT events.id FROM events WHERE events.id IN (SELECT c.id FROM c)"
+    " ORDER BY events.id FOR NO KEY UPDATE),"
+    " u AS (UPDATE events SET bet_count = events.bet_count + c.n FROM c, l"
+    " WHERE events.id = c.id AND l.id = c.id RETURNING 1),"
+    " tv AS (SELECT * FROM json_to_recordset(CAST(:topups AS json))"
+    " AS v(id bigint, a bigint, n integer)),"
+    " tl AS MATERIALIZED (SELECT b.id FROM bets AS b WHERE b.id IN (SELECT tv.id FROM tv)"
+    " AND (SELECT count(*) FROM u) >= 0 ORDER BY b.id FOR NO KEY UPDATE),"
+    " tu AS (UPDATE bets SET amount = bets.amount + tv.a, placements = bets.placements + tv.n,"
+    " updated_at = :now FROM tv, tl WHERE bets.id = tv.id AND tl.id = tv.id RETURNING 1),"
+    " pv AS (SELECT * FROM json_to_recordset(CAST(:pool AS json))"
+    " AS v(id bigint, a bigint, n integer)),"
+    " pl AS MATERIALIZED (SELECT o.id FROM event_outcomes AS o WHERE o.id IN (SELECT pv.id"
+    " FROM pv) AND (SELECT count(*) FROM tu) >= 0 ORDER BY o.id FOR NO KEY UPDATE),"
+    " pu AS (UPDATE event_outcomes SET total = event_outcomes.total + pv.a,"
+    " bettors = event_outcomes.bettors + pv.n"
+    " FROM pv, pl WHERE event_outcomes.id = pv.id AND pl.id = pv.id RETURNING 1)"
+    " SELECT id, event_id, user_id FROM ins ORDER BY id"
+).bindparams(bindparam("now", type_=UtcDateTime()))
+
+_EVENT_TIMES = (
+    "start_time",
+    "betting_locked_at",
+    "settle_deadline",
+    "created_at",
+    "updated_at",
+    "locked_at",
+    "resolved_at",
+)
+
+
+def _ts(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def _json_event(pair: Sequence[Any]) -> Event:
+    """An event from ``_PG_READ_BATCH``'s JSON: [row, outcomes]."""
+    row, outcomes = pair
+    m = {k: (_ts(v) if k in _EVENT_TIMES and v is not None else v) for k, v in row.items()}
+    return _event(m, tuple(_outcome(o) for o in outcomes or ()))
+
+
+def _json_bet(r: Sequence[Any]) -> Bet:
+    return _bet([*r[:6], _ts(r[6]), _ts(r[7]), *r[8:]])
+
 
 # -- SQLite statements -------------------------------------------------------------------------
 
@@ -509,21 +600,7 @@ class SqlEvents:
             await self._c.execute(
                 _SQLITE_BET_COUNT, [{"b_id": e, "b_n": n} for e, n in sorted(counts.items())]
             )
-        out = []
-        for b in new:
-            placed = _utc(b.placed_at)
-            bet = Bet(
-                ids[(b.event_id, b.user_id)],
-                b.event_id,
-                b.outcome_id,
-                b.user_id,
-                b.amount,
-                b.wallet_account_id,
-                placed,
-                placed,
-            )
-            out.append(bet)
-        return out
+        return [_new_bet(ids[(b.event_id, b.user_id)], b) for b in new]
 
     async def top_up(self, topups: Sequence[tuple[int, int]], now: datetime) -> None:
         if not topups:
@@ -560,6 +637,113 @@ class SqlEvents:
                 _SQLITE_ADD_TO_POOL,
                 [{"b_id": o, "b_a": sums[o][0], "b_n": sums[o][1]} for o in order],
             )
+
+    async def read_bet_batch(
+        self,
+        event_ids: Sequence[int],
+        pairs: Sequence[tuple[int, int]],
+        transfer_ids: Sequence[str],
+        wallets: Sequence[tuple[int, str]] = (),
+    ) -> BetBatchView:
+        from .ledger import _transfer
+
+        kind = AccountKind.USER.value
+        if not self._pg:  # one writer at a time (BEGIN IMMEDIATE): any order is consistent
+            evs = await self.get_many(event_ids, lock="share")
+            found: dict[str, Any] = {}
+            for part in _chunks(sorted(set(transfer_ids))):
+                q = select(transfers).where(transfers.c.id.in_(part))
+                found.update((r.id, _transfer(r)) for r in await self._c.execute(q))
+            specs = sorted({(o, evs[e].currency) for e, o in wallets if e in evs})
+            ids_of: dict[tuple[str, str], int] = {}
+            for part in _chunks(specs):
+                a = accounts.c
+                q = select(a.owner, a.currency, a.id).where(
+                    a.kind == kind, tuple_(a.owner, a.currency).in_(part)
+                )
+                ids_of.update(((r.owner, r.currency), r.id) for r in await self._c.execute(q))
+            return BetBatchView(evs, await self.bets_for(pairs), found, ids_of)
+        ids, pair_keys = sorted(set(event_ids)), sorted(set(pairs))
+        row = (
+            await self._c.execute(
+                _PG_READ_BATCH,
+                {
+                    "ids": _int_array(ids),
+                    "e": _int_array(e for e, _ in pair_keys),
+                    "u": _int_array(u for _, u in pair_keys),
+                    "keys": json.dumps(sorted(set(transfer_ids))),
+                    "wallets": json.dumps([{"e": e, "o": o} for e, o in sorted(set(wallets))]),
+                    "kind": kind,
+                },
+            )
+        ).one()
+        read = [_json_event(p) for p in row[0] or ()]
+        bs = [_json_bet(r) for r in row[1] or ()]
+        ts = [_transfer(d) for d in row[2] or ()]
+        return BetBatchView(
+            {e.id: e for e in read},
+            {(b.event_id, b.user_id): b for b in bs},
+            {t.id: t for t in ts},
+            {(o, c): a for o, c, a in row[3] or ()},
+        )
+
+    async def write_bet_batch(
+        self,
+        new: Sequence[NewBet],
+        topups: Sequence[tuple[int, int]],
+        deltas: Sequence[PoolDelta],
+        now: datetime,
+    ) -> list[Bet]:
+        if not self._pg:
+            added = await self.add_bets(new)
+            await self.top_up(topups, now)
+            await self.add_to_pool(deltas)
+            return added
+        if not (new or topups or deltas):
+            return []
+        counts = Counter(b.event_id for b in new)
+        amounts: Counter[int] = Counter()
+        placements: Counter[int] = Counter()
+        for bet_id, amount in topups:  # one row per bet: UPDATE … FROM applies one match
+            amounts[bet_id] += amount
+            placements[bet_id] += 1
+        pool: dict[int, list[int]] = {}
+        for d in deltas:
+            acc = pool.setdefault(d.outcome_id, [0, 0])
+            acc[0] += d.amount
+            acc[1] += d.bettors
+        params = {
+            "rows": json.dumps(
+                [
+                    {
+                        "i": i,
+                        "e": b.event_id,
+                        "o": b.outcome_id,
+                        "u": b.user_id,
+                        "a": b.amount,
+                        "w": b.wallet_account_id,
+                        "t": _iso(b.placed_at),
+                    }
+                    for i, b in enumerate(new)
+                ]
+            ),
+            "counts": json.dumps([{"id": e, "n": n} for e, n in sorted(counts.items())]),
+            "topups": json.dumps(
+                [{"id": b, "a": amounts[b], "n": placements[b]} for b in sorted(amounts)]
+            ),
+            "pool": json.dumps([{"id": o, "a": a, "n": n} for o, (a, n) in sorted(pool.items())]),
+            "now": now,
+        }
+        try:
+            result = await self._c.execute(_PG_WRITE_BATCH, params)
+        except IntegrityError as exc:
+            # 23503: an outcome replaced by an edit that committed while this batch waited
+            # for the event's lock (its outcomes were read before): retry, and see them
+            if getattr(exc.orig, "sqlstate", None) == "23503":
+                raise TransientStoreError() from None
+            raise
+        ids = {(r.event_id, r.user_id): r.id for r in result}
+        return [_new_bet(ids[(b.event_id, b.user_id)], b) for b in new]
 
     async def bets_of_event(self, event_id: int) -> list[Bet]:
         q = select(*_BET_COLUMNS).where(bets.c.event_id == event_id).order_by(bets.c.id)

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from ...domain.errors import AlreadyExists
 from ...domain.events import Bet, Event, EventDraft, EventStatus, Outcome
-from ...ports import BetResult, NewBet, PoolDelta
+from ...domain.ledger import AccountKind
+from ...ports import BetBatchView, BetResult, NewBet, PoolDelta
 from .state import State, Undo, set_undoable
 
 __all__ = ["MemoryEvents"]
@@ -141,16 +142,23 @@ class MemoryEvents:
             set_undoable(self._s.bets, self._undo, bid, new)
 
     async def add_to_pool(self, deltas: Sequence[PoolDelta]) -> None:
-        by_outcome = {d.outcome_id: d for d in deltas}
+        by_outcome: dict[int, PoolDelta] = {}
+        for d in deltas:  # several deltas of one outcome add up (as in SQL)
+            p = by_outcome.get(d.outcome_id)
+            by_outcome[d.outcome_id] = (
+                d
+                if p is None
+                else PoolDelta(d.outcome_id, p.amount + d.amount, p.bettors + d.bettors)
+            )
         for ev in list(self._s.events.values()):
             if not any(o.id in by_outcome for o in ev.outcomes):
                 continue
             outcomes = []
             for o in ev.outcomes:
-                d = by_outcome.get(o.id)
-                if d is not None:
+                add = by_outcome.get(o.id)
+                if add is not None:
                     o = dataclasses.replace(
-                        o, total=o.total + d.amount, bettors=o.bettors + d.bettors
+                        o, total=o.total + add.amount, bettors=o.bettors + add.bettors
                     )
                     if o.total < 0 or o.bettors < 0:
                         raise ValueError("a pool total may not go negative")
@@ -158,6 +166,40 @@ class MemoryEvents:
             set_undoable(
                 self._s.events, self._undo, ev.id, dataclasses.replace(ev, outcomes=tuple(outcomes))
             )
+
+    async def read_bet_batch(
+        self,
+        event_ids: Sequence[int],
+        pairs: Sequence[tuple[int, int]],
+        transfer_ids: Sequence[str],
+        wallets: Sequence[tuple[int, str]] = (),
+    ) -> BetBatchView:
+        t, index, evs = self._s.transfers, self._s.account_index, self._s.events
+        found = {}
+        for event_id, owner in wallets:
+            if event_id in evs:
+                key = (owner, evs[event_id].currency)
+                aid = index.get((AccountKind.USER.value, *key))
+                if aid is not None:
+                    found[key] = aid
+        return BetBatchView(
+            await self.get_many(event_ids, lock="share"),
+            await self.bets_for(pairs),
+            {i: t[i] for i in transfer_ids if i in t},
+            found,
+        )
+
+    async def write_bet_batch(
+        self,
+        new: Sequence[NewBet],
+        topups: Sequence[tuple[int, int]],
+        deltas: Sequence[PoolDelta],
+        now: datetime,
+    ) -> list[Bet]:
+        added = await self.add_bets(new)
+        await self.top_up(topups, now)
+        await self.add_to_pool(deltas)
+        return added
 
     async def bets_of_event(self, event_id: int) -> list[Bet]:
         return sorted(
