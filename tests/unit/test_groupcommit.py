@@ -149,6 +149,18 @@ async def test_after_runs_once_callers_have_their_answers_and_never_delays_them(
     assert await asyncio.wait_for(group.submit(5), 1) == 6
 
 
+async def test_a_failing_after_hook_never_stalls_the_next_batch() -> None:
+    async def run(batch: Sequence[int]) -> list[int | Exception]:
+        return list(batch)
+
+    async def after(batch: Sequence[int], answers: Sequence[int | Exception]) -> None:
+        raise RuntimeError("push failed")
+
+    group: GroupCommit[int, int] = GroupCommit(run, after=after)
+    assert await asyncio.wait_for(group.submit(1), 1) == 1
+    assert await asyncio.wait_for(asyncio.gather(group.submit(2), group.submit(3)), 1) == [2, 3]
+
+
 def test_max_batch_must_be_positive() -> None:
     async def run(batch: Sequence[int]) -> list[int | Exception]:
         return list(batch)

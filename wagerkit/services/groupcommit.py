@@ -21,11 +21,14 @@ into one fetch (authentication reads its users this way).
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Generic, TypeVar
 
 __all__ = ["Coalescer", "GroupCommit"]
+
+log = logging.getLogger("wagerkit.groupcommit")
 
 C = TypeVar("C")
 R = TypeVar("R")
@@ -51,7 +54,7 @@ class GroupCommit(Generic[C, R]):
 
     ``after(batch, answers)``, if given, runs once the callers have their answers (pushes and
     other notifications that must not delay them). The next batch starts after it returns, so
-    it should only queue work (the realtime handler does); its failures are its own to log.
+    it should only queue work (the realtime handler does); a failure there is logged.
     """
 
     def __init__(
@@ -132,7 +135,10 @@ class GroupCommit(Generic[C, R]):
             else:
                 future.set_result(answer)
         if self._after is not None:
-            await self._after(commands, answers)
+            try:
+                await self._after(commands, answers)
+            except Exception:  # the batch is committed and answered: never stall the queue
+                log.warning("after-commit hook failed", exc_info=True)
 
 
 class Coalescer(Generic[K, V]):
