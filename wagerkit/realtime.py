@@ -5,7 +5,7 @@ them into these messages and sends them through a ``RealtimeSink`` (the Socket.I
 ``wagerkit.adapters.realtime``). Servers and other entry points import the names from here.
 """
 
-from .services.events_live import (
+from .services.events.live import (
     CHAT_DELETED,
     CHAT_MESSAGE,
     EVENT_SETTLED,

@@ -20,7 +20,7 @@ from .audit import AuditService
 from .base import Deps
 from .chat import ChatService
 from .events import BetReceipt, EventChanges, EventService, SettlementReport
-from .events_live import register_event_updates
+from .events.live import register_event_updates
 from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
 from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
 from .payments import PaymentPage, PaymentService

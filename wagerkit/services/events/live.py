@@ -15,9 +15,9 @@ from collections import OrderedDict
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from ..domain.chat import ChatMessage
-from ..domain.events import Event, pool_view
-from ..domain.notifications import (
+from ...domain.chat import ChatMessage
+from ...domain.events import Event, pool_view
+from ...domain.notifications import (
     ChatDeleted,
     ChatPosted,
     EventChanged,
@@ -26,8 +26,8 @@ from ..domain.notifications import (
 )
 
 if TYPE_CHECKING:
-    from .events import EventService
-    from .realtime import LiveUpdates
+    from ..realtime import LiveUpdates
+    from . import EventService
 
 __all__ = [
     "CHAT_DELETED",
