@@ -1,7 +1,7 @@
 """Live updates: typed notifications in, messages to rooms out (docs/realtime.md).
 
 ``LiveUpdates`` is an ``EventPublisher``. Each area registers, once, what its notifications
-become (``on(kind, handler)``; the events area's are in ``events_live``); handlers read what a
+become (``on(kind, handler)``; the events area's are in ``services/events/live.py``); handlers read what a
 notification announces with the use cases and send through a ``RealtimeSink`` (Socket.IO in
 ``wagerkit.adapters.realtime``), which only sends. Built in here, for every area:
 
