@@ -360,6 +360,22 @@ _SQLITE_RECORD_RESULTS = (
 _UNRESOLVED = text("events.status IN ('scheduled', 'open', 'locked', 'settling', 'voiding')")
 
 
+def _bet_rows(new: Sequence[NewBet]) -> list[dict[str, Any]]:
+    """New bets as the JSON rows PostgreSQL's bet inserts read (``i``: the input order)."""
+    return [
+        {
+            "i": i,
+            "e": b.event_id,
+            "o": b.outcome_id,
+            "u": b.user_id,
+            "a": b.amount,
+            "w": b.wallet_account_id,
+            "t": _iso(b.placed_at),
+        }
+        for i, b in enumerate(new)
+    ]
+
+
 class SqlEvents:
     def __init__(self, session: _Session) -> None:
         self._c = session
@@ -550,18 +566,7 @@ class SqlEvents:
             return []
         counts = Counter(b.event_id for b in new)
         if self._pg:
-            rows = [
-                {
-                    "i": i,
-                    "e": b.event_id,
-                    "o": b.outcome_id,
-                    "u": b.user_id,
-                    "a": b.amount,
-                    "w": b.wallet_account_id,
-                    "t": _iso(b.placed_at),
-                }
-                for i, b in enumerate(new)
-            ]
+            rows = _bet_rows(new)
             params = {
                 "rows": json.dumps(rows),
                 "counts": json.dumps([{"id": e, "n": n} for e, n in sorted(counts.items())]),
@@ -713,20 +718,7 @@ class SqlEvents:
             acc[0] += d.amount
             acc[1] += d.bettors
         params = {
-            "rows": json.dumps(
-                [
-                    {
-                        "i": i,
-                        "e": b.event_id,
-                        "o": b.outcome_id,
-                        "u": b.user_id,
-                        "a": b.amount,
-                        "w": b.wallet_account_id,
-                        "t": _iso(b.placed_at),
-                    }
-                    for i, b in enumerate(new)
-                ]
-            ),
+            "rows": json.dumps(_bet_rows(new)),
             "counts": json.dumps([{"id": e, "n": n} for e, n in sorted(counts.items())]),
             "topups": json.dumps(
                 [{"id": b, "a": amounts[b], "n": placements[b]} for b in sorted(amounts)]
