@@ -5,6 +5,16 @@ ASGI lifespan, to Sanic (it forwards the lifespan only when given no ``on_startu
 ``on_shutdown`` of its own, so none are passed). That is what makes Sanic's start-up and
 shutdown listeners run under uvicorn.
 
+Sanic's TouchUp: at start-up Sanic can rewrite its request path (``Sanic.handle_request`` and
+the middleware runners) without the ``dispatch`` calls of the lifecycle signals nobody
+listens to; left in, every request pays about ten signal look-ups, about half of Sanic's own
+time per request under ASGI (docs/benchmarks.md, "Serving options"). The rewrite is of the
+``Sanic`` class, so it can run once per process and suits only a process whose apps register
+the same signals: a server process, with its one app. ``create_asgi`` turns it on when it is
+the server's factory (called with no arguments, as ``uvicorn ... --factory`` does; ``serve.run``
+passes ``touchup=True``) and, at start-up, only if no app of this process was rewritten
+already; tests and embedding apps that build several apps in one process keep Sanic as it is.
+
 Run it with ``uvicorn wagerkit_http.asgi:create_asgi --factory`` (settings from the
 environment) or ``wagerkit_http.serve.run(settings)``.
 """
@@ -14,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 import socketio  # type: ignore[import-untyped]
+from sanic import Sanic
 
 from wagerkit.config import Settings
 
@@ -25,11 +36,32 @@ __all__ = ["SOCKETIO_PATH", "create_asgi"]
 SOCKETIO_PATH = "socket.io"
 
 
-def create_asgi(settings: Settings | None = None, *, app: WagerkitApp | None = None) -> Any:
+class _SocketIOFront(socketio.ASGIApp):  # type: ignore[misc]
+    """``socketio.ASGIApp`` that settles Sanic's TouchUp just before Sanic starts."""
+
+    def __init__(self, sio: Any, sanic_app: WagerkitApp, *, touchup: bool) -> None:
+        super().__init__(sio, other_asgi_app=sanic_app, socketio_path=SOCKETIO_PATH)
+        self._sanic = sanic_app
+        self._touchup = touchup
+
+    async def lifespan(self, scope: Any, receive: Any, send: Any) -> None:
+        # once per process: a second rewrite would fail (the rewritten methods have no source)
+        self._sanic.config.TOUCHUP = self._touchup and not getattr(Sanic, "__touched__", False)
+        await super().lifespan(scope, receive, send)
+
+
+def create_asgi(
+    settings: Settings | None = None,
+    *,
+    app: WagerkitApp | None = None,
+    touchup: bool | None = None,
+) -> Any:
     """Build the ASGI app (a ``socketio.ASGIApp``) for ``settings`` (default: from the
-    environment). Pass ``app`` to mount an already-built Sanic app (embedding, tests)."""
+    environment). Pass ``app`` to mount an already-built Sanic app (embedding, tests).
+    ``touchup``: let Sanic rewrite its request path at start-up (see the module docstring;
+    default: only when called with no arguments, as a server's factory)."""
+    if touchup is None:
+        touchup = settings is None and app is None
     settings = settings if settings is not None else (app.ctx.settings if app else Settings())  # type: ignore[call-arg]
     sanic_app = app if app is not None else create_app(settings)
-    return socketio.ASGIApp(
-        sanic_app.ctx.sio, other_asgi_app=sanic_app, socketio_path=SOCKETIO_PATH
-    )
+    return _SocketIOFront(sanic_app.ctx.sio, sanic_app, touchup=touchup)

@@ -161,7 +161,7 @@ def run(settings: Settings, *, note: Callable[[str], None] | None = None) -> Non
         from .asgi import create_asgi
 
         try:
-            app = create_asgi(settings)
+            app = create_asgi(settings, touchup=True)
         except ConfigurationError as exc:
             raise SettingsError(str(exc)) from None
         uvicorn.run(app, **common)

@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import events_bench as eb  # noqa: E402
+import http_stack_bench as hsb  # noqa: E402
 import ledger_bench as lb  # noqa: E402
 from pgserver import PgServer, _as_postgres, create_database, postgres_server  # noqa: E402
 
@@ -181,6 +182,77 @@ def events_part(pg: PgServer, args: argparse.Namespace, tps8: float) -> None:
         print(f"    {'PASS' if ok else 'FAIL'}  {text}", flush=True)
 
 
+def http_stack_part(args: argparse.Namespace) -> None:
+    """Serving options side by side (docs/benchmarks.md, "Serving options"): every stack on
+    the same PostgreSQL database and bettors, ratios against the first stack (today's)."""
+    from redisserver import redis_server
+
+    print(
+        f"serving options: median of {args.repeats} x {args.seconds:.0f}s per figure, "
+        f"{eb.CONNECTIONS} connections, {eb.SERVER_WORKERS} workers\n",
+        flush=True,
+    )
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        redis_server(Path(tmp)) as redis_url,
+        postgres_server() as pg,
+    ):
+        results = hsb.run(
+            create_database(pg, "stacks"),
+            stacks=args.stack,
+            seconds=args.seconds,
+            repeats=args.repeats,
+            redis_url=redis_url,
+        )
+    base = results[0]
+    print(f"\n  ratios against {base.stack.name} in the same run\n")
+    print(
+        f"  {'stack':<36} {'loaded':<26} {'GET /health':>20} {'hot bets':>24} "
+        f"{'100 events bets':>24}  socket.io / SIGTERM"
+    )
+
+    def cell(f: hsb.Figure | None, b: hsb.Figure | None) -> str:
+        if f is None:
+            return "-"
+        ratio = f" x{f.rate / b.rate:.2f}" if b else ""
+        return f"{f.rate:,.0f}{ratio} {f.p50_ms:.0f}/{f.p99_ms:.0f}ms {f.cpu_ms:.2f}c"
+
+    for r in results:
+        print(
+            f"  {r.stack.name:<36} {','.join(r.libs) or '-':<26} "
+            f"{cell(r.health, base.health):>20} {cell(r.hot, base.hot):>24} "
+            f"{cell(r.spread, base.spread):>24}  {r.socketio} / "
+            f"{r.stop_s:.1f}s{'' if r.stop_clean else ' NOT CLEAN'}",
+            flush=True,
+        )
+        for label, fig, bfig in (
+            ("GET /health", r.health, base.health),
+            ("bets, hot event", r.hot, base.hot),
+            (f"bets, {eb.EVENTS} events", r.spread, base.spread),
+        ):
+            if fig is not None and bfig is not None:
+                RESULTS.append(
+                    {
+                        "name": f"{r.stack.name}: {label}",
+                        "value": round(fig.rate, 1),
+                        "unit": "req/s",
+                        "p50_ms": round(fig.p50_ms, 2),
+                        "p99_ms": round(fig.p99_ms, 2),
+                        "server_cpu_ms": round(fig.cpu_ms, 3),
+                        "baseline": f"{base.stack.name}: {label}",
+                        "baseline_value": round(bfig.rate, 1),
+                        "ratio": round(fig.rate / bfig.rate, 2),
+                        "socketio": r.socketio,
+                        "loaded": r.libs,
+                    }
+                )
+    print("  cells: req/s, ratio, p50/p99, server CPU ms per request (c)")
+    out = Path(".bench")
+    out.mkdir(exist_ok=True)
+    (out / "http_stack.json").write_text(json.dumps(RESULTS, indent=2) + "\n")
+    print(f"\nwrote {out / 'http_stack.json'}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=5.0, help="length of one measurement")
@@ -189,8 +261,14 @@ def main() -> None:
     ap.add_argument(
         "--only",
         action="append",
-        choices=("ledger", "events"),
-        help="run only these parts (repeatable; default: all)",
+        choices=("ledger", "events", "http-stack"),
+        help="run only these parts (repeatable; default: ledger and events)",
+    )
+    ap.add_argument(
+        "--stack",
+        action="append",
+        choices=tuple(hsb.STACKS),
+        help="http-stack: only these serving options (repeatable; default: all)",
     )
     ap.add_argument("--wrk-seconds", type=float, default=10.0, help="length of one wrk run")
     ap.add_argument("--settle-bets", type=int, default=100_000, help="bets of the settled event")
@@ -202,6 +280,9 @@ def main() -> None:
     )
     args = ap.parse_args()
     parts = set(args.only or ("ledger", "events"))
+    if parts == {"http-stack"}:
+        http_stack_part(args)
+        return
     secs, reps = args.seconds, args.repeats
     print(f"wagerkit benchmarks: median of {reps} x {secs:.0f}s, {args.clients} clients\n")
     print(

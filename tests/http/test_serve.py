@@ -196,3 +196,84 @@ def test_forwarded_for_counts_from_a_configured_proxy(tmp_path: Path, closed_por
     assert codes == {"login": [401] * 11, "register": [201] * 11, "telegram": [503] * 31}
     assert code == 0, err
     assert "Traceback" not in err, err
+
+
+_TOUCHUP_PROBE = r"""
+import asyncio, json, sys
+from sanic import Sanic
+from wagerkit_http.asgi import create_asgi
+
+async def start(asgi):
+    inbox, outbox = asyncio.Queue(), asyncio.Queue()
+    await inbox.put({"type": "lifespan.startup"})
+    asyncio.get_running_loop().create_task(
+        asgi({"type": "lifespan", "asgi": {"version": "3.0"}}, inbox.get, outbox.put)
+    )
+    return (await outbox.get())["type"]
+
+async def get(asgi, path):
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "root_path": "", "headers": [(b"host", b"t")],
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 8000)}
+    sent = []
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+    async def send(message):
+        sent.append(message)
+    await asgi(scope, receive, send)
+    return sent[0]["status"]
+
+def counting(app):
+    seen = []
+    real = app.signal_router.dispatch
+    def dispatch(event, *args, **kwargs):
+        seen.append(event)
+        return real(event, *args, **kwargs)
+    app.signal_router.dispatch = dispatch
+    return seen
+
+async def main():
+    out = {}
+    for name, make in (("test app", lambda: create_asgi(touchup=False)),
+                       ("factory", create_asgi), ("second factory", create_asgi)):
+        asgi = make()
+        seen = counting(asgi.other_asgi_app)
+        started = await start(asgi)
+        seen.clear()
+        statuses = [await get(asgi, "/health"), await get(asgi, "/nowhere")]
+        out[name] = {"started": started, "statuses": statuses, "dispatches": len(seen),
+                     "touched": bool(getattr(Sanic, "__touched__", False))}
+    print(json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+def test_the_server_factory_drops_unused_signal_dispatches(tmp_path: Path) -> None:
+    """``create_asgi()`` as a server's factory lets Sanic's TouchUp take the dispatches of
+    unused lifecycle signals out of the request path (fewer per request, same answers); a
+    second app in the same process still starts (the rewrite runs once per process), and an
+    app built for tests (``touchup=False``) first leaves Sanic as it is. In a subprocess: the
+    rewrite is of the ``Sanic`` class and would leak into this test process."""
+    env = _env(tmp_path) | {"WAGERKIT_DATABASE_URL": "sqlite:///:memory:"}
+    res = subprocess.run(
+        [sys.executable, "-c", _TOUCHUP_PROBE],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    import json
+
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    plain, factory, second = out["test app"], out["factory"], out["second factory"]
+    for app in (plain, factory, second):
+        assert app["started"] == "lifespan.startup.complete", out
+        assert app["statuses"] == [200, 404], out  # the 404 through the rewritten handler
+    assert not plain["touched"]
+    assert factory["touched"]
+    assert factory["dispatches"] * 3 <= plain["dispatches"], out
+    assert second["dispatches"] == factory["dispatches"], out
