@@ -193,8 +193,8 @@ def _payment_providers(settings: Settings) -> dict[str, Any]:
 def _configure(config: Config) -> None:
     config.FALLBACK_ERROR_FORMAT = "json"  # belt and braces: ProblemErrorHandler renders all
     config.DEBUG = False
-    # TouchUp rewrites Sanic's own HTTP/1 class at start-up: useless under ASGI, and it fails
-    # when a second app starts in the same process (tests, embedding).
+    # TouchUp rewrites the Sanic class at start-up, which fails when a second app starts in the
+    # same process (tests, embedding): off here; the server's factory turns it on (asgi.py)
     config.TOUCHUP = False
     config.REQUEST_MAX_SIZE = int(os.environ.get("SANIC_REQUEST_MAX_SIZE", DEFAULT_MAX_BODY))
     config.ACCESS_LOG = False  # uvicorn logs access
