@@ -40,7 +40,9 @@ def _free_port() -> int:
 
 def _as_postgres(cmd: list[str]) -> list[str]:
     if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *cmd]
+        # runuser lives in /usr/sbin, which a minimal PATH (a CI runner's) may leave out
+        runuser = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
+        return [runuser or "runuser", "-u", "postgres", "--", *cmd]
     return cmd
 
 
