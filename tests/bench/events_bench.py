@@ -157,19 +157,7 @@ def server(
     no access log, log level warning); yields it once ``/ready`` answers. ``app``:
     another factory's import string (to try a change without editing the package)."""
     port = _free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("REDIS_URL", "WAGERKIT_REDIS_URL", "WAGERKIT_RATE_LIMIT_STORAGE")
-    }
-    env.update(
-        WAGERKIT_DATABASE_URL=url,
-        WAGERKIT_JWT_SECRET=secret,
-        WAGERKIT_JOBS_IN_SERVER="false",
-        WAGERKIT_RATE_LIMITS=RATE_LIMITS,
-        WAGERKIT_LOG_LEVEL="warning",
-        WAGERKIT_WORKERS=str(workers),
-    )
+    env = server_env(url, secret, workers)
     log = (workdir / "server.log").open("w")
     cmd = [
         sys.executable,
@@ -220,31 +208,57 @@ def server(
         log.close()
 
 
+def server_env(url: str, secret: str, workers: int) -> dict[str, str]:
+    """The environment of a benchmarked server: this one without Redis or a shared rate-limit
+    store, on ``url`` with ``workers`` processes, no job loop, bench rate limits, quiet logs."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("REDIS_URL", "WAGERKIT_REDIS_URL", "WAGERKIT_RATE_LIMIT_STORAGE")
+    }
+    env.update(
+        WAGERKIT_DATABASE_URL=url,
+        WAGERKIT_JWT_SECRET=secret,
+        WAGERKIT_JOBS_IN_SERVER="false",
+        WAGERKIT_RATE_LIMITS=RATE_LIMITS,
+        WAGERKIT_LOG_LEVEL="warning",
+        WAGERKIT_WORKERS=str(workers),
+    )
+    return env
+
+
+def _proc_stats() -> dict[int, list[str]]:
+    """``/proc/<pid>/stat`` fields after the command name, of every live process."""
+    stats: dict[int, list[str]] = {}
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            with contextlib.suppress(OSError):
+                stats[int(p.name)] = (p / "stat").read_text().rpartition(")")[2].split()
+    return stats
+
+
+def process_tree(root: int, stats: dict[int, list[str]] | None = None) -> list[int]:
+    """``root`` and its live descendants (Linux /proc)."""
+    stats = _proc_stats() if stats is None else stats
+    out: list[int] = []
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        if pid in out or pid not in stats:
+            continue
+        out.append(pid)
+        todo.extend(c for c, f in stats.items() if int(f[1]) == pid)
+    return out
+
+
 def cpu_seconds(root: int | None) -> float:
     """User + system CPU seconds of process ``root`` and its live descendants (Linux /proc;
     0.0 where that is unavailable). Where the time goes: sampled around each run."""
     if root is None or not Path("/proc/self/stat").exists():
         return 0.0
     tick = os.sysconf("SC_CLK_TCK")
-    parent: dict[int, int] = {}
-    used: dict[int, float] = {}
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            fields = (p / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        parent[int(p.name)] = int(fields[1])
-        used[int(p.name)] = (int(fields[11]) + int(fields[12])) / tick
-    tree, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        if pid in tree or pid not in used:
-            continue
-        tree.add(pid)
-        todo.extend(c for c, pp in parent.items() if pp == pid)
-    return sum(used[p] for p in tree)
+    stats = _proc_stats()
+    return sum((int(stats[p][11]) + int(stats[p][12])) / tick for p in process_tree(root, stats))
 
 
 def postmaster_pid(datadir: Path | None) -> int | None:

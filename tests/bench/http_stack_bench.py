@@ -137,44 +137,18 @@ class Served:
 
 
 def _env(url: str, secret: str, workers: int, redis_url: str | None) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("REDIS_URL", "WAGERKIT_REDIS_URL", "WAGERKIT_RATE_LIMIT_STORAGE")
-    }
-    env.update(
-        WAGERKIT_DATABASE_URL=url,
-        WAGERKIT_JWT_SECRET=secret,
-        WAGERKIT_JOBS_IN_SERVER="false",
-        WAGERKIT_RATE_LIMITS=eb.RATE_LIMITS,
-        WAGERKIT_LOG_LEVEL="warning",
-        WAGERKIT_WORKERS=str(workers),
-        PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")])),
-    )
+    env = eb.server_env(url, secret, workers)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
     if redis_url:
         env["REDIS_URL"] = redis_url
     return env
-
-
-def _tree(root: int) -> list[int]:
-    parent: dict[int, int] = {}
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            with contextlib.suppress(OSError):
-                parent[int(p.name)] = int((p / "stat").read_text().rpartition(")")[2].split()[1])
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(c for c, pp in parent.items() if pp == pid)
-    return out
 
 
 def loaded(root: int) -> list[str]:
     """Which of the fast paths the server's processes have mapped (``/proc/<pid>/maps``)."""
     libs = {"httptools": "httptools", "uvloop": "uvloop", "granian": "_granian", "rloop": "rloop"}
     seen: set[str] = set()
-    for pid in _tree(root):
+    for pid in eb.process_tree(root):
         with contextlib.suppress(OSError):
             maps = Path(f"/proc/{pid}/maps").read_text()
             seen.update(name for name, so in libs.items() if f"/{so}" in maps)
@@ -234,7 +208,7 @@ def serve(
         t0 = time.monotonic()
         clean = True
         if proc.poll() is None:
-            tree = _tree(proc.pid)
+            tree = eb.process_tree(proc.pid)
             proc.send_signal(signal.SIGTERM)
             try:
                 proc.wait(20)

@@ -65,6 +65,8 @@ from ...domain.events import (
 )
 from ...domain.ledger import AccountKind
 from ...ports import BetBatchView, BetResult, NewBet, PoolDelta
+from .ledger import _transfer
+from .session import int_array
 from .session import utc as _utc
 from .tables import UtcDateTime, accounts, bets, event_outcomes, events, transfers
 
@@ -86,10 +88,6 @@ class _Session(Protocol):
 def _iso(value: datetime) -> str:
     """A timestamp for PostgreSQL's JSON parameters (UTC, explicit offset)."""
     return _utc(value).isoformat()
-
-
-def _int_array(values: Iterable[int]) -> str:
-    return "{" + ",".join(str(int(v)) for v in values) + "}"
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -437,14 +435,14 @@ class SqlEvents:
         if not ids:
             return {}
         if self._pg and lock == "update":  # lock first, then read with a fresh snapshot
-            await self._c.execute(_PG_LOCK_FOR_UPDATE, {"ids": _int_array(ids)})
+            await self._c.execute(_PG_LOCK_FOR_UPDATE, {"ids": int_array(ids)})
             lock = "none"
         return await self._read(ids, lock)
 
     async def _read(self, ids: Sequence[int], lock: str = "none") -> dict[int, Event]:
         """Events (in id order) with their outcomes."""
         if self._pg:
-            rows = await self._c.execute(_PG_READ[lock], {"ids": _int_array(ids)})
+            rows = await self._c.execute(_PG_READ[lock], {"ids": int_array(ids)})
             return {
                 r.id: _event(r._mapping, tuple(_outcome(o) for o in r.outcomes or ())) for r in rows
             }
@@ -551,7 +549,7 @@ class SqlEvents:
         if self._pg:
             rows = await self._c.execute(
                 _PG_BETS_FOR,
-                {"e": _int_array(e for e, _ in keys), "u": _int_array(u for _, u in keys)},
+                {"e": int_array(e for e, _ in keys), "u": int_array(u for _, u in keys)},
             )
             found = [_bet(r) for r in rows]
         else:
@@ -650,7 +648,6 @@ class SqlEvents:
         transfer_ids: Sequence[str],
         wallets: Sequence[tuple[int, str]] = (),
     ) -> BetBatchView:
-        from .ledger import _transfer
 
         kind = AccountKind.USER.value
         if not self._pg:  # one writer at a time (BEGIN IMMEDIATE): any order is consistent
@@ -673,9 +670,9 @@ class SqlEvents:
             await self._c.execute(
                 _PG_READ_BATCH,
                 {
-                    "ids": _int_array(ids),
-                    "e": _int_array(e for e, _ in pair_keys),
-                    "u": _int_array(u for _, u in pair_keys),
+                    "ids": int_array(ids),
+                    "e": int_array(e for e, _ in pair_keys),
+                    "u": int_array(u for _, u in pair_keys),
                     "keys": json.dumps(sorted(set(transfer_ids))),
                     "wallets": json.dumps([{"e": e, "o": o} for e, o in sorted(set(wallets))]),
                     "kind": kind,

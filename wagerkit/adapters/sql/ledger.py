@@ -45,7 +45,7 @@ from ...domain.ledger import (
     referenced_accounts,
     referenced_ids,
 )
-from .session import Repository, utc
+from .session import Repository, int_array, utc
 from .tables import accounts, transfers
 
 __all__ = ["SqlLedger"]
@@ -217,10 +217,6 @@ def _pg_lookup(column: str) -> Any:
 
 _PG_TRANSFERS_BY_ID = _pg_lookup("id")
 _PG_TRANSFERS_BY_PENDING = _pg_lookup("pending_id")
-
-
-def _int_array(values: Iterable[int]) -> str:
-    return "{" + ",".join(str(int(v)) for v in values) + "}"
 
 
 def _json_row(t: Transfer) -> dict[str, Any]:
@@ -419,7 +415,7 @@ class SqlLedger(Repository):
             await self._c.execute(
                 _PG_LOCK_AND_READ,
                 {
-                    "ids": _int_array(sorted(wanted)),
+                    "ids": int_array(sorted(wanted)),
                     "keys": json.dumps(sorted(ids | pending_ids)),
                     "pids": json.dumps(sorted(pending_ids)),
                     "n": sum(1 for _ in flatten(items)),

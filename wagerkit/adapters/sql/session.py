@@ -9,6 +9,7 @@ every write. The ledger defers its batch writes this way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, overload
 
@@ -116,3 +117,8 @@ class Repository:
 
     def _insert(self, table: Any) -> Any:
         return postgresql.insert(table) if self._pg else sqlite.insert(table)
+
+
+def int_array(values: Iterable[int]) -> str:
+    """A PostgreSQL integer array literal (``{1,2,3}``), for ``= ANY(:ids)`` parameters."""
+    return "{" + ",".join(str(int(v)) for v in values) + "}"

@@ -69,16 +69,13 @@ class _Command:
     version: str | None = None  # set: admit the user from its token, read in the batch
 
 
-_reference = outcome_ref
-
-
 def _replay(c: _Command, t: Transfer, existing: Bet | None) -> BetReceipt | WagerkitError:
     """The answer to a keyed command whose stake ``t`` is already recorded: the first
     answer when it is the same bet, a conflict when the key was used for another one."""
     if not (
         t.code == BET_CODE
         and t.amount == c.amount
-        and t.reference == _reference(c.event_id, c.outcome_id)
+        and t.reference == outcome_ref(c.event_id, c.outcome_id)
     ):
         return IdempotencyConflict("this idempotency key was used for another bet")
     if existing is None:
@@ -247,7 +244,7 @@ class EventBetting(EventsBase):
                         events[batch[i].event_id].escrow_account_id,
                         batch[i].amount,
                         BET_CODE,
-                        reference=_reference(batch[i].event_id, batch[i].outcome_id),
+                        reference=outcome_ref(batch[i].event_id, batch[i].outcome_id),
                         currency=events[batch[i].event_id].currency,
                     )
                     for i in todo
