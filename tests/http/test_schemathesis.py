@@ -1,7 +1,8 @@
 """A schemathesis run over the OpenAPI document of the identity and wallet endpoints, against a
 live server signed in as an admin: no 5xx, and every response fits the documented schema
-(status code, content type, body). The number of examples is bounded so it ends in well
-under a minute."""
+(status code, content type, body). The run is bounded by the number of examples per operation,
+never by a time limit: with `--max-time` a busy machine reached the limit after 27 of 38
+operations and the coverage assertion failed with no bug in the server."""
 
 from __future__ import annotations
 
@@ -54,18 +55,17 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         "--checks", CHECKS,
         "--include-path-regex", INCLUDE,
         "--header", f"Authorization: Bearer {token}",
-        "--max-examples", "10",
+        "--max-examples", "6",
         "--phases", "examples,fuzzing",
         "--seed", "20260301",
         "--no-shrink",
-        "--max-time", "35",
         "--request-timeout", "10",
         "--workers", "1",
         "--report", "ndjson",
         "--report-ndjson-path", str(report),
     ]  # fmt: skip
     env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-6000:]
     assert " passed" in out, out[-3000:]
