@@ -297,3 +297,32 @@ class Settings(BaseSettings):
     def rate_limit_overrides(self) -> dict[str, tuple[int, int]]:
         """The ``rate_limits`` setting as action -> (hits, per seconds)."""
         return self._parse_rate_limits(self.rate_limits)
+
+    # -- notifications through a Telegram bot (docs/notifications.md) ----------------------
+    # (the bot token is ``telegram_bot_token`` above)
+    telegram_mini_app_url: str | None = Field(
+        None,
+        pattern=r"^https://\S+$",
+        description="the Mini App's direct link, https://t.me/<bot>/<app>: message buttons "
+        "open it with ?startapp=order_<id>",
+    )
+    telegram_api_base: str = Field(
+        "https://api.telegram.org",
+        pattern=r"^https?://\S+$",
+        description="the Bot API server (a local stub in tests, or a self-hosted Bot API)",
+    )
+    telegram_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="timeout of one Bot API request"
+    )
+
+    def telegram_notifier_options(self) -> dict[str, object] | None:
+        """The ``TelegramBotNotifier`` arguments (``token`` and keywords), or None when no
+        bot token is configured (then nothing is sent: ``NullNotifier``)."""
+        if self.telegram_bot_token is None:
+            return None
+        return {
+            "token": self.telegram_bot_token.get_secret_value(),
+            "api_base": self.telegram_api_base,
+            "mini_app_url": self.telegram_mini_app_url,
+            "timeout": self.telegram_timeout_seconds,
+        }
