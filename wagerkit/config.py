@@ -326,3 +326,32 @@ class Settings(BaseSettings):
             "mini_app_url": self.telegram_mini_app_url,
             "timeout": self.telegram_timeout_seconds,
         }
+
+    # -- the access-token cookie (docs/auth.md) ---------------------------------------------
+    allowed_origins: str = Field(
+        "",
+        max_length=4096,
+        description="comma-separated origins (https://app.example.org) whose pages may make "
+        "state-changing requests authenticated by the access-token cookie; empty (the "
+        "default): none may",
+    )
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _allowed_origins_parse(cls, v: str) -> str:
+        cls._parse_origins(v)
+        return v
+
+    @staticmethod
+    def _parse_origins(v: str) -> frozenset[str]:
+        out: set[str] = set()
+        for part in filter(None, (p.strip() for p in v.split(","))):
+            origin = part.rstrip("/").lower()
+            if re.fullmatch(r"https?://[a-z0-9.\-\[\]:]+", origin) is None:
+                raise ValueError(f"not an origin (scheme://host[:port]): {part[:60]!r}")
+            out.add(origin)
+        return frozenset(out)
+
+    def allowed_origin_set(self) -> frozenset[str]:
+        """The ``allowed_origins`` setting, lower-cased, without trailing slashes."""
+        return self._parse_origins(self.allowed_origins)
