@@ -210,7 +210,8 @@ def test_asking_for_a_cookie_from_a_foreign_origin_is_refused(http: httpx.Client
 
 def test_logout_clears_the_cookie(http: httpx.Client) -> None:
     r = http.post("/api/v1/auth/logout")
-    assert r.status_code == 204
+    assert r.status_code == 200
+    assert r.json() == {"cookie_cleared": True}
     header = set_cookie(r).lower()
     assert header.startswith(f"{AUTH_COOKIE.lower()}=;") or header.startswith(
         f'{AUTH_COOKIE.lower()}="";'

@@ -65,6 +65,12 @@ class RegisterIn(ApiModel):
     email: StrictStr | None = None
 
 
+class LogoutOut(ApiModel):
+    """The answer of ``POST /auth/logout``."""
+
+    cookie_cleared: bool = True
+
+
 class LoginIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -215,11 +221,11 @@ async def login(request: WagerkitRequest) -> HTTPResponse:
 
 @openapi.operation("logout")
 @openapi.tag("auth")
-@openapi.response(204, None, "The access-token cookie is cleared")
+@openapi.response(200, {"application/json": component(LogoutOut)}, "The cookie is cleared")
 async def logout(request: WagerkitRequest) -> HTTPResponse:
     """Clear the access-token cookie set by a sign-in with ``?cookie=1`` (harmless without
     one). Access tokens are stateless: a token already copied stays valid until it expires."""
-    response = HTTPResponse(status=204)
+    response = json_response(LogoutOut().model_dump())
     response.add_cookie(
         AUTH_COOKIE, "", path="/", secure=True, httponly=True, samesite="Strict", max_age=0
     )
