@@ -4,6 +4,7 @@ with its Origin rule for state-changing requests."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import socketio
 from authkit import BOT_TOKEN, CHEAP_ARGON2, JWT_SECRET, bearer, init_data, webapp_pairs
 
 from wagerkit.config import Settings
@@ -31,7 +33,7 @@ def problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def base(server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live(server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     from wagerkit.adapters.passwords import Argon2PasswordHasher
 
     settings = Settings(  # type: ignore[call-arg]
@@ -46,7 +48,12 @@ def base(server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     relaxed = {"login_ip": (10_000, 60), "register": (10_000, 60), "telegram": (10_000, 60)}
     identity.policy = replace(identity.policy, limits={**identity.policy.limits, **relaxed})
     with server(create_asgi(settings, app=app)) as url:
-        yield url
+        yield url, app
+
+
+@pytest.fixture(scope="module")
+def base(live: tuple[str, Any]) -> str:
+    return str(live[0])
 
 
 @pytest.fixture
@@ -219,3 +226,51 @@ def test_logout_clears_the_cookie(http: httpx.Client) -> None:
     assert "max-age=0" in header
     assert "path=/" in header
     assert "secure" in header
+
+
+# -- Socket.IO with the cookie -----------------------------------------------------------------
+
+
+async def socket_with_cookie(url: str, headers: dict[str, str]) -> tuple[bool, Any]:
+    """Connect with only these handshake headers (no ``auth``): (connected, refusal or the
+    balance_update answer)."""
+    client = socketio.AsyncClient(reconnection=False)
+    refusals: asyncio.Queue[Any] = asyncio.Queue()
+    client.on("connect_error", refusals.put)
+    try:
+        await client.connect(url, transports=["websocket"], wait_timeout=5, headers=headers)
+    except socketio.exceptions.ConnectionError:
+        return False, await asyncio.wait_for(refusals.get(), 5)
+    try:
+        return True, await client.call("request_balance", timeout=5)
+    finally:
+        await client.disconnect()
+
+
+def test_a_socket_connects_with_the_cookie_from_an_allowed_origin(
+    live: tuple[str, Any], http: httpx.Client
+) -> None:
+    url, app = live
+    r = register(http, cookie=True)
+    token, user_id = r.json()["access_token"], r.json()["user"]["id"]
+    cookie = f"{AUTH_COOKIE}={token}"
+    # python-socketio admits browsers from the server's own origin only: allow that one here
+    settings = app.ctx.settings
+    app.ctx.settings = settings.model_copy(update={"allowed_origins": f"{ALLOWED},{url}"})
+    try:
+        ok, answer = asyncio.run(socket_with_cookie(url, {"Cookie": cookie, "Origin": url}))
+        assert ok, answer
+        assert answer["user_id"] == user_id
+        ok, refusal = asyncio.run(socket_with_cookie(url, {"Cookie": cookie}))  # no Origin
+        assert not ok
+        assert refusal["data"]["code"] == "origin_not_allowed"
+        ok, refusal = asyncio.run(
+            socket_with_cookie(url, {"Cookie": f"{AUTH_COOKIE}=garbage", "Origin": url})
+        )
+        assert not ok
+        assert refusal["data"]["code"] == "token_invalid"
+    finally:
+        app.ctx.settings = settings
+    ok, refusal = asyncio.run(socket_with_cookie(url, {"Cookie": cookie, "Origin": url}))
+    assert not ok  # the server's own origin is not in the list now
+    assert refusal["data"]["code"] == "origin_not_allowed"
