@@ -14,7 +14,15 @@ from typing import Any
 import httpx
 import pytest
 import socketio
-from authkit import BOT_TOKEN, CHEAP_ARGON2, JWT_SECRET, bearer, init_data, webapp_pairs
+from authkit import (
+    BOT_TOKEN,
+    CHEAP_ARGON2,
+    JWT_SECRET,
+    bearer,
+    init_data,
+    webapp_pairs,
+    widget_for,
+)
 
 from wagerkit.config import Settings
 from wagerkit_http import create_app, create_asgi
@@ -174,6 +182,11 @@ def test_a_sign_in_sets_the_cookie_only_when_asked(http: httpx.Client) -> None:
     )
     assert webapp.status_code == 200, webapp.text
     assert set_cookie(webapp).startswith(f"{AUTH_COOKIE}=")
+    widget = http.post(
+        "/api/v1/auth/telegram", params={"cookie": "true"}, json=widget_for(new_tg())
+    )
+    assert widget.status_code == 200, widget.text
+    assert set_cookie(widget).startswith(f"{AUTH_COOKIE}={widget.json()['access_token']};")
 
 
 def test_the_api_accepts_the_cookie(http: httpx.Client) -> None:

@@ -96,11 +96,12 @@ def _wants_cookie(request: WagerkitRequest) -> bool:
     return wanted
 
 
-def _signed_in(request: WagerkitRequest, session: Session, *, status: int = 200) -> HTTPResponse:
+def _signed_in(
+    request: WagerkitRequest, session: Session, *, cookie: bool, status: int = 200
+) -> HTTPResponse:
     """The session body, and the cookie when ``?cookie=1`` asked for it."""
-    wants_cookie = _wants_cookie(request)
     response = json_response(_session_body(session), status=status)
-    if wants_cookie:
+    if cookie:
         now = request.app.ctx.kit.deps.clock.now()
         response.add_cookie(
             AUTH_COOKIE,
@@ -153,9 +154,9 @@ async def telegram_widget(request: WagerkitRequest) -> HTTPResponse:
     fields = _widget_fields(request)
     ctx = request.app.ctx
     await ctx.kit.identity.limit(client_address(request), "telegram")
-    _wants_cookie(request)  # an Origin check before any work
+    cookie = _wants_cookie(request)  # the Origin is checked before any work
     identity = ctx.telegram.verify_widget(fields, now=ctx.kit.deps.clock.now())
-    return _signed_in(request, await ctx.kit.identity.sign_in_telegram(identity))
+    return _signed_in(request, await ctx.kit.identity.sign_in_telegram(identity), cookie=cookie)
 
 
 @openapi.operation("signInTelegramWebApp")
@@ -170,9 +171,9 @@ async def telegram_webapp(request: WagerkitRequest) -> HTTPResponse:
     body = parse_body(request, TelegramWebAppIn)
     ctx = request.app.ctx
     await ctx.kit.identity.limit(client_address(request), "telegram")
-    _wants_cookie(request)
+    cookie = _wants_cookie(request)
     identity = ctx.telegram.verify_webapp(body.init_data, now=ctx.kit.deps.clock.now())
-    return _signed_in(request, await ctx.kit.identity.sign_in_telegram(identity))
+    return _signed_in(request, await ctx.kit.identity.sign_in_telegram(identity), cookie=cookie)
 
 
 @openapi.operation("register")
@@ -187,14 +188,14 @@ async def register(request: WagerkitRequest) -> HTTPResponse:
     body = parse_body(request, RegisterIn)
     identity = request.app.ctx.kit.identity
     await identity.limit(client_address(request), "register")
-    _wants_cookie(request)
+    cookie = _wants_cookie(request)
     user = await identity.register(
         password=body.password,
         display_name=body.display_name,
         username=body.username,
         email=body.email,
     )
-    return _signed_in(request, identity.session_for(user), status=201)
+    return _signed_in(request, identity.session_for(user), cookie=cookie, status=201)
 
 
 def client_address(request: WagerkitRequest) -> str:
@@ -215,8 +216,8 @@ async def login(request: WagerkitRequest) -> HTTPResponse:
     address = client_address(request)
     await identity.limit(address, "login_ip")
     await identity.limit(f"{body.login.strip().lower()}|{address}", "login")
-    _wants_cookie(request)
-    return _signed_in(request, await identity.login(body.login, body.password))
+    cookie = _wants_cookie(request)
+    return _signed_in(request, await identity.login(body.login, body.password), cookie=cookie)
 
 
 @openapi.operation("logout")
