@@ -47,13 +47,13 @@ __all__ = [
     "round_after",
     "round_time",
     "ticket_width",
+    "uniform",
     "verify_record",
     "word_stream",
 ]
 
 ALGORITHM = "wagerkit/raffle-draw/v1"
 MAX_RAFFLE_ID = 2**64 - 1
-_TWO64 = 2**64
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX = re.compile(r"(?:[0-9a-f]{2})+")
 _CORE_KEYS = frozenset(
@@ -176,9 +176,14 @@ def word_stream(seed: bytes) -> Iterator[int]:
         block += 1
 
 
-def _uniform(words: Iterator[int], n: int) -> int:
-    """An unbiased draw from ``0 … n-1``: rejection below the largest multiple of ``n``."""
-    limit = _TWO64 - (_TWO64 % n)
+def uniform(words: Iterator[int], n: int, *, word_bits: int = 64) -> int:
+    """An unbiased draw from ``0 … n-1``: reject ``x ≥ 2^bits − (2^bits mod n)``, then ``x mod n``.
+
+    ``word_bits`` exists so that tests can show the rejection removing modulo bias on narrow
+    words; the draw always uses 64.
+    """
+    span = 1 << word_bits
+    limit = span - (span % n)
     x = next(words)
     while x >= limit:
         x = next(words)
@@ -211,7 +216,7 @@ def beacon_winners(
     m = len(numbers)
     k = min(k, m)
     for i in range(k):
-        j = i + _uniform(words, m - i)
+        j = i + uniform(words, m - i)
         numbers[i], numbers[j] = numbers[j], numbers[i]
     return numbers[:k]
 
