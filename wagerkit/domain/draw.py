@@ -266,8 +266,11 @@ class BeaconRound:
 def round_time(genesis: datetime, period: timedelta, round: int) -> datetime:
     """When drand round ``round`` is produced: ``genesis + (round - 1) × period``."""
     if not _is_int(round) or round < 1:
-        raise DrawError(f"a beacon round is a positive integer, not {round!r}")
-    return genesis + (round - 1) * period
+        raise BeaconInvalid(f"a beacon round is a positive integer, not {round!r}")
+    try:
+        return genesis + (round - 1) * period
+    except OverflowError:
+        raise BeaconInvalid(f"beacon round {round} is beyond any date") from None
 
 
 def round_after(genesis: datetime, period: timedelta, moment: datetime) -> int:
