@@ -13,6 +13,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -220,3 +221,24 @@ def test_the_example_agrees_with_the_module(example: ModuleType) -> None:
         9, str(GOOD["text"]["commitment"]), "x", list(OWNERS), 3
     ) == beacon_winners(9, str(GOOD["text"]["commitment"]), "x", list(OWNERS), 3)
     assert hashlib.sha256(bytes.fromhex(SIGNATURE)).hexdigest() == RANDOMNESS
+
+
+def test_the_record_in_the_docs_verifies(tmp_path: Path) -> None:
+    import re
+
+    doc = (EXAMPLE.parents[1] / "docs" / "draw.md").read_text()
+    record = json.loads(re.findall(r"```json\n(.*?)```", doc, re.S)[0])
+    verdict = verify_record(record)
+    assert verdict.match, verdict.reason
+    assert verdict.winners == [9, 5]
+    done = run(record, tmp_path, "-I", "-S")
+    assert done.returncode == 0, done.stdout
+    assert "winners [9, 5]" in done.stdout
+    pytest.importorskip("py_arkworks_bls12381")
+    from wagerkit.adapters.drand import DrandBeacon
+
+    provenance = record["provenance"]
+    beacon = DrandBeacon().entered(provenance["round"], provenance["signature"])
+    assert beacon.randomness == record["public_value"]
+    assert DrandBeacon().round_after(datetime.fromisoformat(record["closed_at"])) == 657413
+    assert run(record, tmp_path).stdout.endswith("BLS signature verified (py-arkworks-bls12381)\n")

@@ -201,3 +201,17 @@ def test_uniform_rejection_vector() -> None:
     assert [ref_uniform(words, 2**63 + 1) for _ in range(6)] == expected
     assert (words.block, len(words.buf)) == (3, 1)
     assert words.next() == rest
+
+
+def test_docs_give_the_same_vectors() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "draw.md").read_text()
+    for v in VECTORS:
+        row = next(line for line in doc.splitlines() if line.startswith(f"| {v.name} | `"))
+        assert f"`{v.commitment}`" in row
+        assert f"`{v.seed}`" in row
+        assert f"| {v.beacon} | {v.lottery} |" in row
+        assert f"| {v.listing_length} |" in row
+    for word in (3185397464471143308, 929455479638424873, 454626998184768113):
+        assert str(word) in doc
