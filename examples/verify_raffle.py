@@ -179,6 +179,8 @@ def verify(record: object) -> tuple[list[int], str]:
             raise Mismatch("a beacon draw's provenance source is 'drand' or 'text'")
         winners = beacon_draw(raffle_id, commit, value, sold, k)
     elif record.get("mode") == "lottery":
+        if prov.get("source") != "lottery":
+            raise Mismatch("a lottery draw's provenance source is 'lottery'")
         drawn = record.get("drawn_numbers")
         if not isinstance(drawn, list):
             raise Mismatch("a lottery draw needs its drawn numbers")

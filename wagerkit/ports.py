@@ -560,3 +560,10 @@ class RandomnessBeacon(Protocol):
         """Refuse (``BeaconInvalid``) a round of another chain, one whose randomness or BLS
         signature does not verify, or one produced at or before ``not_before`` (the close)."""
         ...
+
+    async def round(
+        self, round: int, *, signature: str | None = None, not_before: datetime
+    ) -> BeaconRound:
+        """The round a draw uses: ``entered`` when the operator gives the signature, else
+        ``fetch``ed; then ``check``ed against ``not_before`` (the close)."""
+        ...

@@ -141,6 +141,60 @@ def test_a_built_record_verifies_and_any_other_winner_does_not(
         assert not verify_record(dict(record, winners=entries)).match
 
 
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+FIELDS = [
+    "algorithm",
+    "raffle_id",
+    "capacity",
+    "listing",
+    "commitment",
+    "mode",
+    "public_value",
+    "drawn_numbers",
+    "provenance",
+    "winners",
+    "rake",
+    "prize_fund",
+    "sales",
+    "prize_mode",
+]
+
+
+@settings(max_examples=300)
+@given(
+    st.sampled_from(["beacon", "lottery"]),
+    st.dictionaries(st.sampled_from(FIELDS), JSON, min_size=1, max_size=3),
+)
+def test_verify_record_never_raises_on_any_json(mode: str, changes: dict[str, object]) -> None:
+    """Whatever a record's fields hold, verify_record answers and never raises."""
+    tickets = [(0, 2), (3, 4), (5, 1), (9, 3)]
+    owners = dict(tickets)
+    c = commitment(listing(tickets, 10))
+    chosen = beacon_winners(7, c, "v", list(owners), 2) if mode == "beacon" else [5, 9]
+    base = build_record(
+        raffle_id=7,
+        capacity=10,
+        tickets=tickets,
+        mode=mode,
+        public_value="v" if mode == "beacon" else None,
+        drawn_numbers=[4, 4] if mode == "lottery" else None,
+        provenance={"source": "text" if mode == "beacon" else "lottery"},
+        winners=[(n, owners[n], 5) for n in chosen],
+        rake=0,
+        extra={},
+    )
+    assert verify_record(base).match
+    verdict = verify_record({**base, **changes})
+    assert isinstance(verdict.match, bool)
+    assert verdict.reason
+
+
 # -- uniformity ----------------------------------------------------------------------------------
 
 

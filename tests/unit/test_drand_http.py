@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from aiohttp import web
@@ -175,3 +176,31 @@ async def test_bad_requested_rounds_never_reach_the_network(relays) -> None:  # 
         with pytest.raises(BeaconInvalid):
             await DrandBeacon(relays=[relay.url]).fetch(bad)
     assert relay.seen == []
+
+
+async def test_round_fetches_or_takes_the_entered_signature_and_checks_the_close(relays) -> None:  # type: ignore[no-untyped-def]
+    relay = await relays(json_answer(GOOD))
+    beacon = DrandBeacon(relays=[relay.url], timeout=2)
+    produced = beacon.round_time(ROUND)
+    close = produced - timedelta(seconds=2)
+    fetched = await beacon.round(ROUND, not_before=close)
+    assert fetched.randomness == RANDOMNESS
+    assert len(relay.seen) == 1
+    entered = await beacon.round(ROUND, signature=SIGNATURE.upper(), not_before=close)
+    assert entered == fetched
+    assert len(relay.seen) == 1  # an entered round needs no relay
+    with pytest.raises(BeaconInvalid, match="not after the close"):
+        await beacon.round(ROUND, not_before=produced)
+    with pytest.raises(BeaconInvalid, match="BLS"):
+        await beacon.round(ROUND + 1, signature=SIGNATURE, not_before=close)
+    assert beacon.round_after(close) == ROUND
+
+
+async def test_round_without_a_relay_is_unavailable_but_an_entered_round_works() -> None:
+    relay, runner = await start(json_answer(GOOD))
+    await runner.cleanup()
+    beacon = DrandBeacon(relays=[relay.url], timeout=1)
+    close = beacon.round_time(ROUND) - timedelta(seconds=1)
+    with pytest.raises(BeaconUnavailable):
+        await beacon.round(ROUND, not_before=close)
+    assert (await beacon.round(ROUND, signature=SIGNATURE, not_before=close)).round == ROUND

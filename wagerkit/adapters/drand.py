@@ -150,6 +150,14 @@ class DrandBeacon:
         self._verify(beacon)
         check_beacon_round(beacon, not_before=not_before)
 
+    async def round(
+        self, round: int, *, signature: str | None = None, not_before: datetime
+    ) -> BeaconRound:
+        _check_round(round)
+        beacon = self.entered(round, signature) if signature else await self.fetch(round)
+        check_beacon_round(beacon, not_before=not_before, expected_round=round)
+        return beacon
+
     def _verify(self, beacon: BeaconRound) -> None:
         _check_round(beacon.round)
         if beacon.chain_hash != self._chain_hash:

@@ -426,6 +426,8 @@ def _recompute(record: Mapping[str, object]) -> list[int]:
         assert isinstance(raffle_id, int)
         winners = beacon_winners(raffle_id, str(record["commitment"]), value, sold, len(placed))
     elif mode == "lottery":
+        if provenance.get("source") != "lottery":
+            raise _Mismatch("a lottery draw's provenance source is 'lottery'")
         drawn = _field(record, "drawn_numbers", list)
         assert isinstance(drawn, list)
         winners = lottery_winners(drawn, capacity, sold, len(placed))
