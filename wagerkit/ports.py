@@ -17,6 +17,7 @@ from typing import Any, Protocol, Self
 
 from .domain.audit import AuditEntry, AuditRecord
 from .domain.chat import ChatMessage, Mute
+from .domain.draw import BeaconRound
 from .domain.events import Bet, BetStatus, Event, EventDraft, EventStatus, Outcome
 from .domain.identity import Role, User, UserStatus
 from .domain.ledger import (
@@ -29,7 +30,7 @@ from .domain.ledger import (
     TransferRequest,
     TransferResult,
 )
-from .domain.notifications import Notification
+from .domain.notifications import Notification, OutboundMessage
 from .domain.payments import Payment, ProviderResult, WebhookEvent
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "PaymentProvider",
     "PaymentRepository",
     "PoolDelta",
+    "RandomnessBeacon",
     "RateLimiter",
     "RealtimeSink",
     "SystemClock",
@@ -527,8 +529,6 @@ class ChatRepository(Protocol):
 
 
 # -- notifying people outside the app (docs/notifications.md) ------------------------------
-from .domain.notifications import OutboundMessage  # noqa: E402
-
 __all__ += ["Notifier", "OutboundMessage"]
 
 
@@ -542,3 +542,44 @@ class Notifier(Protocol):
     """
 
     async def send(self, message: OutboundMessage) -> bool: ...
+
+
+# -- Randomness beacons for raffle draws (docs/draw.md) ----------------------------------------
+
+
+class RandomnessBeacon(Protocol):
+    """A public randomness beacon (drand quicknet by default): rounds are fetched or entered,
+    and every round is verified before a draw may use it.
+
+    ``fetch`` raises ``BeaconUnavailable`` when the relay cannot be reached or answers garbage
+    (nothing is drawn then: retry, or enter the round and signature by hand) and
+    ``BeaconInvalid`` for a round that does not verify or is not the one asked for.
+    """
+
+    @property
+    def chain_hash(self) -> str: ...
+
+    def round_after(self, moment: datetime) -> int:
+        """The first round produced strictly after ``moment`` (the round to draw with)."""
+        ...
+
+    async def fetch(self, round: int | None = None) -> BeaconRound:
+        """That round (``None``: the latest), checked: randomness, BLS signature, number."""
+        ...
+
+    def entered(self, round: int, signature: str) -> BeaconRound:
+        """A round typed in by an operator (round and hex signature), checked like a fetched
+        one; ``BeaconInvalid`` if it does not verify."""
+        ...
+
+    def check(self, beacon: BeaconRound, not_before: datetime) -> None:
+        """Refuse (``BeaconInvalid``) a round of another chain, one whose randomness or BLS
+        signature does not verify, or one produced at or before ``not_before`` (the close)."""
+        ...
+
+    async def round(
+        self, round: int, *, signature: str | None = None, not_before: datetime
+    ) -> BeaconRound:
+        """The round a draw uses: ``entered`` when the operator gives the signature, else
+        ``fetch``ed; then ``check``ed against ``not_before`` (the close)."""
+        ...

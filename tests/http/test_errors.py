@@ -57,6 +57,10 @@ EXPECTED_STATUS: dict[type[domain.WagerkitError], int] = {
     domain.EventHasBets: 409,
     domain.AlreadyBet: 409,
     domain.ChatMuted: 403,
+    # raffle draws and beacons (docs/draw.md)
+    domain.DrawError: 422,
+    domain.BeaconInvalid: 422,
+    domain.BeaconUnavailable: 503,
 }
 
 

@@ -11,7 +11,9 @@ contains secrets::
     │   ├── PaymentProviderUnavailable  payment_provider_unavailable  unknown or disabled provider
     │   ├── WebhookMalformed         webhook_malformed   a verified webhook body we cannot read
     │   ├── UnknownOutcome           unknown_outcome     not an outcome of this event
-    │   └── (InvalidAmount) StakeOutOfRange  stake_out_of_range  below min or above max stake
+    │   ├── (InvalidAmount) StakeOutOfRange  stake_out_of_range  below min or above max stake
+    │   └── DrawError                invalid_draw        a draw's input or record is malformed
+    │       └── BeaconInvalid        beacon_invalid      bad signature/randomness, wrong or early round
     ├── NotFound                     not_found
     │   ├── UserNotFound             user_not_found
     │   ├── AccountNotFound          account_not_found
@@ -59,7 +61,8 @@ contains secrets::
     │   ├── ExceedsPendingAmount     exceeds_pending_amount
     │   └── LinkedTransferFailed     linked_transfer_failed  a sibling in its linked batch failed
     └── StoreError                   store_error         the store failed (not the caller's fault)
-        └── TransientStoreError      store_busy          lost a race; safe to retry
+        ├── TransientStoreError      store_busy          lost a race; safe to retry
+        └── BeaconUnavailable        beacon_unavailable  the drand relay is unreachable or answers garbage
 """
 
 from __future__ import annotations
@@ -73,11 +76,14 @@ __all__ = [
     "AlreadyBet",
     "AlreadyExists",
     "AuthenticationFailed",
+    "BeaconInvalid",
+    "BeaconUnavailable",
     "BettingClosed",
     "ChatMuted",
     "Conflict",
     "CreditLimitExceeded",
     "CurrencyMismatch",
+    "DrawError",
     "EventAlreadyResolved",
     "EventHasBets",
     "EventNotFound",
@@ -429,6 +435,24 @@ class AlreadyBet(Conflict):
 class ChatMuted(PermissionDenied):
     code = "chat_muted"
     title = "You are muted in chat"
+
+
+# -- raffle draws and randomness beacons (docs/draw.md) -------------------------------------------
+
+
+class DrawError(InvalidInput):
+    code = "invalid_draw"
+    title = "Invalid draw input"
+
+
+class BeaconInvalid(DrawError):
+    code = "beacon_invalid"
+    title = "The beacon round does not verify or is too early"
+
+
+class BeaconUnavailable(StoreError):
+    code = "beacon_unavailable"
+    title = "The randomness beacon could not be reached"
 
 
 def all_error_types() -> list[type[WagerkitError]]:
