@@ -11,7 +11,7 @@ import re
 import secrets
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +21,7 @@ from .domain.money import CurrencyRegistry
 
 if TYPE_CHECKING:
     from .ports import PriceFeed
+    from .services.prices import PricePolicy
 
 __all__ = ["JWT_SECRET_SUFFIX", "Settings", "SettingsError", "sqlite_file"]
 
@@ -356,6 +357,22 @@ class Settings(BaseSettings):
 
     def price_symbol_list(self) -> tuple[str, ...]:
         return self._parse_price_symbols(self.price_symbols)
+
+    def price_policy(self) -> PricePolicy:
+        from datetime import timedelta
+
+        from .services.prices import PricePolicy
+
+        return PricePolicy(
+            symbols=self.price_symbol_list(),
+            max_age=timedelta(seconds=self.price_max_age),
+            buffer=timedelta(seconds=self.price_buffer),
+        )
+
+    def price_options(self) -> dict[str, Any]:
+        """``WagerKit`` keyword arguments for prices: ``price_feed`` and ``price_policy``
+        (an http feed holds a connection pool: close it with ``aclose()`` when done)."""
+        return {"price_feed": self.build_price_feed(), "price_policy": self.price_policy()}
 
     def build_price_feed(self) -> PriceFeed:
         """The configured ``PriceFeed`` (``wagerkit.adapters.pricefeeds.build_feed``)."""

@@ -18,6 +18,7 @@ contains secrets::
     │   ├── TransferNotFound         transfer_not_found
     │   ├── PaymentNotFound          payment_not_found
     │   ├── EventNotFound            event_not_found
+    │   ├── PriceNotFound            price_not_found     no tick recorded for the symbol
     │   └── MessageNotFound          message_not_found
     ├── AuthenticationFailed         unauthenticated     who is asking could not be established
     │   ├── InvalidCredentials       invalid_credentials wrong login or password
@@ -103,6 +104,7 @@ __all__ = [
     "PendingExpired",
     "PendingNotFound",
     "PermissionDenied",
+    "PriceNotFound",
     "RateLimited",
     "SameAccount",
     "StakeOutOfRange",
@@ -429,6 +431,11 @@ class AlreadyBet(Conflict):
 class ChatMuted(PermissionDenied):
     code = "chat_muted"
     title = "You are muted in chat"
+
+
+class PriceNotFound(NotFound):
+    code = "price_not_found"
+    title = "No price recorded for this symbol"
 
 
 def all_error_types() -> list[type[WagerkitError]]:
