@@ -25,7 +25,7 @@ from .events.live import register_event_updates
 from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
 from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
 from .payments import PaymentPage, PaymentService
-from .prices import PricePolicy, PricesDueWork, PriceService
+from .prices import PricePolicy, PricesDueWork, PriceService, register_price_updates
 from .realtime import ChainPublisher, LiveUpdates
 from .users import UserService
 from .wallets import StatementEntry, StatementPage, WalletBalance, WalletService
@@ -144,5 +144,6 @@ class WagerKit:
                 realtime, self.wallets, deps.currencies, coalesce_seconds=realtime_coalesce
             )
             register_event_updates(live, self.events)  # pools, results and chat
+            register_price_updates(live, self.prices)  # price:<symbol> ticks
             self.live = live
             deps.publisher = live if publisher is None else ChainPublisher(publisher, live)
