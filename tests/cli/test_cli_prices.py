@@ -88,3 +88,18 @@ def test_errors_are_one_line_exit_2(cli: Cli) -> None:
     bad_feed = {"WAGERKIT_PRICE_FEED": "csv:/nonexistent/prices.csv"}
     assert cli.fail("prices", "record", env=bad_feed).startswith("error: invalid_input:")
     assert cli.json("prices", "history", "BTC") == {"symbol": "BTC", "ticks": []}
+
+
+def test_the_demo_adds_a_random_walk_symbol_with_recent_ticks(cli: Cli) -> None:
+    cli.ok("demo")
+    ticks = cli.json("prices", "history", "DEMO-USD", "--limit", "1000")["ticks"]
+    assert 301 <= len(ticks) <= 302  # five minutes a second (a second run may add one)
+    assert {t["source"] for t in ticks} == {"random"}
+    newest = datetime.fromisoformat(ticks[0]["observed_at"])
+    assert abs((datetime.now(UTC) - newest).total_seconds()) < 30
+    cli.ok("demo")  # again: the same series, nothing twice
+    again = cli.json("prices", "history", "DEMO-USD", "--limit", "1000")["ticks"]
+    assert {(t["observed_at"], t["price"]) for t in ticks} <= {
+        (t["observed_at"], t["price"]) for t in again
+    }
+    assert len(again) - len(ticks) < 30

@@ -189,3 +189,15 @@ def test_a_policy_is_checked() -> None:
         PricePolicy(symbols=("a",))
     with pytest.raises(InvalidInput):
         PricePolicy(max_age=timedelta(0))
+
+
+async def test_load_stores_many_and_announces_the_newest(
+    store: UnitOfWorkFactory, clock: FixedClock
+) -> None:
+    kit, publisher = make_kit(store, clock)
+    walk = RandomWalkFeed("load")
+    ticks = [walk.tick_at(s, clock.now() + timedelta(seconds=i)) for i in range(50) for s in "AB"]
+    assert await kit.prices.load(ticks) == 100
+    assert await kit.prices.load(ticks) == 0
+    assert [n.observed_at for n in publisher.of(PriceTicked)] == [ticks[-1].observed_at] * 2
+    assert len(await kit.prices.history("A", limit=1000)) == 50

@@ -220,6 +220,25 @@ class PriceService:
             await self._d.publisher.publish(PriceTicked.of(tick))
         return new
 
+    async def load(self, ticks: Sequence[Tick]) -> int:
+        """Store many ticks at once (a demo's history, an import) in one transaction;
+        returns how many were new and announces only the newest tick of each symbol."""
+        if not ticks:
+            return 0
+
+        async def work(uow: UnitOfWork) -> int:
+            return await uow.prices.add_ticks(ticks)
+
+        added = await self._d.transaction(work)
+        newest: dict[str, Tick] = {}
+        for t in ticks:
+            if t.symbol not in newest or t.observed_at > newest[t.symbol].observed_at:
+                newest[t.symbol] = t
+        if added:
+            for tick in newest.values():
+                await self._d.publisher.publish(PriceTicked.of(tick))
+        return added
+
     async def _quote(self, symbol: str, now: datetime) -> Tick | None:
         assert self.feed is not None
         try:

@@ -21,7 +21,10 @@ from . import JsonOpt
 if TYPE_CHECKING:
     from wagerkit import CurrentPrice, PricesDue, Tick, WagerKit
 
-__all__ = ["app", "tick_json"]
+__all__ = ["DEMO_SYMBOL", "app", "seed_prices_demo", "tick_json"]
+
+DEMO_SYMBOL = "DEMO-USD"
+DEMO_HISTORY_SECONDS = 300
 
 app = typer.Typer(
     help="Prices: set one by hand, show current prices and ticks, record a sampling pass.",
@@ -179,3 +182,21 @@ def record(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     recorded = ", ".join(report.recorded) or "none"
     missing = f"; no price: {', '.join(report.missing)}" if report.missing else ""
     st.terminal.line(f"recorded: {recorded}{missing}")
+
+
+async def seed_prices_demo(kit: WagerKit, seed: str = "wagerkit") -> list[Tick]:
+    """The demo's prices: the last five minutes of ``DEMO-USD`` from the seeded random walk,
+    a tick a second (the same walk the ``random`` feed records, so ``wagerkit jobs run``
+    carries the series on). Idempotent; returns the ticks (stored now or before)."""
+    from datetime import timedelta
+
+    from wagerkit.adapters.pricefeeds import RandomWalkFeed
+
+    feed = kit.prices.feed if isinstance(kit.prices.feed, RandomWalkFeed) else RandomWalkFeed(seed)
+    now = kit.deps.clock.now()
+    ticks = [
+        feed.tick_at(DEMO_SYMBOL, now - timedelta(seconds=s))
+        for s in range(DEMO_HISTORY_SECONDS, -1, -feed.step_seconds)
+    ]
+    await kit.prices.load(ticks)
+    return ticks
