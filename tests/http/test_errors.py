@@ -57,6 +57,8 @@ EXPECTED_STATUS: dict[type[domain.WagerkitError], int] = {
     domain.EventHasBets: 409,
     domain.AlreadyBet: 409,
     domain.ChatMuted: 403,
+    # prices
+    domain.PriceNotFound: 404,
 }
 
 
