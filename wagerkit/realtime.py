@@ -16,6 +16,7 @@ from .services.events.live import (
     pool_payload,
     register_event_updates,
 )
+from .services.prices import PRICE_TICK, price_payload, price_room, register_price_updates
 from .services.realtime import (
     BALANCE_UPDATE,
     ChainPublisher,
@@ -33,6 +34,7 @@ __all__ = [
     "EVENT_SETTLED",
     "EVENT_UPDATE",
     "EVENT_VOIDED",
+    "PRICE_TICK",
     "ChainPublisher",
     "LiveUpdates",
     "Read",
@@ -41,6 +43,9 @@ __all__ = [
     "chat_payload",
     "event_room",
     "pool_payload",
+    "price_payload",
+    "price_room",
     "register_event_updates",
+    "register_price_updates",
     "user_room",
 ]

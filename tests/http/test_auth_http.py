@@ -354,12 +354,13 @@ def test_a_user_can_read_only_its_own_wallet(http: httpx.Client) -> None:
     spec = http.get("/openapi.json").json()
     with_params = [p for p in spec["paths"] if "{" in p and p.startswith("/api/v1")]
     assert with_params
-    # outside /admin only the provider webhook and the events have path parameters, and
-    # they name no user
+    # outside /admin only the provider webhook, the events and the prices have path
+    # parameters, and they name no user
     assert all(
         p.startswith("/api/v1/admin/")
         or p == "/api/v1/payments/webhooks/{provider}"
         or p.startswith("/api/v1/events/{event_id}")
+        or p.startswith("/api/v1/prices/{symbol}")
         for p in with_params
     )
     for p in spec["paths"]:

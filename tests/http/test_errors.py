@@ -61,6 +61,8 @@ EXPECTED_STATUS: dict[type[domain.WagerkitError], int] = {
     domain.DrawError: 422,
     domain.BeaconInvalid: 422,
     domain.BeaconUnavailable: 503,
+    # prices
+    domain.PriceNotFound: 404,
 }
 
 

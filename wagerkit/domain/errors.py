@@ -20,6 +20,7 @@ contains secrets::
     │   ├── TransferNotFound         transfer_not_found
     │   ├── PaymentNotFound          payment_not_found
     │   ├── EventNotFound            event_not_found
+    │   ├── PriceNotFound            price_not_found     no tick recorded for the symbol
     │   └── MessageNotFound          message_not_found
     ├── AuthenticationFailed         unauthenticated     who is asking could not be established
     │   ├── InvalidCredentials       invalid_credentials wrong login or password
@@ -109,6 +110,7 @@ __all__ = [
     "PendingExpired",
     "PendingNotFound",
     "PermissionDenied",
+    "PriceNotFound",
     "RateLimited",
     "SameAccount",
     "StakeOutOfRange",
@@ -453,6 +455,11 @@ class BeaconInvalid(DrawError):
 class BeaconUnavailable(StoreError):
     code = "beacon_unavailable"
     title = "The randomness beacon could not be reached"
+
+
+class PriceNotFound(NotFound):
+    code = "price_not_found"
+    title = "No price recorded for this symbol"
 
 
 def all_error_types() -> list[type[WagerkitError]]:

@@ -11,6 +11,7 @@ from ..ports import (
     IdFactory,
     PasswordHasher,
     PaymentProvider,
+    PriceFeed,
     RateLimiter,
     RealtimeSink,
     TokenService,
@@ -24,6 +25,7 @@ from .events.live import register_event_updates
 from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
 from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
 from .payments import PaymentPage, PaymentService
+from .prices import PricePolicy, PricesDueWork, PriceService, register_price_updates
 from .realtime import ChainPublisher, LiveUpdates
 from .users import UserService
 from .wallets import StatementEntry, StatementPage, WalletBalance, WalletService
@@ -46,6 +48,8 @@ __all__ = [
     "LocalRateLimiter",
     "PaymentPage",
     "PaymentService",
+    "PricePolicy",
+    "PriceService",
     "Session",
     "SettlementReport",
     "StatementEntry",
@@ -89,6 +93,9 @@ class WagerKit:
         identity_policy: IdentityPolicy | None = None,
         # -- payments: providers by name (docs/payments.md) ---------------------------------
         payment_providers: Mapping[str, PaymentProvider] | None = None,
+        # -- prices: the recorder's feed and the price rule (docs/prices.md) ----------------
+        price_feed: PriceFeed | None = None,
+        price_policy: PricePolicy | None = None,
     ) -> None:
         deps = Deps(uow)
         if clock is not None:
@@ -121,7 +128,15 @@ class WagerKit:
             admit=self.identity.admit,
         )
         self.chat = ChatService(deps, limit=self.identity.limit)
-        self.jobs = JobService(deps, [EventsDueWork(deps, self.events), ExpiredHolds(self.wallets)])
+        self.prices = PriceService(deps, price_feed, price_policy)  # before what reads ticks
+        self.jobs = JobService(
+            deps,
+            [
+                PricesDueWork(self.prices),  # first: a pass settles on the ticks it recorded
+                EventsDueWork(deps, self.events),
+                ExpiredHolds(self.wallets),
+            ],
+        )
         # -- live updates (docs/realtime.md), after every service they read through ----------
         self.live: LiveUpdates | None = None
         if realtime is not None:
@@ -129,5 +144,6 @@ class WagerKit:
                 realtime, self.wallets, deps.currencies, coalesce_seconds=realtime_coalesce
             )
             register_event_updates(live, self.events)  # pools, results and chat
+            register_price_updates(live, self.prices)  # price:<symbol> ticks
             self.live = live
             deps.publisher = live if publisher is None else ChainPublisher(publisher, live)
