@@ -6,6 +6,7 @@ at most once (unique ``pending_id``), one account per (kind, owner, currency).""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -40,6 +42,7 @@ __all__ = [
     "events",
     "metadata",
     "payments",
+    "price_ticks",
     "transfers",
     "users",
 ]
@@ -353,3 +356,43 @@ for _hot in (events, event_outcomes):
         "after_create",
         DDL(f"ALTER TABLE {_hot.name} SET (fillfactor = 50)").execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
     )
+
+
+class ExactPrice(TypeDecorator[Decimal]):
+    """An exact price (``domain.prices``: > 0, at most 18 decimals and 20 integer digits).
+    PostgreSQL: ``NUMERIC(38, 18)``. SQLite has no exact numeric (its NUMERIC affinity and
+    SQLAlchemy's ``Numeric`` both go through a float), so there the price is stored as its
+    plain decimal text, which reads back exactly."""
+
+    impl = Numeric(38, 18, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(48))
+        return dialect.type_descriptor(Numeric(38, 18, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise ValueError("prices are stored from Decimal only")
+        return format(value, "f") if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return Decimal(value) if isinstance(value, str) else value
+
+
+# price ticks (docs/prices.md): one row per (symbol, observed_at, source); the primary key's
+# index serves every read, which is by symbol and a time range
+price_ticks = Table(
+    "price_ticks",
+    metadata,
+    Column("symbol", String(20), primary_key=True),
+    Column("observed_at", UtcDateTime, primary_key=True),
+    Column("source", String(40), primary_key=True),
+    Column("price", ExactPrice, nullable=False),
+    CheckConstraint("price > 0", name="price_positive"),
+)

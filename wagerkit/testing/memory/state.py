@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -15,6 +16,7 @@ from ...domain.events import Bet, Event
 from ...domain.identity import User
 from ...domain.ledger import Account, Transfer, TransferKind
 from ...domain.payments import Payment
+from ...domain.prices import Tick
 
 __all__ = ["State", "Undo", "set_undoable"]
 
@@ -43,6 +45,8 @@ class State:
         self.bet_index: dict[tuple[int, int], int] = {}
         self.chat: dict[int, ChatMessage] = {}
         self.mutes: dict[int, Mute] = {}
+        # price ticks (docs/prices.md): per symbol, sorted by (observed_at, source)
+        self.ticks: dict[str, list[tuple[datetime, str, Tick]]] = {}
 
 
 def set_undoable(d: dict[Any, Any], undo: Undo, key: Any, value: Any) -> None:
