@@ -33,10 +33,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import ClassVar
 
 from .errors import InvalidAmount, InvalidInput
 from .events import BetStake, Settlement, settle
 from .money import MAX_AMOUNT
+from .notifications import Notification
 
 __all__ = [
     "DOWN_OUTCOME",
@@ -45,10 +47,12 @@ __all__ = [
     "Contract",
     "ContractKind",
     "ContractStatus",
+    "ContractsResolved",
     "Direction",
     "PredictionPolicy",
     "Round",
     "RoundBet",
+    "RoundChanged",
     "RoundStatus",
     "TieRule",
     "commission_of",
@@ -424,3 +428,22 @@ def round_settlement(
         return None, refund, "one-sided or empty round"
     winner = Direction.UP if close_price > lock_price else Direction.DOWN
     return winner, settle(stakes, winner.outcome, rake_bps), ""
+
+
+# -- notifications (published after the commit; docs/realtime.md) ------------------------------
+@dataclass(frozen=True, slots=True)
+class ContractsResolved(Notification):
+    """Contracts were settled, closed early or voided: ``(user id, contract id)`` pairs."""
+
+    topic: ClassVar[str] = "prediction.resolved"
+    contracts: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RoundChanged(Notification):
+    """A round was created, took a bet, locked, closed, settled or voided."""
+
+    topic: ClassVar[str] = "round.updated"
+    round_id: int
+    symbol: str
+    status: RoundStatus

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..domain.money import CurrencyRegistry
+from ..domain.predictions import PredictionPolicy
 from ..ports import (
     Clock,
     EventPublisher,
@@ -24,6 +25,7 @@ from .events.live import register_event_updates
 from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
 from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
 from .payments import PaymentPage, PaymentService
+from .predictions import PredictionsDueWork, PredictionService
 from .realtime import ChainPublisher, LiveUpdates
 from .users import UserService
 from .wallets import StatementEntry, StatementPage, WalletBalance, WalletService
@@ -46,6 +48,7 @@ __all__ = [
     "LocalRateLimiter",
     "PaymentPage",
     "PaymentService",
+    "PredictionService",
     "Session",
     "SettlementReport",
     "StatementEntry",
@@ -89,6 +92,8 @@ class WagerKit:
         identity_policy: IdentityPolicy | None = None,
         # -- payments: providers by name (docs/payments.md) ---------------------------------
         payment_providers: Mapping[str, PaymentProvider] | None = None,
+        # -- price predictions: the area's settings (docs/predictions.md) -------------------
+        predictions: PredictionPolicy | None = None,
     ) -> None:
         deps = Deps(uow)
         if clock is not None:
@@ -121,7 +126,15 @@ class WagerKit:
             admit=self.identity.admit,
         )
         self.chat = ChatService(deps, limit=self.identity.limit)
-        self.jobs = JobService(deps, [EventsDueWork(deps, self.events), ExpiredHolds(self.wallets)])
+        self.predictions = PredictionService(deps, predictions)  # contracts and rounds
+        self.jobs = JobService(
+            deps,
+            [
+                EventsDueWork(deps, self.events),
+                ExpiredHolds(self.wallets),
+                PredictionsDueWork(self.predictions),
+            ],
+        )
         # -- live updates (docs/realtime.md), after every service they read through ----------
         self.live: LiveUpdates | None = None
         if realtime is not None:
