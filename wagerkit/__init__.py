@@ -68,6 +68,22 @@ from .services import (
 )
 from .services.events import Progress
 
+# -- prices (docs/prices.md) ----------------------------------------------------------------
+# isort: split
+from .domain.prices import (
+    PriceTicked,
+    Tick,
+    entry_tick,
+    parse_duration,
+    parse_durations,
+    parse_price,
+    parse_symbol,
+    price_text,
+    settle_tick,
+)
+from .ports import PriceFeed, PriceRepository
+from .services.prices import CurrentPrice, PricePolicy, PricesDue, PricesDueWork, PriceService
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -128,6 +144,24 @@ __all__ = [
     "pool_view",
     "verify_init_data",
     "verify_login_widget",
+]
+__all__ += [  # prices
+    "CurrentPrice",
+    "PriceFeed",
+    "PricePolicy",
+    "PriceRepository",
+    "PriceService",
+    "PriceTicked",
+    "PricesDue",
+    "PricesDueWork",
+    "Tick",
+    "entry_tick",
+    "parse_duration",
+    "parse_durations",
+    "parse_price",
+    "parse_symbol",
+    "price_text",
+    "settle_tick",
 ]
 __all__ += _errors.__all__
 __all__ = list(dict.fromkeys(__all__))

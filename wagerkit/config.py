@@ -11,12 +11,17 @@ import re
 import secrets
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .domain.errors import InvalidInput
 from .domain.money import CurrencyRegistry
+
+if TYPE_CHECKING:
+    from .ports import PriceFeed
+    from .services.prices import PricePolicy
 
 __all__ = ["JWT_SECRET_SUFFIX", "Settings", "SettingsError", "sqlite_file"]
 
@@ -297,3 +302,85 @@ class Settings(BaseSettings):
     def rate_limit_overrides(self) -> dict[str, tuple[int, int]]:
         """The ``rate_limits`` setting as action -> (hits, per seconds)."""
         return self._parse_rate_limits(self.rate_limits)
+
+    # -- prices: the recorder's symbols and feed, and the price rule (docs/prices.md) -------
+    price_symbols: str = Field(
+        "DEMO-USD", description="comma-separated symbols the job runner records, e.g. BTC-USD"
+    )
+    price_feed: str = Field(
+        "random", description="manual, random (seeded walk), csv:PATH (replay) or http"
+    )
+    price_feed_url: str = Field(
+        "https://api.exchange.coinbase.com/products/{symbol}/ticker",
+        description="the http feed's ticker URL ({symbol} is replaced)",
+    )
+    price_feed_timeout: float = Field(2.0, gt=0, le=60, description="http feed timeout, seconds")
+    price_seed: str = Field("wagerkit", description="the random feed's seed")
+    price_max_age: int = Field(10, description="entry price: latest tick at most this old (10s)")
+    price_buffer: int = Field(15, description="exit price: first tick at most this late (15s)")
+
+    @field_validator("price_symbols")
+    @classmethod
+    def _price_symbols_parse(cls, v: str) -> str:
+        cls._parse_price_symbols(v)
+        return v
+
+    @staticmethod
+    def _parse_price_symbols(v: str) -> tuple[str, ...]:
+        from .domain.prices import parse_symbol
+
+        try:
+            symbols = tuple(parse_symbol(s) for s in v.split(",") if s.strip())
+        except InvalidInput as exc:
+            raise ValueError(exc.detail) from None
+        if len(set(symbols)) != len(symbols):
+            raise ValueError("symbols must be distinct")
+        return symbols
+
+    @field_validator("price_feed")
+    @classmethod
+    def _price_feed_known(cls, v: str) -> str:
+        kind, _, arg = v.strip().partition(":")
+        if not ((kind in ("manual", "random", "http") and not arg) or (kind == "csv" and arg)):
+            raise ValueError("must be manual, random, csv:PATH or http")
+        return v.strip()
+
+    @field_validator("price_max_age", "price_buffer", mode="before")
+    @classmethod
+    def _price_durations(cls, v: object) -> int:
+        from .domain.prices import parse_duration
+
+        try:
+            return parse_duration(v.strip() if isinstance(v, str) else v)
+        except InvalidInput as exc:
+            raise ValueError(exc.detail) from None
+
+    def price_symbol_list(self) -> tuple[str, ...]:
+        return self._parse_price_symbols(self.price_symbols)
+
+    def price_policy(self) -> PricePolicy:
+        from datetime import timedelta
+
+        from .services.prices import PricePolicy
+
+        return PricePolicy(
+            symbols=self.price_symbol_list(),
+            max_age=timedelta(seconds=self.price_max_age),
+            buffer=timedelta(seconds=self.price_buffer),
+        )
+
+    def price_options(self) -> dict[str, Any]:
+        """``WagerKit`` keyword arguments for prices: ``price_feed`` and ``price_policy``
+        (an http feed holds a connection pool: close it with ``aclose()`` when done)."""
+        return {"price_feed": self.build_price_feed(), "price_policy": self.price_policy()}
+
+    def build_price_feed(self) -> PriceFeed:
+        """The configured ``PriceFeed`` (``wagerkit.adapters.pricefeeds.build_feed``)."""
+        from .adapters.pricefeeds import build_feed
+
+        return build_feed(
+            self.price_feed,
+            url=self.price_feed_url,
+            timeout=self.price_feed_timeout,
+            seed=self.price_seed,
+        )

@@ -170,6 +170,7 @@ class CliState:
         identity = self.identity_options()
 
         async def main() -> T:
+            prices = settings.price_options()  # the recorder's feed (docs/prices.md)
             store = SqlStore.from_url(self.database_url, pool_size=2)
             manager = self.redis_emitter()
             try:
@@ -185,6 +186,7 @@ class CliState:
                     realtime=sink,
                     realtime_coalesce=0,  # inline sends: the process ends with the command
                     **identity,
+                    **prices,
                 )
                 if self.acting_user_id is not None:
                     self._acting = await kit.identity.actor_for(self.acting_user_id)
@@ -192,6 +194,8 @@ class CliState:
             finally:
                 await store.dispose()
                 await _close_emitter(manager)
+                if close_feed := getattr(prices["price_feed"], "aclose", None):
+                    await close_feed()
 
         return asyncio.run(main())
 

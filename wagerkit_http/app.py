@@ -133,6 +133,7 @@ def create_app(
             rate_limiter=ports.rate_limiter,
             identity_policy=ports.policy,
             payment_providers=_payment_providers(settings),
+            **settings.price_options(),  # the recorder's feed and the price rule
         )
     else:
         if kit.deps.tokens is None:

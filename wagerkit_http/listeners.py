@@ -143,6 +143,12 @@ async def _close_live_updates(app: WagerkitApp) -> None:
         await app.ctx.kit.live.aclose()
 
 
+async def _close_price_feed(app: WagerkitApp) -> None:
+    """An http price feed holds a connection pool (docs/prices.md)."""
+    if close := getattr(app.ctx.kit.prices.feed, "aclose", None):
+        await close()
+
+
 def register_listeners(app: WagerkitApp) -> JobLoop:
     """Register the start-up and shutdown listeners; returns the app's ``JobLoop``."""
     jobs = JobLoop()
@@ -150,5 +156,6 @@ def register_listeners(app: WagerkitApp) -> JobLoop:
     app.register_listener(jobs.start, "after_server_start")
     app.register_listener(jobs.stop, "before_server_stop")
     app.register_listener(_close_live_updates, "before_server_stop")
+    app.register_listener(_close_price_feed, "after_server_stop")
     app.register_listener(on_shutdown, "after_server_stop")
     return jobs

@@ -22,6 +22,9 @@ ENV: dict[str, str | None] = {
     "WAGERKIT_DATABASE_URL": None,
     "WAGERKIT_CURRENCIES": None,
     "WAGERKIT_WELCOME_GRANT": None,
+    # no automatic prices unless a test asks (the default feed, a random walk, would record
+    # a tick every pass)
+    "WAGERKIT_PRICE_FEED": "manual",
 }
 TS_KEYS = {"timestamp", "created_at", "at"}
 TABLE_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")

@@ -18,6 +18,7 @@ contains secrets::
     │   ├── TransferNotFound         transfer_not_found
     │   ├── PaymentNotFound          payment_not_found
     │   ├── EventNotFound            event_not_found
+    │   ├── PriceNotFound            price_not_found     no tick recorded for the symbol
     │   ├── MessageNotFound          message_not_found
     │   ├── ContractNotFound         contract_not_found
     │   └── RoundNotFound            round_not_found
@@ -112,6 +113,7 @@ __all__ = [
     "PendingExpired",
     "PendingNotFound",
     "PermissionDenied",
+    "PriceNotFound",
     "PriceUnavailable",
     "RateLimited",
     "RoundClosed",
@@ -474,6 +476,11 @@ class ContractStateConflict(Conflict):
 class RoundClosed(Conflict):
     code = "round_closed"
     title = "Betting on this round is closed"
+
+
+class PriceNotFound(NotFound):
+    code = "price_not_found"
+    title = "No price recorded for this symbol"
 
 
 def all_error_types() -> list[type[WagerkitError]]:

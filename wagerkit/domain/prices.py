@@ -25,8 +25,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Context, Decimal, InvalidOperation
+from typing import ClassVar
 
 from .errors import InvalidInput
+from .notifications import Notification
 
 __all__ = [
     "DEFAULT_BUFFER",
@@ -36,6 +38,7 @@ __all__ = [
     "MAX_PRICE_DECIMALS",
     "MAX_PRICE_INTEGER_DIGITS",
     "OPERATOR_SOURCE",
+    "PriceTicked",
     "Tick",
     "entry_tick",
     "parse_duration",
@@ -197,3 +200,18 @@ def settle_tick(first_at_or_after: Tick | None, due: datetime, buffer: timedelta
     if tick is None or tick.observed_at < due:
         return None
     return tick if tick.observed_at - due <= buffer else None
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTicked(Notification):
+    """A new tick was stored (by the recorder or an operator)."""
+
+    topic: ClassVar[str] = "price.ticked"
+    symbol: str
+    observed_at: datetime
+    price: Decimal
+    source: str
+
+    @classmethod
+    def of(cls, tick: Tick) -> PriceTicked:
+        return cls(tick.symbol, tick.observed_at, tick.price, tick.source)

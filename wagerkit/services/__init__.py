@@ -12,6 +12,7 @@ from ..ports import (
     IdFactory,
     PasswordHasher,
     PaymentProvider,
+    PriceFeed,
     RateLimiter,
     RealtimeSink,
     TokenService,
@@ -26,6 +27,7 @@ from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRate
 from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
 from .payments import PaymentPage, PaymentService
 from .predictions import PredictionsDueWork, PredictionService
+from .prices import PricePolicy, PricesDueWork, PriceService
 from .realtime import ChainPublisher, LiveUpdates
 from .users import UserService
 from .wallets import StatementEntry, StatementPage, WalletBalance, WalletService
@@ -49,6 +51,8 @@ __all__ = [
     "PaymentPage",
     "PaymentService",
     "PredictionService",
+    "PricePolicy",
+    "PriceService",
     "Session",
     "SettlementReport",
     "StatementEntry",
@@ -94,6 +98,9 @@ class WagerKit:
         payment_providers: Mapping[str, PaymentProvider] | None = None,
         # -- price predictions: the area's settings (docs/predictions.md) -------------------
         predictions: PredictionPolicy | None = None,
+        # -- prices: the recorder's feed and the price rule (docs/prices.md) ----------------
+        price_feed: PriceFeed | None = None,
+        price_policy: PricePolicy | None = None,
     ) -> None:
         deps = Deps(uow)
         if clock is not None:
@@ -126,10 +133,12 @@ class WagerKit:
             admit=self.identity.admit,
         )
         self.chat = ChatService(deps, limit=self.identity.limit)
+        self.prices = PriceService(deps, price_feed, price_policy)  # before what reads ticks
         self.predictions = PredictionService(deps, predictions)  # contracts and rounds
         self.jobs = JobService(
             deps,
             [
+                PricesDueWork(self.prices),  # first: a pass settles on the ticks it recorded
                 EventsDueWork(deps, self.events),
                 ExpiredHolds(self.wallets),
                 PredictionsDueWork(self.predictions),

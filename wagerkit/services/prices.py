@@ -1,0 +1,238 @@
+"""Prices (docs/prices.md): operator-set prices, the recorder, and reads of stored ticks.
+
+Every price result is computed from stored ticks (SPEC section 4), so the recorder is what
+makes prices exist: each job pass (``PricesDueWork``) asks the configured ``PriceFeed`` for
+every configured symbol at once and stores what it answers; a symbol whose feed fails or
+has no price is skipped (the feed logs why), never the others. Storing is idempotent on
+(symbol, observed_at, source), so several runners recording the same feed store each tick
+once. Each new tick is announced as ``PriceTicked``.
+
+Staff may set a price by hand (``set_price``): a tick with source ``operator``, audited as
+``price.set``. The price rule itself (entry = latest fresh tick; exit = first tick within the
+buffer) is ``PricePolicy.entry`` / ``PricePolicy.settle`` over a unit of work, for the areas
+that price contracts and rounds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from ..domain.audit import AuditRecord
+from ..domain.errors import AlreadyExists, InvalidInput
+from ..domain.identity import Actor
+from ..domain.prices import (
+    DEFAULT_BUFFER,
+    DEFAULT_MAX_AGE,
+    OPERATOR_SOURCE,
+    PriceTicked,
+    Tick,
+    entry_tick,
+    parse_price,
+    parse_symbol,
+    price_text,
+    settle_tick,
+)
+from ..domain.text import clean_reason
+from ..ports import PriceFeed, UnitOfWork
+from .base import Deps
+
+__all__ = ["CurrentPrice", "PricePolicy", "PriceService", "PricesDue", "PricesDueWork"]
+
+log = logging.getLogger("wagerkit.prices")
+
+MAX_HISTORY = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class PricePolicy:
+    """What the recorder samples, and the price rule's two windows (SPEC section 4)."""
+
+    symbols: tuple[str, ...] = ("DEMO-USD",)
+    max_age: timedelta = DEFAULT_MAX_AGE
+    buffer: timedelta = DEFAULT_BUFFER
+
+    def __post_init__(self) -> None:
+        symbols = tuple(parse_symbol(s) for s in self.symbols)
+        if len(set(symbols)) != len(symbols):
+            raise InvalidInput("price symbols must be distinct")
+        if self.max_age <= timedelta(0) or self.buffer <= timedelta(0):
+            raise InvalidInput("max_age and buffer must be positive")
+        object.__setattr__(self, "symbols", symbols)
+
+    async def entry(self, uow: UnitOfWork, symbol: str, at: datetime) -> Tick | None:
+        """The entry price's tick at ``at``: the latest stored tick no older than max_age."""
+        return entry_tick(await uow.prices.latest(symbol, at), at, self.max_age)
+
+    async def settle(self, uow: UnitOfWork, symbol: str, due: datetime) -> Tick | None:
+        """The exit / lock / close price's tick for ``due``: the first stored tick at or
+        after it, within the buffer; ``None`` means void and refund."""
+        return settle_tick(await uow.prices.first_at_or_after(symbol, due), due, self.buffer)
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentPrice:
+    """A configured symbol's latest tick (``None`` before any) and whether it is fresh
+    enough to price a contract now (observed within max_age)."""
+
+    symbol: str
+    tick: Tick | None
+    fresh: bool
+
+
+@dataclass(slots=True)
+class PricesDue:
+    """One recording pass: symbols with a new tick, symbols the feed had no price for.
+    Sampling is routine: it never makes a job pass count as busy (``idle`` is true)."""
+
+    recorded: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def idle(self) -> bool:
+        return True
+
+
+class PriceService:
+    """``kit.prices``: set (staff), read, and record prices."""
+
+    def __init__(
+        self, deps: Deps, feed: PriceFeed | None = None, policy: PricePolicy | None = None
+    ) -> None:
+        self._d = deps
+        self.feed = feed
+        self.policy = policy or PricePolicy()
+
+    async def set_price(
+        self, actor: Actor, symbol: str, price: str | Decimal | int, reason: str = ""
+    ) -> Tick:
+        """Store an operator's price for ``symbol``, observed now (staff only, audited)."""
+        actor.require_staff()
+        symbol = parse_symbol(symbol)
+        value = parse_price(price)
+        reason = clean_reason(reason, required=False)
+        now = self._d.clock.now()
+        tick = Tick(symbol, now, value, OPERATOR_SOURCE)
+
+        async def work(uow: UnitOfWork) -> None:
+            if not await uow.prices.add_ticks([tick]):
+                raise AlreadyExists(f"a price for {symbol} was already set at this instant")
+            await uow.audit.add(
+                AuditRecord(
+                    now,
+                    actor.user_id,
+                    actor.name,
+                    "price.set",
+                    f"price:{symbol}",
+                    reason,
+                    {"price": price_text(value)},
+                )
+            )
+
+        await self._d.transaction(work)
+        await self._d.publisher.publish(PriceTicked.of(tick))
+        return tick
+
+    async def latest(self, symbol: str, at: datetime | None = None) -> Tick | None:
+        """The newest stored tick of ``symbol`` (observed at or before ``at`` if given)."""
+        symbol = parse_symbol(symbol)
+        async with self._d.uow() as uow:
+            return await uow.prices.latest(symbol, at)
+
+    async def current(self) -> list[CurrentPrice]:
+        """Every configured symbol's latest tick, in configuration order."""
+        now = self._d.clock.now()
+        async with self._d.uow() as uow:
+            out = []
+            for symbol in self.policy.symbols:
+                tick = await uow.prices.latest(symbol)
+                fresh = entry_tick(tick, now, self.policy.max_age) is not None
+                out.append(CurrentPrice(symbol, tick, fresh))
+        return out
+
+    async def history(
+        self, symbol: str, since: datetime | None = None, limit: int = 100
+    ) -> list[Tick]:
+        """Stored ticks of ``symbol`` observed at or after ``since``, newest first."""
+        symbol = parse_symbol(symbol)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HISTORY:
+            raise InvalidInput(f"limit must be 1-{MAX_HISTORY}")
+        if since is not None and since.tzinfo is None:
+            raise InvalidInput("since must be timezone-aware")
+        async with self._d.uow() as uow:
+            return await uow.prices.history(symbol, since=since, limit=limit)
+
+    async def symbols(self) -> list[str]:
+        """Every symbol with a stored tick."""
+        async with self._d.uow() as uow:
+            return await uow.prices.symbols()
+
+    async def record(self, now: datetime | None = None) -> PricesDue:
+        """One sampling pass: quote every configured symbol (concurrently) and store the
+        answers; a symbol with no price, or whose feed raised, is reported missing."""
+        now = now or self._d.clock.now()
+        report = PricesDue()
+        if self.feed is None or not self.policy.symbols:
+            return report
+        symbols = self.policy.symbols
+        answers = await asyncio.gather(
+            *(self._quote(s, now) for s in symbols), return_exceptions=False
+        )
+        ticks = []
+        for symbol, tick in zip(symbols, answers, strict=True):
+            if tick is None:
+                report.missing.append(symbol)
+            else:
+                ticks.append(tick)
+        new = await self.store(ticks)
+        report.recorded = [t.symbol for t in new]
+        return report
+
+    async def store(self, ticks: Sequence[Tick]) -> list[Tick]:
+        """Store ticks (idempotent) and announce the new ones; returns the new ones. For
+        the recorder, imports and demos; not an operator action (no audit)."""
+        if not ticks:
+            return []
+
+        async def work(uow: UnitOfWork) -> list[Tick]:
+            return [t for t in ticks if await uow.prices.add_ticks([t])]
+
+        new = await self._d.transaction(work)
+        for tick in new:
+            await self._d.publisher.publish(PriceTicked.of(tick))
+        return new
+
+    async def _quote(self, symbol: str, now: datetime) -> Tick | None:
+        assert self.feed is not None
+        try:
+            tick = await self.feed.quote(symbol, now)
+        except Exception:  # a feed must not raise; if one does, this symbol has no price
+            log.exception("price feed failed for %s", symbol)
+            return None
+        if tick is None:
+            return None
+        if tick.symbol != symbol or tick.observed_at > now:
+            log.warning(
+                "price feed answered %s at %s for %s: ignored",
+                tick.symbol,
+                tick.observed_at,
+                symbol,
+            )
+            return None
+        return tick
+
+
+class PricesDueWork:
+    """The job runner's price recorder: one sampling pass per job pass."""
+
+    name = "prices"
+
+    def __init__(self, prices: PriceService) -> None:
+        self._prices = prices
+
+    async def run_due(self, now: datetime, limit: int) -> PricesDue:
+        return await self._prices.record(now)
