@@ -86,9 +86,13 @@ async def test_random_walk_scenario(store: UnitOfWorkFactory, clock: FixedClock,
                     continue
                 lev = rng.choice((None, None, 2, 5, 10))
                 r = await kit.predictions.place(
-                    who, rng.choice(SYMS), rng.choice(("up", "down")), rng.randint(1, 60),
-                    duration=rng.choice(pol.durations), leverage=lev,
-                )  # fmt: skip
+                    who,
+                    rng.choice(SYMS),
+                    rng.choice(("up", "down")),
+                    rng.randint(1, 60),
+                    duration=rng.choice(pol.durations),
+                    leverage=lev,
+                )
                 placed.append(r.contract.id)
                 if lev and rng.random() < 0.2:
                     try:
