@@ -51,6 +51,7 @@ _e = prediction_exposure.c
 _r = prediction_rounds.c
 _b = prediction_round_bets.c
 TOTAL = "*"
+_CHUNK = 1000  # rows per INSERT (25 columns: well under 65,535 bind parameters)
 
 _RESOLVED = (
     "status",
@@ -76,6 +77,19 @@ WHERE c.status = 'open' AND c.expires_at <= :now
 ORDER BY c.id
 LIMIT :limit
 FOR UPDATE OF c SKIP LOCKED
+"""
+
+
+_PG_RESOLVE = """
+UPDATE prediction_contracts AS c
+SET status = v.status, exit_price = v.exit_price, exit_at = v.exit_at, payout = v.payout,
+    resolved_at = v.resolved_at, closed_early = v.closed_early, void_reason = v.void_reason
+FROM unnest(
+    CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:prices AS numeric[]),
+    CAST(:ats AS timestamptz[]), CAST(:payouts AS bigint[]), CAST(:resolved AS timestamptz[]),
+    CAST(:early AS boolean[]), CAST(:reasons AS text[])
+) AS v(id, status, exit_price, exit_at, payout, resolved_at, closed_early, void_reason)
+WHERE c.id = v.id
 """
 
 
@@ -186,9 +200,12 @@ class SqlPredictions(Repository):
     async def add_contracts(self, contracts: Sequence[Contract]) -> list[Contract]:
         if not contracts:
             return []
-        stmt = prediction_contracts.insert().values([_contract_row(c) for c in contracts])
-        rows = (await self._c.execute(stmt.returning(_c.id, _c.stake_transfer_id))).all()
-        ids = {r.stake_transfer_id: r.id for r in rows}  # unique: maps each row to its contract
+        ids: dict[str, int] = {}  # the stake id is unique: it maps each row to its contract
+        for start in range(0, len(contracts), _CHUNK):  # a statement's bind parameters are few
+            rows = [_contract_row(c) for c in contracts[start : start + _CHUNK]]
+            stmt = prediction_contracts.insert().values(rows)
+            for r in await self._c.execute(stmt.returning(_c.id, _c.stake_transfer_id)):
+                ids[r.stake_transfer_id] = r.id
         return [_with_id(c, ids[c.stake_transfer_id]) for c in contracts]
 
     async def get(self, contract_id: int, *, for_update: bool = False) -> Contract | None:
@@ -264,6 +281,21 @@ class SqlPredictions(Repository):
 
     async def resolve(self, contracts: Sequence[Contract]) -> None:
         if not contracts:
+            return
+        if self._pg:  # one statement for the whole chunk: UPDATE … FROM unnest(arrays)
+            await self._c.execute(
+                text(_PG_RESOLVE),
+                {
+                    "ids": [c.id for c in contracts],
+                    "statuses": [c.status.value for c in contracts],
+                    "prices": [c.exit_price for c in contracts],
+                    "ats": [c.exit_at for c in contracts],
+                    "payouts": [c.payout for c in contracts],
+                    "resolved": [c.resolved_at for c in contracts],
+                    "early": [c.closed_early for c in contracts],
+                    "reasons": [c.void_reason for c in contracts],
+                },
+            )
             return
         stmt = (
             update(prediction_contracts)

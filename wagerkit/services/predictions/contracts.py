@@ -497,29 +497,31 @@ class ContractOps(PredictionsBase):
         for currency, items in by_currency.items():
             house = await system_account(uow, AccountKind.HOUSE, currency)
             paying = [c for c in items if c.payout]
-            wallets = await uow.ledger.open_accounts(
+            owners = sorted({c.user_id for c in paying})  # one wallet look-up per user
+            opened = await uow.ledger.open_accounts(
                 [
                     (
                         AccountKind.USER,
-                        user_ref(c.user_id),
+                        user_ref(uid),
                         currency,
                         AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
                     )
-                    for c in paying
+                    for uid in owners
                 ]
             )
+            by_user = {uid: a.id for uid, a in zip(owners, opened, strict=True)}
             results = await uow.ledger.apply(
                 [
                     TransferRequest(
                         tid("refund" if c.status is ContractStatus.VOID else "payout", c.id),
                         house.id,
-                        w.id,
+                        by_user[c.user_id],
                         c.payout or 0,
                         REFUND_CODE if c.status is ContractStatus.VOID else PAYOUT_CODE,
                         reference=contract_ref(c.id),
                         currency=currency,
                     )
-                    for c, w in zip(paying, wallets, strict=True)
+                    for c in paying
                 ],
                 now,
             )
