@@ -57,6 +57,14 @@ EXPECTED_STATUS: dict[type[domain.WagerkitError], int] = {
     domain.EventHasBets: 409,
     domain.AlreadyBet: 409,
     domain.ChatMuted: 403,
+    # prices (merged from the feeds branch) and price predictions
+    domain.PriceNotFound: 404,
+    domain.ContractNotFound: 404,
+    domain.RoundNotFound: 404,
+    domain.PriceUnavailable: 409,
+    domain.ExposureLimit: 409,
+    domain.ContractStateConflict: 409,
+    domain.RoundClosed: 409,
 }
 
 
