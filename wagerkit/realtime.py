@@ -16,6 +16,13 @@ from .services.events.live import (
     pool_payload,
     register_event_updates,
 )
+from .services.predictions.live import (
+    CONTRACT_RESULT,
+    ROUND_UPDATE,
+    register_prediction_updates,
+    round_room,
+    symbol_rounds_room,
+)
 from .services.realtime import (
     BALANCE_UPDATE,
     ChainPublisher,
@@ -30,9 +37,11 @@ __all__ = [
     "BALANCE_UPDATE",
     "CHAT_DELETED",
     "CHAT_MESSAGE",
+    "CONTRACT_RESULT",
     "EVENT_SETTLED",
     "EVENT_UPDATE",
     "EVENT_VOIDED",
+    "ROUND_UPDATE",
     "ChainPublisher",
     "LiveUpdates",
     "Read",
@@ -42,5 +51,8 @@ __all__ = [
     "event_room",
     "pool_payload",
     "register_event_updates",
+    "register_prediction_updates",
+    "round_room",
+    "symbol_rounds_room",
     "user_room",
 ]

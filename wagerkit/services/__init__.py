@@ -27,6 +27,7 @@ from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRate
 from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
 from .payments import PaymentPage, PaymentService
 from .predictions import PredictionsDueWork, PredictionService
+from .predictions.live import register_prediction_updates
 from .prices import PricePolicy, PricesDueWork, PriceService
 from .realtime import ChainPublisher, LiveUpdates
 from .users import UserService
@@ -151,5 +152,6 @@ class WagerKit:
                 realtime, self.wallets, deps.currencies, coalesce_seconds=realtime_coalesce
             )
             register_event_updates(live, self.events)  # pools, results and chat
+            register_prediction_updates(live, self.predictions)  # rounds, contract results
             self.live = live
             deps.publisher = live if publisher is None else ChainPublisher(publisher, live)
