@@ -45,9 +45,10 @@ async def test_rounds_results_and_balances_go_live() -> None:
     sink.sent.clear()
     await kit.jobs.tick()
     (r,) = await kit.predictions.current_rounds()
-    assert tuple(
-        room for n, _, room in sink.sent if n == ROUND_UPDATE
-    ) == ("round:1", "rounds:BTC-USD")
+    assert tuple(room for n, _, room in sink.sent if n == ROUND_UPDATE) == (
+        "round:1",
+        "rounds:BTC-USD",
+    )
     sink.sent.clear()
     await kit.predictions.bet_round(Actor.of(a), r.id, "up", 10)
     await kit.predictions.bet_round(Actor.of(b), r.id, "down", 30)
