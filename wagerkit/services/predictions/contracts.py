@@ -495,6 +495,12 @@ class ContractOps(PredictionsBase):
         for c in done:
             by_currency.setdefault(c.currency, []).append(c)
         for currency, items in by_currency.items():
+            # exposure rows before accounts, the order placements lock them in (no deadlock)
+            deltas: dict[str, int] = {}
+            for c in items:
+                deltas[c.symbol] = deltas.get(c.symbol, 0) - c.max_payout
+                deltas[TOTAL] = deltas.get(TOTAL, 0) - c.max_payout
+            await uow.predictions.add_exposure(currency, deltas)
             house = await system_account(uow, AccountKind.HOUSE, currency)
             paying = [c for c in items if c.payout]
             owners = sorted({c.user_id for c in paying})  # one wallet look-up per user
@@ -528,11 +534,6 @@ class ContractOps(PredictionsBase):
             for r in results:
                 if not r.ok:  # the house may go negative: a refusal is a broken invariant
                     raise StoreError(f"prediction payout refused: {r.error}")
-            deltas: dict[str, int] = {}
-            for c in items:
-                deltas[c.symbol] = deltas.get(c.symbol, 0) - c.max_payout
-                deltas[TOTAL] = deltas.get(TOTAL, 0) - c.max_payout
-            await uow.predictions.add_exposure(currency, deltas)
         await uow.predictions.resolve(done)
 
     async def _publish(self, done: Sequence[Contract]) -> None:
