@@ -23,6 +23,7 @@ from .services.predictions.live import (
     round_room,
     symbol_rounds_room,
 )
+from .services.prices import PRICE_TICK, price_payload, price_room, register_price_updates
 from .services.realtime import (
     BALANCE_UPDATE,
     ChainPublisher,
@@ -41,6 +42,7 @@ __all__ = [
     "EVENT_SETTLED",
     "EVENT_UPDATE",
     "EVENT_VOIDED",
+    "PRICE_TICK",
     "ROUND_UPDATE",
     "ChainPublisher",
     "LiveUpdates",
@@ -50,8 +52,11 @@ __all__ = [
     "chat_payload",
     "event_room",
     "pool_payload",
+    "price_payload",
+    "price_room",
     "register_event_updates",
     "register_prediction_updates",
+    "register_price_updates",
     "round_room",
     "symbol_rounds_room",
     "user_room",

@@ -16,7 +16,20 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from .commands import audit, auth, chat, db, demo, events, jobs, predictions, serve, users, wallet
+from .commands import (
+    audit,
+    auth,
+    chat,
+    db,
+    demo,
+    events,
+    jobs,
+    predictions,
+    prices,
+    serve,
+    users,
+    wallet,
+)
 from .errors import EXIT_OK, describe
 from .runtime import CliState, state
 
@@ -95,6 +108,7 @@ app.add_typer(predictions.rounds_app, name="rounds")
 app.command("audit")(audit.audit)
 app.command("demo")(demo.demo)
 app.add_typer(auth.app, name="auth")
+app.add_typer(prices.app, name="prices")
 
 
 def _version(value: bool) -> None:

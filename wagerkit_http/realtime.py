@@ -18,6 +18,9 @@ server processes, so an event emitted in one process reaches a client connected 
 - **chat_message** ``{"event_id", "text"}`` → ``kit.chat.post`` as the user, read fresh
   (banned: refused and cut off; muted: ``chat_muted``; too fast: ``rate_limited`` with
   ``retry_after``); the ack is the stored message, the room gets ``chat_message``.
+- **join_price** ``{"symbol"}`` → the socket joins ``price:<symbol>``, which gets
+  ``price_tick`` ``{"symbol", "price", "observed_at", "source"}`` (coalesced: a few a second
+  at most); the ack is ``{"symbol", "tick": <latest> | None}``. **leave_price** leaves it.
 - Every refusal is the ack ``{"error": {"code", "message"}}`` with the HTTP problems' codes.
 - A ban cuts the user's sockets off at once: the ban's ``UserChanged`` notification reaches
   the live updates, whose sink disconnects ``user:<id>`` here and, with Redis, closes the
@@ -41,7 +44,7 @@ from typing import Any
 
 import socketio  # type: ignore[import-untyped]
 
-from wagerkit import Actor, Bet, InvalidInput, RateLimited, WagerkitError
+from wagerkit import Actor, Bet, InvalidInput, RateLimited, WagerkitError, parse_symbol
 from wagerkit.adapters.realtime import NAMESPACE
 from wagerkit.config import Settings
 from wagerkit.realtime import (
@@ -50,6 +53,8 @@ from wagerkit.realtime import (
     chat_payload,
     event_room,
     pool_payload,
+    price_payload,
+    price_room,
     round_room,
     symbol_rounds_room,
     user_room,
@@ -75,6 +80,8 @@ log = logging.getLogger("wagerkit_http.realtime")
 
 #: how many event rooms one socket may be in at once
 MAX_EVENT_ROOMS = 20
+#: how many price rooms one socket may be in at once
+MAX_PRICE_ROOMS = 20
 #: how many recent chat messages the ``join_event`` answer carries
 JOIN_CHAT_HISTORY = 50
 
@@ -318,6 +325,49 @@ class WagerkitNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         elif isinstance(data, Mapping) and isinstance(data.get("symbol"), str):
             await self.leave_room(sid, symbol_rounds_room(data["symbol"][:40]))
         return {"left": True}
+
+    # -- price rooms (docs/prices.md) ----------------------------------------------------
+    async def on_join_price(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """Join ``price:<symbol>`` (coalesced ``price_tick`` pushes); the ack is
+        ``{"symbol", "tick": <latest tick> | None}``."""
+        try:
+            symbol = _symbol(data)
+            rooms = [r for r in self.rooms(sid) if r.startswith(price_room(""))]
+            room = price_room(symbol)
+            if room not in rooms and len(rooms) >= MAX_PRICE_ROOMS:
+                raise InvalidInput(
+                    f"a socket may watch at most {MAX_PRICE_ROOMS} symbols; leave_price one first"
+                )
+        except WagerkitError as exc:
+            return _error(exc)
+        await self.enter_room(sid, room)  # join first, then read: no tick falls in between
+        try:
+            tick = await self.app.ctx.kit.prices.latest(symbol)
+        except Exception as exc:
+            if room not in rooms:
+                await self.leave_room(sid, room)
+            if isinstance(exc, WagerkitError):
+                return _error(exc)
+            log.exception("join_price failed")
+            return _INTERNAL
+        return {"symbol": symbol, "tick": price_payload(tick) if tick is not None else None}
+
+    async def on_leave_price(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """Leave ``price:<symbol>`` (answered the same whether the socket was in it or not)."""
+        try:
+            symbol = _symbol(data)
+        except WagerkitError as exc:
+            return _error(exc)
+        await self.leave_room(sid, price_room(symbol))
+        return {"symbol": symbol, "left": True}
+
+
+def _symbol(data: Any) -> str:
+    """``data["symbol"]``: a market symbol (``BTC-USD``)."""
+    raw = data.get("symbol") if isinstance(data, Mapping) else None
+    if not isinstance(raw, str):
+        raise InvalidInput("expected {symbol: <market symbol, e.g. BTC-USD>}")
+    return parse_symbol(raw)
 
 
 def create_sio(settings: Settings) -> socketio.AsyncServer:

@@ -145,6 +145,9 @@ def test_contracts_over_http(live: Live) -> None:
         ex = http.get("/api/v1/admin/predictions/exposure", headers=admin).json()["exposure"]
         assert {e["symbol"]: e["exposure"] for e in ex} == {"*": 27, "BTC-USD": 27}
         assert http.get("/api/v1/admin/predictions/exposure", headers=p).status_code == 403
+        for path in (f"/api/v1/admin/predictions/{c['id']}/void", "/api/v1/admin/rounds/1/void"):
+            r = http.post(path, json={"reason": "mine"}, headers=p)
+            assert (r.status_code, r.json()["code"]) == (403, "forbidden")
         v = http.post(
             f"/api/v1/admin/predictions/{c['id']}/void", json={"reason": "feed"}, headers=admin
         )

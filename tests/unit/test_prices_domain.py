@@ -143,6 +143,7 @@ def test_a_tick_is_utc_canonical_and_checked() -> None:
     assert t.observed_at.tzinfo == UTC
     assert str(t.price) == "1.5"
     assert t == Tick("BTCUSDT", T0, Decimal("1.5"), "csv")
+    assert Tick(" BTCUSDT ", T0, Decimal(1), "csv").symbol == "BTCUSDT"
     for bad in (
         lambda: Tick("btc", T0, Decimal(1), "csv"),
         lambda: Tick("BTC", datetime(2026, 1, 1), Decimal(1), "csv"),

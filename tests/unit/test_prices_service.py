@@ -189,3 +189,70 @@ def test_a_policy_is_checked() -> None:
         PricePolicy(symbols=("a",))
     with pytest.raises(InvalidInput):
         PricePolicy(max_age=timedelta(0))
+
+
+async def test_load_stores_many_and_announces_the_newest(
+    store: UnitOfWorkFactory, clock: FixedClock
+) -> None:
+    kit, publisher = make_kit(store, clock)
+    walk = RandomWalkFeed("load")
+    ticks = [walk.tick_at(s, clock.now() + timedelta(seconds=i)) for i in range(50) for s in "AB"]
+    assert await kit.prices.load(ticks) == 100
+    assert await kit.prices.load(ticks) == 0
+    assert [n.observed_at for n in publisher.of(PriceTicked)] == [ticks[-1].observed_at] * 2
+    assert len(await kit.prices.history("A", limit=1000)) == 50
+
+
+class GappyFeed:
+    """The random walk, but with seeded gaps: a quote is missing when SHA-256 says so."""
+
+    def __init__(self, walk: RandomWalkFeed, miss_percent: int) -> None:
+        self.walk, self.miss = walk, miss_percent
+
+    async def quote(self, symbol: str, at: datetime) -> Tick | None:
+        import hashlib
+
+        h = hashlib.sha256(f"{symbol}|{at.isoformat()}".encode()).digest()
+        return None if h[0] * 100 < self.miss * 256 else self.walk.tick_at(symbol, at)
+
+
+@pytest.mark.parametrize("hours", [2])
+async def test_hours_of_simulated_recording_with_gaps_and_downtime(
+    store: UnitOfWorkFactory, clock: FixedClock, hours: int, request: pytest.FixtureRequest
+) -> None:
+    """A pass every 4 s for hours (minutes on the database stores) through the Clock port,
+    a feed missing a fifth of its quotes, and the runner down for 5 minutes: the price rule
+    over the stored ticks agrees at every second with the rule over what was recorded."""
+    memory = "memory" in request.node.callspec.id
+    seconds = hours * 3600 if memory else 900
+    walk = RandomWalkFeed("sim")
+    kit, _ = make_kit(store, clock, GappyFeed(walk, 20), symbols=("DEMO-USD", "BTC-USD"))
+    t0 = clock.now()
+    down = (t0 + timedelta(seconds=seconds // 3), t0 + timedelta(seconds=seconds // 3 + 300))
+    recorded: dict[str, list[Tick]] = {"DEMO-USD": [], "BTC-USD": []}
+    while clock.now() < t0 + timedelta(seconds=seconds):
+        if not down[0] <= clock.now() < down[1]:
+            report = await kit.prices.record()
+            for symbol in report.recorded:
+                recorded[symbol].append(walk.tick_at(symbol, clock.now()))
+        clock.advance(4)
+    policy = kit.prices.policy
+    async with store() as uow:
+        for symbol, ticks in recorded.items():
+            assert len(ticks) > 0
+            for offset in range(0, seconds, 7 if memory else 13):
+                at = t0 + timedelta(seconds=offset)
+                before = [t for t in ticks if t.observed_at <= at]
+                after = [t for t in ticks if t.observed_at >= at]
+                want_entry = (
+                    before[-1] if before and at - before[-1].observed_at <= policy.max_age else None
+                )
+                want_exit = (
+                    after[0] if after and after[0].observed_at - at <= policy.buffer else None
+                )
+                assert await policy.entry(uow, symbol, at) == want_entry
+                assert await policy.settle(uow, symbol, at) == want_exit
+        # the downtime left a hole: nothing to price a contract with, nothing to settle on
+        mid = down[0] + timedelta(seconds=150)
+        assert await policy.entry(uow, "DEMO-USD", mid) is None
+        assert await policy.settle(uow, "DEMO-USD", mid) is None

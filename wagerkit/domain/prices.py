@@ -174,7 +174,7 @@ class Tick:
     source: str
 
     def __post_init__(self) -> None:
-        parse_symbol(self.symbol)
+        object.__setattr__(self, "symbol", parse_symbol(self.symbol))
         parse_source(self.source)
         if not isinstance(self.observed_at, datetime) or self.observed_at.tzinfo is None:
             raise InvalidInput("a tick's time must be a timezone-aware datetime")

@@ -28,7 +28,7 @@ from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
 from .payments import PaymentPage, PaymentService
 from .predictions import PredictionsDueWork, PredictionService
 from .predictions.live import register_prediction_updates
-from .prices import PricePolicy, PricesDueWork, PriceService
+from .prices import PricePolicy, PricesDueWork, PriceService, register_price_updates
 from .realtime import ChainPublisher, LiveUpdates
 from .users import UserService
 from .wallets import StatementEntry, StatementPage, WalletBalance, WalletService
@@ -153,5 +153,6 @@ class WagerKit:
             )
             register_event_updates(live, self.events)  # pools, results and chat
             register_prediction_updates(live, self.predictions)  # rounds, contract results
+            register_price_updates(live, self.prices)  # price:<symbol> ticks
             self.live = live
             deps.publisher = live if publisher is None else ChainPublisher(publisher, live)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from ..domain.audit import AuditRecord
 from ..domain.errors import AlreadyExists, InvalidInput
@@ -41,7 +42,20 @@ from ..domain.text import clean_reason
 from ..ports import PriceFeed, UnitOfWork
 from .base import Deps
 
-__all__ = ["CurrentPrice", "PricePolicy", "PriceService", "PricesDue", "PricesDueWork"]
+if TYPE_CHECKING:
+    from .realtime import LiveUpdates
+
+__all__ = [
+    "PRICE_TICK",
+    "CurrentPrice",
+    "PricePolicy",
+    "PriceService",
+    "PricesDue",
+    "PricesDueWork",
+    "price_payload",
+    "price_room",
+    "register_price_updates",
+]
 
 log = logging.getLogger("wagerkit.prices")
 
@@ -206,6 +220,25 @@ class PriceService:
             await self._d.publisher.publish(PriceTicked.of(tick))
         return new
 
+    async def load(self, ticks: Sequence[Tick]) -> int:
+        """Store many ticks at once (a demo's history, an import) in one transaction;
+        returns how many were new and announces only the newest tick of each symbol."""
+        if not ticks:
+            return 0
+
+        async def work(uow: UnitOfWork) -> int:
+            return await uow.prices.add_ticks(ticks)
+
+        added = await self._d.transaction(work)
+        newest: dict[str, Tick] = {}
+        for t in ticks:
+            if t.symbol not in newest or t.observed_at > newest[t.symbol].observed_at:
+                newest[t.symbol] = t
+        if added:
+            for tick in newest.values():
+                await self._d.publisher.publish(PriceTicked.of(tick))
+        return added
+
     async def _quote(self, symbol: str, now: datetime) -> Tick | None:
         assert self.feed is not None
         try:
@@ -236,3 +269,50 @@ class PricesDueWork:
 
     async def run_due(self, now: datetime, limit: int) -> PricesDue:
         return await self._prices.record(now)
+
+
+# -- live updates (docs/realtime.md): the price:<symbol> rooms ------------------------------
+
+PRICE_TICK = "price_tick"
+
+
+def price_room(symbol: str) -> str:
+    """The room of one symbol's watchers (``price_tick``)."""
+    return f"price:{symbol}"
+
+
+def price_payload(tick: Tick | PriceTicked) -> dict[str, Any]:
+    """A tick as ``price_tick`` and ``GET /api/v1/prices/{symbol}`` carry it."""
+    return {
+        "symbol": tick.symbol,
+        "price": price_text(tick.price),
+        "observed_at": tick.observed_at.isoformat(),
+        "source": tick.source,
+    }
+
+
+class _PriceUpdates:
+    """Each ``PriceTicked`` becomes a coalesced ``price_tick`` to ``price:<symbol>`` (at most
+    one every ``coalesce_seconds`` per room and process, the newest tick when it is sent).
+    The newest tick is kept from the notification itself: sending reads no store."""
+
+    def __init__(self, live: LiveUpdates) -> None:
+        self.live = live
+        self.newest: dict[str, PriceTicked] = {}
+
+    async def ticked(self, note: PriceTicked) -> None:
+        symbol = note.symbol
+        known = self.newest.get(symbol)
+        if known is None or note.observed_at >= known.observed_at:
+            self.newest[symbol] = note
+
+        async def read() -> tuple[str, dict[str, Any]] | None:
+            newest = self.newest.get(symbol)
+            return (PRICE_TICK, price_payload(newest)) if newest is not None else None
+
+        await self.live.coalesced(price_room(symbol), read)
+
+
+def register_price_updates(live: LiveUpdates, prices: PriceService) -> None:
+    """The prices area's live updates (``price_tick`` to ``price:<symbol>``), on ``live``."""
+    live.on(PriceTicked, _PriceUpdates(live).ticked)

@@ -19,6 +19,7 @@ from ..terminal import Column
 from . import JsonOpt
 from .events import event_json, event_row
 from .predictions import seed_predictions_demo
+from .prices import seed_prices_demo
 
 if TYPE_CHECKING:
     from wagerkit import Currency, Event, User, WagerKit, WalletBalance
@@ -139,6 +140,7 @@ def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             idempotency_key=key,
         )
         found_events.extend(await _demo_events(st, kit, cur, {u: v[0] for u, v in users.items()}))
+        await seed_prices_demo(kit, st.settings.price_seed)  # DEMO-USD, recent ticks
         await seed_predictions_demo(
             kit, [u for u, _ in users.values() if u.role is Role.PLAYER], "DEMO-USD"
         )

@@ -353,13 +353,14 @@ async def seed_predictions_demo(kit: WagerKit, players: list[Any], symbol: str) 
     from dataclasses import replace
     from decimal import Decimal
 
-    from wagerkit import Actor, Tick
+    from wagerkit import Actor, Tick, entry_tick
 
     now = kit.deps.clock.now()
-    async with kit.deps.uow() as uow:  # a fresh price to enter at (the walk moves it later)
-        await uow.prices.add_ticks([Tick(symbol, now, Decimal("100"), "operator")])
-        await uow.commit()
     p = kit.predictions.policy
+    async with kit.deps.uow() as uow:  # a fresh price to enter at, unless the walk has one
+        if entry_tick(await uow.prices.latest(symbol, now), now, p.max_age) is None:
+            await uow.prices.add_ticks([Tick(symbol, now, Decimal("100"), "operator")])
+            await uow.commit()
     contracts = []
     for i, u in enumerate(players[:4]):
         actor = Actor.of(u)

@@ -21,6 +21,7 @@ from .predictions import (
     predictions_blueprint,
     rounds_blueprint,
 )
+from .prices import prices_blueprint
 from .wallet import me_blueprint, wallet_blueprint
 
 __all__ = ["API_PREFIX", "api_v1"]
@@ -47,5 +48,6 @@ def api_v1() -> BlueprintGroup:
         predictions_blueprint(),
         rounds_blueprint(),
         admin_predictions_blueprint(),
+        prices_blueprint(),
     ]
     return Blueprint.group(*areas, url_prefix=API_PREFIX)
