@@ -185,3 +185,74 @@ def test_rounds_over_http(live: Live) -> None:
         assert http.get("/api/v1/rounds/424242").status_code == 404
         live.conserved()
         live.run(assert_conserved(live.kit))
+
+
+async def test_socketio_clients_get_round_updates_results_and_balances(
+    server: Any, tmp_path_factory: Any
+) -> None:
+    import socketio  # type: ignore[import-untyped]
+
+    with (
+        _server(server, tmp_path_factory, True) as live,
+        httpx.Client(base_url=live.url, timeout=20) as http,
+    ):
+        token = register(http)["access_token"]
+        p = bearer(token)
+        live.run(live.kit.jobs.tick())  # the current round
+        _price(live, "100")
+        ahttp = httpx.AsyncClient(base_url=live.url, timeout=20)
+        client = socketio.AsyncClient(reconnection=False)
+        got: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        for name in ("round_update", "contract_result", "balance_update"):
+            client.on(name, lambda data, name=name: got.put_nowait((name, data)))
+        await client.connect(
+            live.url, transports=["websocket"], wait_timeout=5, auth={"token": token}
+        )
+        try:
+            ack = await client.call("join_round", {"symbol": "BTC-USD"}, timeout=5)
+            (r,) = ack["rounds"]
+            assert (await client.call("join_round", {"round_id": r["id"]}, timeout=5))["round"][
+                "id"
+            ] == r["id"]
+            assert "error" in await client.call("join_round", {"round_id": "x"}, timeout=5)
+            b = await ahttp.post(
+                f"/api/v1/rounds/{r['id']}/bets", json={"direction": "up", "amount": 9}, headers=p
+            )
+            assert b.status_code == 201
+
+            async def next_of(kind: str) -> Any:
+                while True:
+                    name, data = await asyncio.wait_for(got.get(), 5)
+                    if name == kind:
+                        return data
+
+            update = await next_of("round_update")
+            assert (update["id"], update["pool"]["up"]["total"]) == (r["id"], 9)
+            c = (
+                await ahttp.post(
+                    "/api/v1/predictions",
+                    json={
+                        "symbol": "BTC-USD",
+                        "direction": "up",
+                        "stake": 10,
+                        "duration": "1m",
+                        "leverage": 10,
+                    },
+                    headers=p,
+                )
+            ).json()["contract"]
+            _price(live, "101")
+            closed = (await ahttp.post(f"/api/v1/predictions/{c['id']}/close", headers=p)).json()
+            result = await next_of("contract_result")
+            assert (result["id"], result["status"], result["result"], result["profit"]) == (
+                c["id"],
+                "won",
+                "W",
+                closed["profit"],
+            )
+            balance = await next_of("balance_update")
+            assert balance["balances"]
+        finally:
+            await client.disconnect()
+            await ahttp.aclose()
+        live.conserved()
