@@ -152,3 +152,46 @@ async def test_players_racing_the_exposure_limit_never_pass_it(
         open_ = await uow.predictions.list_contracts(status=ContractStatus.OPEN, limit=1000)
     assert rows["BTC-USD"] == rows["*"] == sum(c.max_payout for c in open_) == 18 * 37
     await assert_conserved(kit)
+
+
+async def test_placements_race_settlement_of_expired_contracts(
+    pg_store: SqlStore, pg_url: str, pool: ProcessPoolExecutor
+) -> None:
+    """New placements (locking exposure, then the house and wallets) run while two job runners
+    settle expired contracts of the same players (contracts, exposure, then accounts): nothing
+    deadlocks for good, each due contract is settled once, and the exposure rows end equal to
+    the open contracts' maximum payouts."""
+    kit = WagerKit(pg_store, clock=FixedClock(T0), predictions=policy())
+    users = await _users(kit, 60)
+    await _tick(pg_store, T0, "100")
+    due = await asyncio.gather(
+        *(
+            kit.predictions.place(Actor(u, Role.PLAYER), "BTC-USD", "up", 10, duration=60)
+            for _ in range(3)
+            for u in users
+        )
+    )
+    await _tick(pg_store, T0 + timedelta(seconds=61), "101")
+    later = (T0 + timedelta(seconds=90)).isoformat()
+    start_at = time.time() + 1.0
+    loop = asyncio.get_running_loop()
+    half = len(users) // 2
+    jobs = [
+        loop.run_in_executor(pool, partial(run_settle, pg_url, later, start_at=start_at, chunk=20)),
+        loop.run_in_executor(pool, partial(run_settle, pg_url, later, start_at=start_at, chunk=20)),
+        loop.run_in_executor(
+            pool, partial(run_place, pg_url, later, users[:half], limit=0, start_at=start_at)
+        ),
+        loop.run_in_executor(
+            pool, partial(run_place, pg_url, later, users[half:], limit=0, start_at=start_at)
+        ),
+    ]
+    settled_a, settled_b, placed_a, placed_b = await asyncio.gather(*jobs)
+    assert settled_a["settled"] + settled_b["settled"] == len(due)
+    assert Counter(placed_a + placed_b) == {"ok": len(users)}
+    async with pg_store() as uow:
+        rows = {s: a for _, s, a in await uow.predictions.exposure()}
+        open_ = await uow.predictions.list_contracts(status=ContractStatus.OPEN, limit=1000)
+    assert len(open_) == len(users)
+    assert rows["BTC-USD"] == rows["*"] == sum(c.max_payout for c in open_)
+    await assert_conserved(kit)
