@@ -130,3 +130,9 @@ def test_demo_adds_contracts_and_a_live_round(cli: Cli) -> None:
     (r,) = cli.json("rounds", "list", "DEMO-USD")["rounds"]
     assert r["status"] == "open"
     assert r["pool"]["total"] == 15
+
+
+def test_jobs_tick_reports_what_predictions_did(cli: Cli) -> None:
+    cli.ok("users", "add", "Alice")
+    assert "rounds created: 1" in cli.ok("jobs", "tick", env=ENV)
+    assert cli.json("jobs", "tick", env=ENV)["idle"] is True
