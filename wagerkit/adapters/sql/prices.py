@@ -42,11 +42,12 @@ class SqlPrices(Repository):
             ]
             stmt = (
                 self._insert(price_ticks)
-                .values(rows)
                 .on_conflict_do_nothing(index_elements=[_t.symbol, _t.observed_at, _t.source])
                 .returning(_t.symbol)
             )
-            added += len((await self._c.execute(stmt)).all())
+            # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs
+            # ("insertmanyvalues") from one cached statement
+            added += len((await self._c.execute(stmt, rows)).all())
         return added
 
     async def latest(self, symbol: str, at: datetime | None = None) -> Tick | None:
