@@ -84,6 +84,36 @@ from .domain.prices import (
 from .ports import PriceFeed, PriceRepository
 from .services.prices import CurrentPrice, PricePolicy, PricesDue, PricesDueWork, PriceService
 
+# -- price predictions (docs/predictions.md) ------------------------------------------------
+# isort: split
+from .domain.predictions import (
+    Contract,
+    ContractKind,
+    ContractsResolved,
+    ContractStatus,
+    Direction,
+    PredictionPolicy,
+    Round,
+    RoundBet,
+    RoundChanged,
+    RoundStatus,
+    TieRule,
+    parse_direction,
+)
+from .ports import PredictionRepository
+from .services.predictions import (
+    ContractReceipt,
+    ExposureRow,
+    PredictionsDue,
+    PredictionsDueWork,
+    PredictionService,
+    RoundBetReceipt,
+    RoundsReport,
+    SettleReport,
+    contract_view,
+    round_view,
+)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -162,6 +192,31 @@ __all__ += [  # prices
     "parse_symbol",
     "price_text",
     "settle_tick",
+]
+__all__ += [  # price predictions
+    "Contract",
+    "ContractKind",
+    "ContractReceipt",
+    "ContractStatus",
+    "ContractsResolved",
+    "Direction",
+    "ExposureRow",
+    "PredictionPolicy",
+    "PredictionRepository",
+    "PredictionService",
+    "PredictionsDue",
+    "PredictionsDueWork",
+    "Round",
+    "RoundBet",
+    "RoundBetReceipt",
+    "RoundChanged",
+    "RoundStatus",
+    "RoundsReport",
+    "SettleReport",
+    "TieRule",
+    "contract_view",
+    "parse_direction",
+    "round_view",
 ]
 __all__ += _errors.__all__
 __all__ = list(dict.fromkeys(__all__))

@@ -20,6 +20,7 @@ from .domain.errors import InvalidInput
 from .domain.money import CurrencyRegistry
 
 if TYPE_CHECKING:
+    from .domain.predictions import PredictionPolicy
     from .ports import PriceFeed
     from .services.prices import PricePolicy
 
@@ -442,3 +443,80 @@ class Settings(BaseSettings):
             timeout=self.price_feed_timeout,
             seed=self.price_seed,
         )
+
+    # -- price predictions: contracts, house risk and rounds (docs/predictions.md) ---------
+    prediction_currency: str = Field("COIN", description="the currency contracts and rounds use")
+    prediction_durations: str = Field(
+        "1m,5m,15m,1h", description="contract durations offered (s, m, h suffixes)"
+    )
+    prediction_payout_bps: str = Field(
+        "8000",
+        description="fixed-odds payout in basis points: a default, then SYMBOL:bps overrides, "
+        "e.g. '8000,BTC-USD:8500'",
+    )
+    prediction_tie_rule: str = Field("push", description="exit = entry: push (refund) or lose")
+    prediction_leverages: str = Field("2,5,10,50", description="multiplier leverages offered")
+    prediction_cap: int = Field(10, ge=1, le=1000, description="multiplier profit cap, × stake")
+    prediction_commission_bps: int = Field(
+        0, ge=0, le=1000, description="multiplier opening fee, bps of stake × leverage"
+    )
+    prediction_exposure_limit_symbol: int = Field(
+        0, ge=0, description="house exposure limit per symbol, minor units (0: none)"
+    )
+    prediction_exposure_limit_total: int = Field(
+        0, ge=0, description="house exposure limit in total, minor units (0: none)"
+    )
+    round_interval: str = Field("5m", description="pari-mutuel round interval")
+    round_margin: str = Field("2s", description="round betting closes this long before lock")
+    round_symbols: str = Field("", description="symbols with rounds, comma-separated (none)")
+    round_rake_bps: int = Field(0, ge=0, le=1000, description="round rake, bps of losing side")
+
+    @field_validator(
+        "prediction_durations",
+        "prediction_payout_bps",
+        "prediction_tie_rule",
+        "prediction_leverages",
+        "round_interval",
+        "round_margin",
+        "round_symbols",
+    )
+    @classmethod
+    def _prediction_text(cls, v: str) -> str:
+        return v.strip()
+
+    def prediction_policy(self) -> PredictionPolicy:
+        """The ``PredictionPolicy`` of these settings (``SettingsError`` names a bad one)."""
+        from datetime import timedelta
+
+        from .domain.predictions import PredictionPolicy, TieRule
+        from .domain.prices import parse_duration, parse_durations, parse_symbol
+
+        try:
+            payout: dict[str, int] = {}
+            for part in filter(None, (p.strip() for p in self.prediction_payout_bps.split(","))):
+                sym, sep, bps = part.rpartition(":")
+                payout[parse_symbol(sym) if sep else "*"] = int(bps)
+            return PredictionPolicy(
+                currency=self.currency_registry()[self.prediction_currency].code,
+                durations=parse_durations(self.prediction_durations),
+                payout_bps=payout,
+                tie_rule=TieRule(self.prediction_tie_rule),
+                leverages=tuple(int(x) for x in self.prediction_leverages.split(",") if x.strip()),
+                cap=self.prediction_cap,
+                commission_bps=self.prediction_commission_bps,
+                max_age=timedelta(seconds=self.price_max_age),
+                buffer=timedelta(seconds=self.price_buffer),
+                exposure_limit_symbol=self.prediction_exposure_limit_symbol,
+                exposure_limit_total=self.prediction_exposure_limit_total,
+                round_interval=parse_duration(self.round_interval),
+                round_margin=timedelta(seconds=parse_duration(self.round_margin)),
+                round_symbols=tuple(
+                    parse_symbol(s) for s in self.round_symbols.split(",") if s.strip()
+                ),
+                round_rake_bps=self.round_rake_bps,
+            )
+        except (InvalidInput, ValueError) as exc:
+            detail = getattr(exc, "detail", None) or str(exc)
+            raise SettingsError(
+                f"bad prediction settings (WAGERKIT_PREDICTION_*): {detail}"
+            ) from None

@@ -16,6 +16,13 @@ from .services.events.live import (
     pool_payload,
     register_event_updates,
 )
+from .services.predictions.live import (
+    CONTRACT_RESULT,
+    ROUND_UPDATE,
+    register_prediction_updates,
+    round_room,
+    symbol_rounds_room,
+)
 from .services.prices import PRICE_TICK, price_payload, price_room, register_price_updates
 from .services.realtime import (
     BALANCE_UPDATE,
@@ -31,10 +38,12 @@ __all__ = [
     "BALANCE_UPDATE",
     "CHAT_DELETED",
     "CHAT_MESSAGE",
+    "CONTRACT_RESULT",
     "EVENT_SETTLED",
     "EVENT_UPDATE",
     "EVENT_VOIDED",
     "PRICE_TICK",
+    "ROUND_UPDATE",
     "ChainPublisher",
     "LiveUpdates",
     "Read",
@@ -46,6 +55,9 @@ __all__ = [
     "price_payload",
     "price_room",
     "register_event_updates",
+    "register_prediction_updates",
     "register_price_updates",
+    "round_room",
+    "symbol_rounds_room",
     "user_room",
 ]

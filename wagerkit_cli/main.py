@@ -16,7 +16,20 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from .commands import audit, auth, chat, db, demo, events, jobs, prices, serve, users, wallet
+from .commands import (
+    audit,
+    auth,
+    chat,
+    db,
+    demo,
+    events,
+    jobs,
+    predictions,
+    prices,
+    serve,
+    users,
+    wallet,
+)
 from .errors import EXIT_OK, describe
 from .runtime import CliState, state
 
@@ -90,6 +103,8 @@ app.add_typer(events.app, name="events")
 app.add_typer(events.bets_app, name="bets")
 app.add_typer(chat.app, name="chat")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(predictions.app, name="predictions")
+app.add_typer(predictions.rounds_app, name="rounds")
 app.command("audit")(audit.audit)
 app.command("demo")(demo.demo)
 app.add_typer(auth.app, name="auth")

@@ -187,6 +187,7 @@ class CliState:
                     realtime_coalesce=0,  # inline sends: the process ends with the command
                     **identity,
                     **prices,
+                    predictions=settings.prediction_policy(),
                 )
                 if self.acting_user_id is not None:
                     self._acting = await kit.identity.actor_for(self.acting_user_id)

@@ -134,6 +134,7 @@ def create_app(
             identity_policy=ports.policy,
             payment_providers=_payment_providers(settings),
             **settings.price_options(),  # the recorder's feed and the price rule
+            predictions=settings.prediction_policy(),  # contracts and rounds
         )
     else:
         if kit.deps.tokens is None:

@@ -56,6 +56,8 @@ from wagerkit.realtime import (
     pool_payload,
     price_payload,
     price_room,
+    round_room,
+    symbol_rounds_room,
     user_room,
 )
 
@@ -296,6 +298,40 @@ class WagerkitNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             log.exception("chat_message failed")
             return _INTERNAL
         return chat_payload(msg)
+
+    # -- prediction rounds (docs/predictions.md) ------------------------------------------
+    async def on_join_round(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """Join ``round:<id>`` (``{"round_id"}``) or a symbol's ``rounds:<symbol>`` room
+        (``{"symbol"}``); the ack is the round (or the symbol's current rounds)."""
+        from wagerkit import parse_symbol, round_view
+
+        kit = self.app.ctx.kit
+        try:
+            await self._actor(sid)
+            if isinstance(data, Mapping) and "symbol" in data:
+                symbol = parse_symbol(data.get("symbol"))
+                await self.enter_room(sid, symbol_rounds_room(symbol))
+                rounds = await kit.predictions.current_rounds(symbol)
+                return {"symbol": symbol, "rounds": [round_view(r) for r in rounds]}
+            raw = data.get("round_id") if isinstance(data, Mapping) else None
+            if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < 2**62:
+                raise InvalidInput("expected {round_id: <positive integer>} or {symbol}")
+            r = await kit.predictions.get_round(raw)
+            await self.enter_room(sid, round_room(r.id))
+            return {"round": round_view(r)}
+        except WagerkitError as exc:
+            return _error(exc)
+        except Exception:
+            log.exception("join_round failed")
+            return _INTERNAL
+
+    async def on_leave_round(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """Leave ``round:<id>`` or ``rounds:<symbol>``."""
+        if isinstance(data, Mapping) and isinstance(data.get("round_id"), int):
+            await self.leave_room(sid, round_room(data["round_id"]))
+        elif isinstance(data, Mapping) and isinstance(data.get("symbol"), str):
+            await self.leave_room(sid, symbol_rounds_room(data["symbol"][:40]))
+        return {"left": True}
 
     # -- price rooms (docs/prices.md) ----------------------------------------------------
     async def on_join_price(self, sid: str, data: Any = None) -> dict[str, Any]:

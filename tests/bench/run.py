@@ -261,7 +261,7 @@ def main() -> None:
     ap.add_argument(
         "--only",
         action="append",
-        choices=("ledger", "events", "http-stack"),
+        choices=("ledger", "events", "http-stack", "predictions"),
         help="run only these parts (repeatable; default: ledger and events)",
     )
     ap.add_argument(
@@ -279,7 +279,7 @@ def main() -> None:
         help="paid bets applied one by one for the baseline (the rest extrapolated)",
     )
     args = ap.parse_args()
-    parts = set(args.only or ("ledger", "events"))
+    parts = set(args.only or ("ledger", "events", "predictions"))
     if parts == {"http-stack"}:
         http_stack_part(args)
         return
@@ -343,6 +343,17 @@ def main() -> None:
                 )
         if "events" in parts:
             events_part(pg, args, tps)
+        if "predictions" in parts:  # tests/bench/predictions_bench.py
+            import predictions_bench as pb
+
+            f = pb.settle_figures(lambda name: create_database(pg, name))
+            record(
+                "settle 100,000 due contracts, 1 pass",
+                f.contracts / f.batch_seconds,
+                "contracts/s",
+                f"one by one ({f.sampled} sampled)",
+                f.contracts / f.one_by_one_seconds,
+            )
 
     out = Path(".bench")
     out.mkdir(exist_ok=True)

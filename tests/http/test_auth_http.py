@@ -317,8 +317,15 @@ ADMIN_CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/api/v1/admin/users/{id}/mute", {"minutes": 5}),
     ("POST", "/api/v1/admin/users/{id}/unmute", None),
 ]
-#: staff operations on events, bets and chat messages: test_events_http.py checks them (403)
-EVENT_ADMIN_PREFIXES = ("/api/v1/admin/events", "/api/v1/admin/bets", "/api/v1/admin/chat")
+#: staff operations on events, bets and chat messages: test_events_http.py checks them (403);
+#: on predictions and rounds: test_predictions_http.py does
+EVENT_ADMIN_PREFIXES = (
+    "/api/v1/admin/events",
+    "/api/v1/admin/bets",
+    "/api/v1/admin/chat",
+    "/api/v1/admin/predictions",
+    "/api/v1/admin/rounds",
+)
 
 
 def test_a_player_gets_403_from_every_admin_endpoint(
@@ -361,6 +368,7 @@ def test_a_user_can_read_only_its_own_wallet(http: httpx.Client) -> None:
         or p == "/api/v1/payments/webhooks/{provider}"
         or p.startswith("/api/v1/events/{event_id}")
         or p.startswith("/api/v1/prices/{symbol}")
+        or p.startswith(("/api/v1/predictions/{contract_id}", "/api/v1/rounds/{round_id}"))
         for p in with_params
     )
     for p in spec["paths"]:

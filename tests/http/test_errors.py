@@ -62,7 +62,14 @@ EXPECTED_STATUS: dict[type[domain.WagerkitError], int] = {
     domain.BeaconInvalid: 422,
     domain.BeaconUnavailable: 503,
     # prices
+    # prices (merged from the feeds branch) and price predictions
     domain.PriceNotFound: 404,
+    domain.ContractNotFound: 404,
+    domain.RoundNotFound: 404,
+    domain.PriceUnavailable: 409,
+    domain.ExposureLimit: 409,
+    domain.ContractStateConflict: 409,
+    domain.RoundClosed: 409,
 }
 
 

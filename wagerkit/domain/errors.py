@@ -21,7 +21,9 @@ contains secrets::
     │   ├── PaymentNotFound          payment_not_found
     │   ├── EventNotFound            event_not_found
     │   ├── PriceNotFound            price_not_found     no tick recorded for the symbol
-    │   └── MessageNotFound          message_not_found
+    │   ├── MessageNotFound          message_not_found
+    │   ├── ContractNotFound         contract_not_found
+    │   └── RoundNotFound            round_not_found
     ├── AuthenticationFailed         unauthenticated     who is asking could not be established
     │   ├── InvalidCredentials       invalid_credentials wrong login or password
     │   ├── TokenInvalid             token_invalid       malformed, tampered or wrong-algorithm token
@@ -44,6 +46,10 @@ contains secrets::
     │   ├── PaymentMismatch          payment_mismatch    webhook amount/currency differ from the payment
     │   ├── PaymentAlreadyFinal      payment_already_final  succeeded or failed already, the other way
     │   ├── AlreadyBet               already_bet         one bet per user per event (no top-up)
+    │   ├── PriceUnavailable         price_unavailable   no fresh tick to enter or close at
+    │   ├── ExposureLimit            exposure_limit      the house's exposure limit would be passed
+    │   ├── ContractStateConflict    contract_state_conflict  the contract's status forbids this
+    │   ├── RoundClosed              round_closed        the round takes no more bets
     │   └── EventStateConflict       event_state_conflict  the event's status forbids this
     │       ├── EventAlreadyResolved event_already_resolved  settled or voided already (or under way)
     │       ├── BettingClosed        betting_closed      not open, or past betting's close
@@ -82,6 +88,8 @@ __all__ = [
     "BettingClosed",
     "ChatMuted",
     "Conflict",
+    "ContractNotFound",
+    "ContractStateConflict",
     "CreditLimitExceeded",
     "CurrencyMismatch",
     "DrawError",
@@ -90,6 +98,7 @@ __all__ = [
     "EventNotFound",
     "EventStateConflict",
     "ExceedsPendingAmount",
+    "ExposureLimit",
     "IdempotencyConflict",
     "InsufficientFunds",
     "InvalidAmount",
@@ -111,7 +120,10 @@ __all__ = [
     "PendingNotFound",
     "PermissionDenied",
     "PriceNotFound",
+    "PriceUnavailable",
     "RateLimited",
+    "RoundClosed",
+    "RoundNotFound",
     "SameAccount",
     "StakeOutOfRange",
     "StoreError",
@@ -455,6 +467,39 @@ class BeaconInvalid(DrawError):
 class BeaconUnavailable(StoreError):
     code = "beacon_unavailable"
     title = "The randomness beacon could not be reached"
+
+
+# -- price predictions (docs/predictions.md) ----------------------------------------------------
+
+
+class ContractNotFound(NotFound):
+    code = "contract_not_found"
+    title = "Prediction contract not found"
+
+
+class RoundNotFound(NotFound):
+    code = "round_not_found"
+    title = "Prediction round not found"
+
+
+class PriceUnavailable(Conflict):
+    code = "price_unavailable"
+    title = "No fresh price for this symbol"
+
+
+class ExposureLimit(Conflict):
+    code = "exposure_limit"
+    title = "The house's exposure limit would be exceeded"
+
+
+class ContractStateConflict(Conflict):
+    code = "contract_state_conflict"
+    title = "The contract's status does not allow this"
+
+
+class RoundClosed(Conflict):
+    code = "round_closed"
+    title = "Betting on this round is closed"
 
 
 class PriceNotFound(NotFound):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..domain.money import CurrencyRegistry
+from ..domain.predictions import PredictionPolicy
 from ..ports import (
     Clock,
     EventPublisher,
@@ -25,6 +26,8 @@ from .events.live import register_event_updates
 from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
 from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
 from .payments import PaymentPage, PaymentService
+from .predictions import PredictionsDueWork, PredictionService
+from .predictions.live import register_prediction_updates
 from .prices import PricePolicy, PricesDueWork, PriceService, register_price_updates
 from .realtime import ChainPublisher, LiveUpdates
 from .users import UserService
@@ -48,6 +51,7 @@ __all__ = [
     "LocalRateLimiter",
     "PaymentPage",
     "PaymentService",
+    "PredictionService",
     "PricePolicy",
     "PriceService",
     "Session",
@@ -93,6 +97,8 @@ class WagerKit:
         identity_policy: IdentityPolicy | None = None,
         # -- payments: providers by name (docs/payments.md) ---------------------------------
         payment_providers: Mapping[str, PaymentProvider] | None = None,
+        # -- price predictions: the area's settings (docs/predictions.md) -------------------
+        predictions: PredictionPolicy | None = None,
         # -- prices: the recorder's feed and the price rule (docs/prices.md) ----------------
         price_feed: PriceFeed | None = None,
         price_policy: PricePolicy | None = None,
@@ -129,12 +135,14 @@ class WagerKit:
         )
         self.chat = ChatService(deps, limit=self.identity.limit)
         self.prices = PriceService(deps, price_feed, price_policy)  # before what reads ticks
+        self.predictions = PredictionService(deps, predictions)  # contracts and rounds
         self.jobs = JobService(
             deps,
             [
                 PricesDueWork(self.prices),  # first: a pass settles on the ticks it recorded
                 EventsDueWork(deps, self.events),
                 ExpiredHolds(self.wallets),
+                PredictionsDueWork(self.predictions),
             ],
         )
         # -- live updates (docs/realtime.md), after every service they read through ----------
@@ -144,6 +152,7 @@ class WagerKit:
                 realtime, self.wallets, deps.currencies, coalesce_seconds=realtime_coalesce
             )
             register_event_updates(live, self.events)  # pools, results and chat
+            register_prediction_updates(live, self.predictions)  # rounds, contract results
             register_price_updates(live, self.prices)  # price:<symbol> ticks
             self.live = live
             deps.publisher = live if publisher is None else ChainPublisher(publisher, live)

@@ -18,6 +18,7 @@ from ..runtime import CliState, state
 from ..terminal import Column
 from . import JsonOpt
 from .events import event_json, event_row
+from .predictions import seed_predictions_demo
 from .prices import seed_prices_demo
 
 if TYPE_CHECKING:
@@ -140,6 +141,9 @@ def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         )
         found_events.extend(await _demo_events(st, kit, cur, {u: v[0] for u, v in users.items()}))
         await seed_prices_demo(kit, st.settings.price_seed)  # DEMO-USD, recent ticks
+        await seed_predictions_demo(
+            kit, [u for u, _ in users.values() if u.role is Role.PLAYER], "DEMO-USD"
+        )
         return [
             (user, created, await kit.wallets.balance(actor, user.id, cur.code))
             for user, created in users.values()

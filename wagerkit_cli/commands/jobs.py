@@ -32,14 +32,33 @@ app = typer.Typer(
 )
 
 
-def report_json(r: TickReport) -> dict[str, Any]:
+def _predictions(r: TickReport) -> dict[str, Any] | None:
+    """What the predictions source did (docs/predictions.md), when it did something."""
+    part: Any = r.parts.get("predictions")
+    if part is None or part.idle:
+        return None
+    c, rounds = part.contracts, part.rounds
     return {
+        "contracts_settled": c.settled,
+        "contracts_voided": c.voided,
+        "rounds_created": list(rounds.created),
+        "rounds_locked": list(rounds.locked),
+        "rounds_settled": list(rounds.settled),
+        "rounds_voided": list(rounds.voided),
+    }
+
+
+def report_json(r: TickReport) -> dict[str, Any]:
+    out = {
         "locked": list(r.locked),
         "voided": list(r.voided),
         "resumed": list(r.resumed),
         "expired_holds": r.expired_holds,
         "idle": r.idle,
     }
+    if (pred := _predictions(r)) is not None:
+        out["predictions"] = pred
+    return out
 
 
 def report_line(r: TickReport) -> str:
@@ -49,10 +68,17 @@ def report_line(r: TickReport) -> str:
     def ids(values: list[int]) -> str:
         return ", ".join(str(v) for v in values) if values else "none"
 
-    return (
+    line = (
         f"locked events: {ids(r.locked)}; voided events: {ids(r.voided)}; "
         f"resumed events: {ids(r.resumed)}; expired holds: {r.expired_holds}"
     )
+    if (p := _predictions(r)) is not None:
+        line += (
+            f"; contracts settled: {p['contracts_settled']}, voided: {p['contracts_voided']}; "
+            f"rounds created: {ids(p['rounds_created'])}, locked: {ids(p['rounds_locked'])}, "
+            f"settled: {ids(p['rounds_settled'])}, voided: {ids(p['rounds_voided'])}"
+        )
+    return line
 
 
 @app.command()

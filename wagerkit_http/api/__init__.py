@@ -16,6 +16,11 @@ from .events import (
     events_blueprint,
 )
 from .payments import admin_payments_blueprint, payments_blueprint
+from .predictions import (
+    admin_predictions_blueprint,
+    predictions_blueprint,
+    rounds_blueprint,
+)
 from .prices import prices_blueprint
 from .wallet import me_blueprint, wallet_blueprint
 
@@ -40,6 +45,9 @@ def api_v1() -> BlueprintGroup:
         admin_events_blueprint(),
         admin_bets_blueprint(),
         admin_chat_blueprint(),
+        predictions_blueprint(),
+        rounds_blueprint(),
+        admin_predictions_blueprint(),
         prices_blueprint(),
     ]
     return Blueprint.group(*areas, url_prefix=API_PREFIX)

@@ -22,6 +22,7 @@ from .chat import SqlChat
 from .events import SqlEvents
 from .ledger import SqlLedger
 from .payments import SqlPayments
+from .predictions import SqlPredictions
 from .prices import SqlPrices
 from .session import Session, translate_error
 from .users import SqlUsers
@@ -37,6 +38,7 @@ REPOSITORIES: tuple[tuple[str, Callable[[Session], Any]], ...] = (
     ("events", SqlEvents),
     ("chat", SqlChat),
     ("prices", SqlPrices),
+    ("predictions", SqlPredictions),
 )
 
 
@@ -50,6 +52,7 @@ class SqlUnitOfWork:
     events: SqlEvents
     chat: SqlChat
     prices: SqlPrices
+    predictions: SqlPredictions
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -16,6 +16,7 @@ from ...domain.events import Bet, Event
 from ...domain.identity import User
 from ...domain.ledger import Account, Transfer, TransferKind
 from ...domain.payments import Payment
+from ...domain.predictions import Contract, Round, RoundBet
 from ...domain.prices import Tick
 
 __all__ = ["State", "Undo", "set_undoable"]
@@ -47,6 +48,11 @@ class State:
         self.mutes: dict[int, Mute] = {}
         # price ticks (docs/prices.md): per symbol, sorted by (observed_at, source)
         self.ticks: dict[str, list[tuple[datetime, str, Tick]]] = {}
+        # price predictions (docs/predictions.md): contracts, exposure rows, rounds and bets
+        self.contracts: dict[int, Contract] = {}
+        self.exposure: dict[tuple[str, str], int] = {}
+        self.rounds: dict[int, Round] = {}
+        self.round_bets: dict[int, RoundBet] = {}
 
 
 def set_undoable(d: dict[Any, Any], undo: Undo, key: Any, value: Any) -> None:

@@ -16,6 +16,7 @@ from .chat import MemoryChat
 from .events import MemoryEvents
 from .ledger import MemoryLedger
 from .payments import MemoryPayments
+from .predictions import MemoryPredictions
 from .prices import MemoryPrices
 from .state import State, Undo
 from .users import MemoryUsers
@@ -32,6 +33,7 @@ REPOSITORIES: tuple[tuple[str, Callable[[State, Undo], Any]], ...] = (
     ("events", MemoryEvents),
     ("chat", MemoryChat),
     ("prices", MemoryPrices),
+    ("predictions", MemoryPredictions),
 )
 
 
@@ -63,6 +65,7 @@ class InMemoryUnitOfWork:
     events: MemoryEvents
     chat: MemoryChat
     prices: MemoryPrices
+    predictions: MemoryPredictions
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store

@@ -1,0 +1,513 @@
+"""Price-prediction contracts, exposure rows and rounds (``uow.predictions``) in SQL.
+
+* **Settlement claim** (``claim_due``): on PostgreSQL ONE statement per chunk claims the
+  decided open contracts ``FOR UPDATE OF c SKIP LOCKED`` and joins each to the first tick at
+  or after its expiry (``LEFT JOIN LATERAL … ORDER BY observed_at LIMIT 1``, served by the
+  ticks' primary key), keeping those with a tick within the buffer or past expiry + buffer.
+  Several runners therefore share one due set and never take the same contract. SQLite (one
+  writer at a time) runs the same join with a correlated sub-select and applies the buffer
+  rule in process. ``resolve`` writes a chunk's results as one executemany.
+* **Exposure** rows (currency, symbol; ``'*'`` is the total) are created if missing and
+  locked ``FOR UPDATE`` in one order (by symbol, so the total first): two placement batches on
+  one symbol serialise on its rows and the limit can never be passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import String, and_, bindparam, or_, select, text, update
+from sqlalchemy.engine import Row
+
+from ...domain.predictions import (
+    Contract,
+    ContractKind,
+    ContractStatus,
+    Direction,
+    Round,
+    RoundBet,
+    RoundStatus,
+    TieRule,
+)
+from ...domain.prices import Tick, parse_price
+from .session import Repository, utc
+from .tables import (
+    ExactPrice,
+    UtcDateTime,
+    prediction_contracts,
+    prediction_exposure,
+    prediction_round_bets,
+    prediction_rounds,
+    price_ticks,
+)
+
+__all__ = ["SqlPredictions"]
+
+_c = prediction_contracts.c
+_e = prediction_exposure.c
+_r = prediction_rounds.c
+_b = prediction_round_bets.c
+TOTAL = "*"
+_CHUNK = 1000  # rows per INSERT (25 columns: well under 65,535 bind parameters)
+
+_RESOLVED = (
+    "status",
+    "exit_price",
+    "exit_at",
+    "payout",
+    "resolved_at",
+    "closed_early",
+    "void_reason",
+)
+
+_PG_CLAIM = """
+SELECT c.*, t.observed_at AS t_at, t.price AS t_price, t.source AS t_source
+FROM prediction_contracts AS c
+LEFT JOIN LATERAL (
+    SELECT p.observed_at, p.price, p.source FROM price_ticks AS p
+    WHERE p.symbol = c.symbol AND p.observed_at >= c.expires_at
+    ORDER BY p.observed_at, p.source LIMIT 1
+) AS t ON true
+WHERE c.status = 'open' AND c.expires_at <= :now
+  AND ((t.observed_at IS NOT NULL AND t.observed_at <= c.expires_at + CAST(:buffer AS interval))
+       OR c.expires_at + CAST(:buffer AS interval) < :now)
+ORDER BY c.id
+LIMIT :limit
+FOR UPDATE OF c SKIP LOCKED
+"""
+
+
+_PG_RESOLVE = """
+UPDATE prediction_contracts AS c
+SET status = v.status, exit_price = v.exit_price, exit_at = v.exit_at, payout = v.payout,
+    resolved_at = v.resolved_at, closed_early = v.closed_early, void_reason = v.void_reason
+FROM unnest(
+    CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:prices AS numeric[]),
+    CAST(:ats AS timestamptz[]), CAST(:payouts AS bigint[]), CAST(:resolved AS timestamptz[]),
+    CAST(:early AS boolean[]), CAST(:reasons AS text[])
+) AS v(id, status, exit_price, exit_at, payout, resolved_at, closed_early, void_reason)
+WHERE c.id = v.id
+"""
+
+
+def _contract(r: Any) -> Contract:
+    return Contract(
+        id=r.id,
+        user_id=r.user_id,
+        currency=r.currency,
+        symbol=r.symbol,
+        direction=Direction(r.direction),
+        kind=ContractKind(r.kind),
+        stake=r.stake,
+        duration=r.duration,
+        placed_at=utc(r.placed_at),
+        expires_at=utc(r.expires_at),
+        entry_price=parse_price(Decimal(r.entry_price)),
+        entry_at=utc(r.entry_at),
+        max_payout=r.max_payout,
+        stake_transfer_id=r.stake_transfer_id,
+        payout_bps=r.payout_bps,
+        leverage=r.leverage,
+        cap=r.cap,
+        tie_rule=TieRule(r.tie_rule),
+        commission=r.commission,
+        status=ContractStatus(r.status),
+        exit_price=None if r.exit_price is None else parse_price(Decimal(r.exit_price)),
+        exit_at=utc(r.exit_at),
+        payout=r.payout,
+        resolved_at=utc(r.resolved_at),
+        closed_early=bool(r.closed_early),
+        void_reason=r.void_reason,
+    )
+
+
+def _contract_row(c: Contract) -> dict[str, Any]:
+    return {
+        "user_id": c.user_id,
+        "currency": c.currency,
+        "symbol": c.symbol,
+        "direction": c.direction.value,
+        "kind": c.kind.value,
+        "stake": c.stake,
+        "duration": c.duration,
+        "placed_at": c.placed_at,
+        "expires_at": c.expires_at,
+        "entry_price": c.entry_price,
+        "entry_at": c.entry_at,
+        "max_payout": c.max_payout,
+        "stake_transfer_id": c.stake_transfer_id,
+        "payout_bps": c.payout_bps,
+        "leverage": c.leverage,
+        "cap": c.cap,
+        "tie_rule": c.tie_rule.value,
+        "commission": c.commission,
+        "status": c.status.value,
+        "exit_price": c.exit_price,
+        "exit_at": c.exit_at,
+        "payout": c.payout,
+        "resolved_at": c.resolved_at,
+        "closed_early": c.closed_early,
+        "void_reason": c.void_reason,
+    }
+
+
+def _round(r: Row[Any]) -> Round:
+    return Round(
+        id=r.id,
+        symbol=r.symbol,
+        currency=r.currency,
+        starts_at=utc(r.starts_at),
+        lock_at=utc(r.lock_at),
+        close_at=utc(r.close_at),
+        bets_close_at=utc(r.bets_close_at),
+        rake_bps=r.rake_bps,
+        escrow_account_id=r.escrow_account_id,
+        status=RoundStatus(r.status),
+        up_total=r.up_total,
+        down_total=r.down_total,
+        up_count=r.up_count,
+        down_count=r.down_count,
+        lock_price=None if r.lock_price is None else parse_price(Decimal(r.lock_price)),
+        lock_tick_at=utc(r.lock_tick_at),
+        close_price=None if r.close_price is None else parse_price(Decimal(r.close_price)),
+        close_tick_at=utc(r.close_tick_at),
+        winner=None if r.winner is None else Direction(r.winner),
+        rake=r.rake,
+        void_reason=r.void_reason,
+        updated_at=utc(r.updated_at),
+    )
+
+
+def _bet(r: Row[Any]) -> RoundBet:
+    return RoundBet(
+        id=r.id,
+        round_id=r.round_id,
+        user_id=r.user_id,
+        direction=Direction(r.direction),
+        amount=r.amount,
+        wallet_account_id=r.wallet_account_id,
+        placed_at=utc(r.placed_at),
+        transfer_id=r.transfer_id,
+        payout=r.payout,
+    )
+
+
+class SqlPredictions(Repository):
+    # -- contracts -------------------------------------------------------------------------
+    async def add_contracts(self, contracts: Sequence[Contract]) -> list[Contract]:
+        if not contracts:
+            return []
+        ids: dict[str, int] = {}  # the stake id is unique: it maps each row to its contract
+        for start in range(0, len(contracts), _CHUNK):  # a statement's bind parameters are few
+            rows = [_contract_row(c) for c in contracts[start : start + _CHUNK]]
+            stmt = prediction_contracts.insert().values(rows)
+            for r in await self._c.execute(stmt.returning(_c.id, _c.stake_transfer_id)):
+                ids[r.stake_transfer_id] = r.id
+        return [_with_id(c, ids[c.stake_transfer_id]) for c in contracts]
+
+    async def get(self, contract_id: int, *, for_update: bool = False) -> Contract | None:
+        q = select(prediction_contracts).where(_c.id == contract_id)
+        if for_update and self._pg:
+            q = q.with_for_update()
+        r = (await self._c.execute(q)).first()
+        return _contract(r) if r else None
+
+    async def by_stake_ids(self, transfer_ids: Sequence[str]) -> dict[str, Contract]:
+        if not transfer_ids:
+            return {}
+        q = select(prediction_contracts).where(_c.stake_transfer_id.in_(list(transfer_ids)))
+        return {r.stake_transfer_id: _contract(r) for r in await self._c.execute(q)}
+
+    async def list_contracts(
+        self,
+        *,
+        user_id: int | None = None,
+        status: ContractStatus | None = None,
+        symbol: str | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[Contract]:
+        q = select(prediction_contracts).order_by(_c.id.desc()).limit(limit)
+        if user_id is not None:
+            q = q.where(_c.user_id == user_id)
+        if status is not None:
+            q = q.where(_c.status == status.value)
+        if symbol is not None:
+            q = q.where(_c.symbol == symbol)
+        if before_id is not None:
+            q = q.where(_c.id < before_id)
+        return [_contract(r) for r in await self._c.execute(q)]
+
+    async def claim_due(
+        self, now: datetime, buffer: timedelta, limit: int
+    ) -> list[tuple[Contract, Tick | None]]:
+        if self._pg:
+            params = {"now": now, "buffer": f"{buffer.total_seconds()} seconds", "limit": limit}
+            stmt = text(_PG_CLAIM).columns(
+                *prediction_contracts.c, t_at=UtcDateTime, t_price=ExactPrice, t_source=String
+            )
+            rows = (await self._c.execute(stmt, params)).all()
+            found: list[tuple[Contract, Tick | None]] = []
+            for r in rows:  # a tick past the buffer is no exit price: the contract is voided
+                c, tick = _contract(r), _tick(r)
+                late = tick is not None and tick.observed_at - c.expires_at > buffer
+                found.append((c, None if late else tick))
+            return found
+        out: list[tuple[Contract, Tick | None]] = []
+        after = 0
+        while len(out) < limit:  # SQLite: page on, deciding the buffer rule here
+            q = (
+                select(prediction_contracts, *_first_tick())
+                .where(_c.status == "open", _c.expires_at <= now, _c.id > after)
+                .order_by(_c.id)
+                .limit(limit)
+            )
+            rows = (await self._c.execute(q)).all()
+            if not rows:
+                break
+            for r in rows:
+                after = r.id
+                c, tick = _contract(r), _tick(r)
+                if tick is not None and tick.observed_at - c.expires_at <= buffer:
+                    out.append((c, tick))
+                elif c.expires_at + buffer < now:
+                    out.append((c, None))
+                if len(out) >= limit:
+                    break
+        return out
+
+    async def resolve(self, contracts: Sequence[Contract]) -> None:
+        if not contracts:
+            return
+        if self._pg:  # one statement for the whole chunk: UPDATE … FROM unnest(arrays)
+            await self._c.execute(
+                text(_PG_RESOLVE),
+                {
+                    "ids": [c.id for c in contracts],
+                    "statuses": [c.status.value for c in contracts],
+                    "prices": [c.exit_price for c in contracts],
+                    "ats": [c.exit_at for c in contracts],
+                    "payouts": [c.payout for c in contracts],
+                    "resolved": [c.resolved_at for c in contracts],
+                    "early": [c.closed_early for c in contracts],
+                    "reasons": [c.void_reason for c in contracts],
+                },
+            )
+            return
+        stmt = (
+            update(prediction_contracts)
+            .where(_c.id == bindparam("b_id"))
+            .values({k: bindparam(f"b_{k}") for k in _RESOLVED})
+        )
+        rows = []
+        for c in contracts:
+            row = _contract_row(c)
+            rows.append({"b_id": c.id, **{f"b_{k}": row[k] for k in _RESOLVED}})
+        await self._c.execute(stmt, rows)
+
+    # -- exposure --------------------------------------------------------------------------
+    async def lock_exposure(self, currency: str, symbols: Sequence[str]) -> dict[str, int]:
+        keys = sorted({TOTAL, *symbols})
+        ins = (
+            self._insert(prediction_exposure)
+            .values([{"currency": currency, "symbol": s, "amount": 0} for s in keys])
+            .on_conflict_do_nothing(index_elements=[_e.currency, _e.symbol])
+        )
+        await self._c.execute(ins)
+        q = (
+            select(_e.symbol, _e.amount)
+            .where(_e.currency == currency, _e.symbol.in_(keys))
+            .order_by(_e.symbol)
+        )
+        if self._pg:
+            q = q.with_for_update()
+        return {r.symbol: r.amount for r in await self._c.execute(q)}
+
+    async def add_exposure(self, currency: str, deltas: Mapping[str, int]) -> None:
+        items = sorted((s, d) for s, d in deltas.items() if d)
+        if not items:
+            return
+        # the rows exist: placements create them (lock_exposure) before adding to them
+        stmt = (
+            update(prediction_exposure)
+            .where(_e.currency == currency, _e.symbol == bindparam("b_symbol"))
+            .values(amount=_e.amount + bindparam("b_delta"))
+        )
+        await self._c.execute(stmt, [{"b_symbol": s, "b_delta": d} for s, d in items])
+
+    async def exposure(self) -> list[tuple[str, str, int]]:
+        q = select(prediction_exposure).order_by(_e.currency, _e.symbol)
+        return [(r.currency, r.symbol, r.amount) for r in await self._c.execute(q)]
+
+    # -- rounds ----------------------------------------------------------------------------
+    async def add_round(self, round_: Round) -> Round | None:
+        row = {
+            "symbol": round_.symbol,
+            "currency": round_.currency,
+            "starts_at": round_.starts_at,
+            "lock_at": round_.lock_at,
+            "close_at": round_.close_at,
+            "bets_close_at": round_.bets_close_at,
+            "rake_bps": round_.rake_bps,
+            "escrow_account_id": round_.escrow_account_id,
+            "status": round_.status.value,
+            "updated_at": round_.updated_at,
+        }
+        stmt = (
+            self._insert(prediction_rounds)
+            .values(row)
+            .on_conflict_do_nothing(index_elements=[_r.symbol, _r.starts_at])
+            .returning(_r.id)
+        )
+        r = (await self._c.execute(stmt)).first()
+        return None if r is None else await self.get_round(r.id)
+
+    async def get_round(self, round_id: int, *, for_update: bool = False) -> Round | None:
+        q = select(prediction_rounds).where(_r.id == round_id)
+        if for_update and self._pg:
+            q = q.with_for_update()
+        r = (await self._c.execute(q)).first()
+        return _round(r) if r else None
+
+    async def list_rounds(
+        self, *, symbol: str | None = None, limit: int = 20, before_id: int | None = None
+    ) -> list[Round]:
+        q = select(prediction_rounds).order_by(_r.id.desc()).limit(limit)
+        if symbol is not None:
+            q = q.where(_r.symbol == symbol)
+        if before_id is not None:
+            q = q.where(_r.id < before_id)
+        return [_round(r) for r in await self._c.execute(q)]
+
+    async def claim_due_rounds(self, now: datetime, stale: datetime, limit: int) -> list[Round]:
+        q = (
+            select(prediction_rounds)
+            .where(
+                _r.status.notin_(("settled", "voided")),
+                or_(
+                    and_(_r.status == "open", _r.lock_at <= now),
+                    and_(_r.status == "locked", _r.close_at <= now),
+                    and_(
+                        _r.status.in_(("settling", "voiding")),
+                        or_(_r.updated_at.is_(None), _r.updated_at < stale),
+                    ),
+                ),
+            )
+            .order_by(_r.id)
+            .limit(limit)
+        )
+        if self._pg:
+            q = q.with_for_update(skip_locked=True)
+        return [_round(r) for r in await self._c.execute(q)]
+
+    async def update_round(self, round_: Round) -> None:
+        await self._c.execute(
+            update(prediction_rounds)
+            .where(_r.id == round_.id)
+            .values(
+                status=round_.status.value,
+                lock_price=round_.lock_price,
+                lock_tick_at=round_.lock_tick_at,
+                close_price=round_.close_price,
+                close_tick_at=round_.close_tick_at,
+                winner=None if round_.winner is None else round_.winner.value,
+                rake=round_.rake,
+                void_reason=round_.void_reason,
+                updated_at=round_.updated_at,
+            )
+        )
+
+    async def add_round_bet(self, bet: RoundBet) -> RoundBet:
+        stmt = (
+            prediction_round_bets.insert()
+            .values(
+                round_id=bet.round_id,
+                user_id=bet.user_id,
+                direction=bet.direction.value,
+                amount=bet.amount,
+                wallet_account_id=bet.wallet_account_id,
+                placed_at=bet.placed_at,
+                transfer_id=bet.transfer_id,
+            )
+            .returning(_b.id)
+        )
+        bid = (await self._c.execute(stmt)).scalar_one()
+        up = bet.direction is Direction.UP
+        total, count = (_r.up_total, _r.up_count) if up else (_r.down_total, _r.down_count)
+        await self._c.execute(
+            update(prediction_rounds)
+            .where(_r.id == bet.round_id)
+            .values({total: total + bet.amount, count: count + 1})
+        )
+        return RoundBet(
+            bid,
+            bet.round_id,
+            bet.user_id,
+            bet.direction,
+            bet.amount,
+            bet.wallet_account_id,
+            bet.placed_at,
+            bet.transfer_id,
+        )
+
+    async def round_bets(self, round_id: int, *, user_id: int | None = None) -> list[RoundBet]:
+        q = select(prediction_round_bets).where(_b.round_id == round_id).order_by(_b.id)
+        if user_id is not None:
+            q = q.where(_b.user_id == user_id)
+        return [_bet(r) for r in await self._c.execute(q)]
+
+    async def user_round_bets(self, user_id: int, round_ids: Sequence[int]) -> list[RoundBet]:
+        if not round_ids:
+            return []
+        q = (
+            select(prediction_round_bets)
+            .where(_b.user_id == user_id, _b.round_id.in_(list(round_ids)))
+            .order_by(_b.id)
+        )
+        return [_bet(r) for r in await self._c.execute(q)]
+
+    async def record_round_payouts(self, items: Sequence[tuple[int, int]]) -> None:
+        if not items:
+            return
+        stmt = (
+            update(prediction_round_bets)
+            .where(_b.id == bindparam("b_id"))
+            .values(payout=bindparam("b_payout"))
+        )
+        await self._c.execute(stmt, [{"b_id": i, "b_payout": a} for i, a in items])
+
+
+def _first_tick() -> list[Any]:
+    """The first tick at or after each contract's expiry, as three correlated sub-selects."""
+    p = price_ticks.alias("p")
+
+    def first(col: Any, name: str) -> Any:
+        return (
+            select(col)
+            .where(p.c.symbol == _c.symbol, p.c.observed_at >= _c.expires_at)
+            .order_by(p.c.observed_at, p.c.source)
+            .limit(1)
+            .scalar_subquery()
+            .label(name)
+        )
+
+    return [
+        first(p.c.observed_at, "t_at"),
+        first(p.c.price, "t_price"),
+        first(p.c.source, "t_source"),
+    ]
+
+
+def _with_id(c: Contract, cid: int) -> Contract:
+    from dataclasses import replace
+
+    return replace(c, id=cid)
+
+
+def _tick(r: Any) -> Tick | None:
+    if r.t_at is None:
+        return None
+    return Tick(r.symbol, utc(r.t_at), Decimal(r.t_price), r.t_source)

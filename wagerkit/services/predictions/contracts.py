@@ -1,0 +1,545 @@
+"""Predictions: house-banked contracts (fixed odds and multipliers).
+
+**Placement** goes through the area's ``GroupCommit``: a batch reads the replays of its keyed
+commands, the latest tick of each symbol (the entry price: ``prices.entry_tick``, else
+``price_unavailable``), locks the house's exposure rows of its currency (the total, then each
+symbol: a second batch, in this process or another, waits for the commit), decides each
+command against the running exposure (``exposure_limit``), moves every stake (and fee) wallet →
+house as one ledger batch, inserts the contracts and adds their maximum payouts to the
+exposure, and commits once. The stake's transfer id is ``predictions:stake:<user>:<key>``, so
+a replayed key returns the first contract.
+
+**Settlement** (``settle_due``, the job runner's): one statement claims up to ``chunk_size``
+decided contracts (``FOR UPDATE SKIP LOCKED``) with the first tick at or after each expiry;
+results are computed in process, the payouts go house → wallet as one ledger batch
+(``predictions:payout:<contract>``, so a contract is never paid twice), the contracts are
+written set-based and their exposure released, in one transaction per chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ...domain.errors import (
+    ContractStateConflict,
+    ExposureLimit,
+    IdempotencyConflict,
+    InvalidInput,
+    PermissionDenied,
+    PriceUnavailable,
+    StoreError,
+    TransientStoreError,
+    WagerkitError,
+)
+from ...domain.identity import Actor
+from ...domain.ledger import AccountFlags, AccountKind, LinkedBatch, TransferRequest
+from ...domain.notifications import WalletChanged
+from ...domain.predictions import (
+    FEE_CODE,
+    PAYOUT_CODE,
+    REFUND_CODE,
+    STAKE_CODE,
+    Contract,
+    ContractKind,
+    ContractsResolved,
+    ContractStatus,
+    Direction,
+    commission_of,
+    max_payout,
+    parse_direction,
+)
+from ...domain.prices import Tick, entry_tick, parse_duration, parse_symbol
+from ...domain.refs import check_key, user_ref
+from ...domain.text import clean_reason
+from ...ports import UnitOfWork
+from ..groupcommit import GroupCommit
+from ..wallets import system_account
+from .common import PredictionsBase, contract_ref, tid
+
+__all__ = ["ContractOps", "ContractReceipt", "ExposureRow", "SettleReport"]
+
+TOTAL = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class ContractReceipt:
+    contract: Contract
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureRow:
+    currency: str
+    symbol: str  # "*": the total
+    exposure: int
+    limit: int  # 0: none
+
+
+@dataclass(slots=True)
+class SettleReport:
+    """What one ``settle_due`` pass did."""
+
+    settled: int = 0
+    voided: int = 0
+    paid: int = 0
+    chunks: int = 0
+
+    @property
+    def idle(self) -> bool:
+        return not (self.settled or self.voided)
+
+
+@dataclass(slots=True)
+class _Place:
+    user_id: int
+    symbol: str
+    direction: Direction
+    stake: int
+    duration: int
+    leverage: int | None
+    stake_tid: str
+    fee_tid: str
+    keyed: bool
+
+
+def _same(c: _Place, k: Contract) -> bool:
+    return (c.symbol, c.direction, c.stake, c.duration, c.leverage) == (
+        k.symbol,
+        k.direction,
+        k.stake,
+        k.duration,
+        k.leverage,
+    )
+
+
+class ContractOps(PredictionsBase):
+    _placements: GroupCommit[_Place, ContractReceipt]
+
+    def _make_group(self) -> None:
+        self._placements = GroupCommit(
+            self._run_batch, conflict_key=lambda c: c.user_id, after=self._after_batch
+        )
+
+    # -- players ---------------------------------------------------------------------------
+    async def place(
+        self,
+        actor: Actor,
+        symbol: str,
+        direction: str | Direction,
+        stake: int,
+        *,
+        duration: int | str,
+        leverage: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> ContractReceipt:
+        """Open a contract (fixed odds, or a multiplier when ``leverage`` is given) at the
+        latest fresh tick. Answered after the commit that holds it."""
+        if actor.user_id is None:
+            raise PermissionDenied("only a user can place a contract")
+        p = self.policy
+        sym = parse_symbol(symbol)
+        d = parse_direction(direction)
+        p.check_stake(stake)
+        seconds = p.check_duration(parse_duration(duration))
+        if leverage is not None:
+            p.check_leverage(leverage)
+        if idempotency_key is not None:
+            check_key(idempotency_key)
+        key = idempotency_key or self._d.ids.new_id("c")
+        uid = actor.user_id
+        return await self._placements.submit(
+            _Place(
+                uid,
+                sym,
+                d,
+                stake,
+                seconds,
+                leverage,
+                tid("stake", uid, key),
+                tid("fee", uid, key),
+                idempotency_key is not None,
+            )
+        )
+
+    async def _run_batch(self, batch: Sequence[_Place]) -> list[ContractReceipt | Exception]:
+        answers: dict[int, ContractReceipt | WagerkitError] = {}
+        p = self.policy
+
+        async def work(uow: UnitOfWork) -> None:
+            answers.clear()
+            now = self._d.clock.now()
+            prior = await uow.predictions.by_stake_ids([c.stake_tid for c in batch if c.keyed])
+            todo: list[int] = []
+            for i, c in enumerate(batch):
+                k = prior.get(c.stake_tid)
+                if k is None:
+                    todo.append(i)
+                elif k.user_id == c.user_id and _same(c, k):
+                    answers[i] = ContractReceipt(k, replayed=True)
+                else:
+                    answers[i] = IdempotencyConflict(
+                        "this idempotency key was used for another contract"
+                    )
+            if not todo:
+                return
+            symbols = sorted({batch[i].symbol for i in todo})
+            entries: dict[str, Tick | None] = {}
+            for s in symbols:
+                entries[s] = entry_tick(await uow.prices.latest(s, now), now, p.max_age)
+            exposure = await uow.predictions.lock_exposure(p.currency, symbols)
+            planned: list[tuple[int, Contract]] = []
+            for i in todo:
+                c = batch[i]
+                tick = entries[c.symbol]
+                if tick is None:
+                    answers[i] = PriceUnavailable(f"no fresh price for {c.symbol}")
+                    continue
+                kind = ContractKind.FIXED if c.leverage is None else ContractKind.MULTIPLIER
+                bps = p.payout_bps_for(c.symbol)
+                mp = max_payout(kind, c.stake, bps, p.cap)
+                if p.exposure_limit_symbol and exposure[c.symbol] + mp > p.exposure_limit_symbol:
+                    answers[i] = ExposureLimit(
+                        f"the house's exposure on {c.symbol} is at its limit"
+                    )
+                    continue
+                if p.exposure_limit_total and exposure[TOTAL] + mp > p.exposure_limit_total:
+                    answers[i] = ExposureLimit("the house's total exposure is at its limit")
+                    continue
+                exposure[c.symbol] += mp
+                exposure[TOTAL] += mp
+                fee = commission_of(c.stake, c.leverage, p.commission_bps) if c.leverage else 0
+                planned.append(
+                    (
+                        i,
+                        Contract(
+                            id=0,
+                            user_id=c.user_id,
+                            currency=p.currency,
+                            symbol=c.symbol,
+                            direction=c.direction,
+                            kind=kind,
+                            stake=c.stake,
+                            duration=c.duration,
+                            placed_at=now,
+                            expires_at=now + timedelta(seconds=c.duration),
+                            entry_price=tick.price,
+                            entry_at=tick.observed_at,
+                            max_payout=mp,
+                            stake_transfer_id=c.stake_tid,
+                            payout_bps=bps if kind is ContractKind.FIXED else 0,
+                            leverage=c.leverage,
+                            cap=p.cap if c.leverage else 0,
+                            tie_rule=p.tie_rule,
+                            commission=fee,
+                        ),
+                    )
+                )
+            if not planned:
+                return
+            wallets = await uow.ledger.open_accounts(
+                [
+                    (
+                        AccountKind.USER,
+                        user_ref(k.user_id),
+                        p.currency,
+                        AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+                    )
+                    for _, k in planned
+                ]
+            )
+            house = await system_account(uow, AccountKind.HOUSE, p.currency)
+            requests: list[TransferRequest | LinkedBatch] = []
+            for (i, k), w in zip(planned, wallets, strict=True):
+                stake = TransferRequest(
+                    k.stake_transfer_id,
+                    w.id,
+                    house.id,
+                    k.stake,
+                    STAKE_CODE,
+                    reference=f"prediction:{k.symbol}:{k.direction.value}",
+                    currency=p.currency,
+                )
+                if k.commission:
+                    fee_req = TransferRequest(
+                        batch[i].fee_tid,
+                        w.id,
+                        house.id,
+                        k.commission,
+                        FEE_CODE,
+                        currency=p.currency,
+                    )
+                    requests.append(LinkedBatch([stake, fee_req]))
+                else:
+                    requests.append(stake)
+            results = {r.request_id: r for r in await uow.ledger.apply(requests, now)}
+            if any(r.ok and r.replayed for r in results.values()):
+                raise TransientStoreError()  # a stake committed meanwhile: read again
+            ok: list[tuple[int, Contract]] = []
+            for i, k in planned:
+                r = results[k.stake_transfer_id]
+                if not r.ok:
+                    assert r.error is not None
+                    answers[i] = r.error
+                else:
+                    ok.append((i, k))
+            if not ok:
+                return
+            added = await uow.predictions.add_contracts([k for _, k in ok])
+            deltas: dict[str, int] = {}
+            for k in added:
+                deltas[k.symbol] = deltas.get(k.symbol, 0) + k.max_payout
+                deltas[TOTAL] = deltas.get(TOTAL, 0) + k.max_payout
+            await uow.predictions.add_exposure(p.currency, deltas)
+            for (i, _), k in zip(ok, added, strict=True):
+                answers[i] = ContractReceipt(k)
+
+        await self._d.transaction(work)
+        return [
+            answers.get(i) or StoreError("the contract was not decided") for i in range(len(batch))
+        ]
+
+    async def _after_batch(
+        self, batch: Sequence[_Place], answers: Sequence[ContractReceipt | Exception]
+    ) -> None:
+        users = sorted(
+            {
+                a.contract.user_id
+                for a in answers
+                if isinstance(a, ContractReceipt) and not a.replayed
+            }
+        )
+        if users:
+            await self._d.publisher.publish(WalletChanged(tuple(users)))
+
+    async def close(
+        self, actor: Actor, contract_id: int, *, idempotency_key: str | None = None
+    ) -> Contract:
+        """Close an open multiplier contract early at the latest fresh tick (its owner).
+        Closing a contract already closed this way returns it (the close is idempotent)."""
+        if idempotency_key is not None:
+            check_key(idempotency_key)
+        p = self.policy
+
+        async def work(uow: UnitOfWork) -> tuple[Contract, bool]:
+            now = self._d.clock.now()
+            c = await self._contract(uow, contract_id, for_update=True)
+            if c.user_id != actor.user_id:
+                raise PermissionDenied("you may close only your own contracts")
+            if c.closed_early:
+                return c, False
+            if c.status is not ContractStatus.OPEN:
+                raise ContractStateConflict(f"contract {c.id} is {c.status.value}")
+            if c.kind is not ContractKind.MULTIPLIER:
+                raise ContractStateConflict("only multiplier contracts close early")
+            if now >= c.expires_at:
+                raise ContractStateConflict(f"contract {c.id} has expired; it settles at expiry")
+            tick = entry_tick(await uow.prices.latest(c.symbol, now), now, p.max_age)
+            if tick is None:
+                raise PriceUnavailable(f"no fresh price for {c.symbol}")
+            status, payout = c.decide(tick.price)
+            done = c.resolved(
+                status,
+                payout,
+                now,
+                exit_price=tick.price,
+                exit_at=tick.observed_at,
+                closed_early=True,
+            )
+            await self._finish(uow, [done], now)
+            return done, True
+
+        done, moved = await self._d.transaction(work)
+        if moved:
+            await self._publish([done])
+        return done
+
+    # -- staff -----------------------------------------------------------------------------
+    async def void(self, actor: Actor, contract_id: int, reason: str) -> Contract:
+        """Void an open contract: stake and commission back, audited."""
+        actor.require_staff()
+        why = clean_reason(reason)
+
+        async def work(uow: UnitOfWork) -> Contract:
+            now = self._d.clock.now()
+            c = await self._contract(uow, contract_id, for_update=True)
+            if c.status is not ContractStatus.OPEN:
+                raise ContractStateConflict(f"contract {c.id} is {c.status.value}")
+            done = c.resolved(ContractStatus.VOID, c.stake + c.commission, now, void_reason=why)
+            await self._finish(uow, [done], now)
+            await uow.audit.add(self._audit(actor, "prediction.void", contract_ref(c.id), why))
+            return done
+
+        done = await self._d.transaction(work)
+        await self._publish([done])
+        return done
+
+    async def exposure(self, actor: Actor) -> list[ExposureRow]:
+        """The house's exposure per (currency, symbol) and in total (``"*"``), with limits."""
+        actor.require_staff()
+        p = self.policy
+
+        async def work(uow: UnitOfWork) -> list[tuple[str, str, int]]:
+            return await uow.predictions.exposure()
+
+        rows = await self._d.transaction(work)
+        return [
+            ExposureRow(
+                cur,
+                sym,
+                amount,
+                p.exposure_limit_total if sym == TOTAL else p.exposure_limit_symbol,
+            )
+            for cur, sym, amount in rows
+        ]
+
+    # -- reading ---------------------------------------------------------------------------
+    async def get(self, actor: Actor, contract_id: int) -> Contract:
+        """One contract: its owner or staff."""
+
+        async def work(uow: UnitOfWork) -> Contract:
+            return await self._contract(uow, contract_id)
+
+        c = await self._d.transaction(work)
+        if c.user_id != actor.user_id and not actor.is_staff:
+            raise PermissionDenied("you may see only your own contracts")
+        return c
+
+    async def list_contracts(
+        self,
+        actor: Actor,
+        *,
+        user_id: int | None = None,
+        status: str | ContractStatus | None = None,
+        symbol: str | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[Contract]:
+        """A player's contracts, newest first (players: their own; staff: anyone's)."""
+        uid = actor.user_id if user_id is None else user_id
+        if uid is None:
+            actor.require_staff()
+        else:
+            actor.require_self_or_staff(uid)
+        try:
+            st = None if status is None else ContractStatus(status)
+        except ValueError:
+            raise InvalidInput("status must be open, won, lost, push or void") from None
+        sym = None if symbol is None else parse_symbol(symbol)
+        if not 1 <= limit <= 500:
+            raise InvalidInput("limit must be 1-500")
+
+        async def work(uow: UnitOfWork) -> list[Contract]:
+            return await uow.predictions.list_contracts(
+                user_id=uid, status=st, symbol=sym, limit=limit, before_id=before_id
+            )
+
+        return await self._d.transaction(work)
+
+    # -- the job runner --------------------------------------------------------------------
+    async def settle_due(self, *, limit: int | None = None) -> SettleReport:
+        """Settle (or void, with no tick within the buffer) every contract decided now, in
+        chunks of ``chunk_size`` (``limit``): one claim statement, one ledger batch, one
+        set-based write per chunk. Several runners share the work (SKIP LOCKED)."""
+        report = SettleReport()
+        size = limit or self.chunk_size
+        while True:
+            done = await self._settle_chunk(size)
+            if not done:
+                return report
+            report.chunks += 1
+            for c in done:
+                if c.status is ContractStatus.VOID:
+                    report.voided += 1
+                else:
+                    report.settled += 1
+                report.paid += c.payout or 0
+            await self._publish(done)
+            if len(done) < size:
+                return report
+
+    async def _settle_chunk(self, size: int) -> list[Contract]:
+        buffer = self.policy.buffer
+
+        async def work(uow: UnitOfWork) -> list[Contract]:
+            now = self._d.clock.now()
+            claimed = await uow.predictions.claim_due(now, buffer, size)
+            done = []
+            for c, tick in claimed:
+                if tick is None:
+                    done.append(
+                        c.resolved(
+                            ContractStatus.VOID,
+                            c.stake + c.commission,
+                            now,
+                            void_reason="no price within the buffer after expiry",
+                        )
+                    )
+                else:
+                    status, payout = c.decide(tick.price)
+                    done.append(
+                        c.resolved(
+                            status, payout, now, exit_price=tick.price, exit_at=tick.observed_at
+                        )
+                    )
+            if done:
+                await self._finish(uow, done, now)
+            return done
+
+        return await self._d.transaction(work)
+
+    async def _finish(self, uow: UnitOfWork, done: Sequence[Contract], now: datetime) -> None:
+        """Pay the resolved contracts (house → wallet), write them, release exposure."""
+        by_currency: dict[str, list[Contract]] = {}
+        for c in done:
+            by_currency.setdefault(c.currency, []).append(c)
+        for currency, items in by_currency.items():
+            # exposure rows before accounts, the order placements lock them in (no deadlock)
+            deltas: dict[str, int] = {}
+            for c in items:
+                deltas[c.symbol] = deltas.get(c.symbol, 0) - c.max_payout
+                deltas[TOTAL] = deltas.get(TOTAL, 0) - c.max_payout
+            await uow.predictions.add_exposure(currency, deltas)
+            house = await system_account(uow, AccountKind.HOUSE, currency)
+            paying = [c for c in items if c.payout]
+            owners = sorted({c.user_id for c in paying})  # one wallet look-up per user
+            opened = await uow.ledger.open_accounts(
+                [
+                    (
+                        AccountKind.USER,
+                        user_ref(uid),
+                        currency,
+                        AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+                    )
+                    for uid in owners
+                ]
+            )
+            by_user = {uid: a.id for uid, a in zip(owners, opened, strict=True)}
+            results = await uow.ledger.apply(
+                [
+                    TransferRequest(
+                        tid("refund" if c.status is ContractStatus.VOID else "payout", c.id),
+                        house.id,
+                        by_user[c.user_id],
+                        c.payout or 0,
+                        REFUND_CODE if c.status is ContractStatus.VOID else PAYOUT_CODE,
+                        reference=contract_ref(c.id),
+                        currency=currency,
+                    )
+                    for c in paying
+                ],
+                now,
+            )
+            for r in results:
+                if not r.ok:  # the house may go negative: a refusal is a broken invariant
+                    raise StoreError(f"prediction payout refused: {r.error}")
+        await uow.predictions.resolve(done)
+
+    async def _publish(self, done: Sequence[Contract]) -> None:
+        if not done:
+            return
+        await self._d.publisher.publish(ContractsResolved(tuple((c.user_id, c.id) for c in done)))
+        users = tuple(sorted({c.user_id for c in done if c.payout}))
+        if users:
+            await self._d.publisher.publish(WalletChanged(users))
