@@ -103,8 +103,11 @@ __all__ = [
     "PendingExpired",
     "PendingNotFound",
     "PermissionDenied",
+    "RaffleNotFound",
+    "RaffleStateConflict",
     "RateLimited",
     "SameAccount",
+    "SoldOut",
     "StakeOutOfRange",
     "StoreError",
     "TelegramAuthError",
@@ -113,6 +116,8 @@ __all__ = [
     "TelegramExpired",
     "TelegramMalformed",
     "TelegramMissingUser",
+    "TicketLimitExceeded",
+    "TicketUnavailable",
     "TokenExpired",
     "TokenInvalid",
     "TransferNotFound",
@@ -429,6 +434,32 @@ class AlreadyBet(Conflict):
 class ChatMuted(PermissionDenied):
     code = "chat_muted"
     title = "You are muted in chat"
+
+
+# -- raffles (docs/raffles.md) ----------------------------------------------------------------
+class RaffleNotFound(NotFound):
+    code = "raffle_not_found"
+    title = "No such raffle, category or record"
+
+
+class RaffleStateConflict(Conflict):
+    code = "raffle_state_conflict"
+    title = "The raffle's status forbids this"
+
+
+class TicketUnavailable(RaffleStateConflict):
+    code = "ticket_unavailable"
+    title = "A chosen number is already sold"
+
+
+class SoldOut(RaffleStateConflict):
+    code = "sold_out"
+    title = "Not enough free numbers left"
+
+
+class TicketLimitExceeded(InvalidInput):
+    code = "ticket_limit_exceeded"
+    title = "Over the raffle's per-user ticket limit"
 
 
 def all_error_types() -> list[type[WagerkitError]]:
