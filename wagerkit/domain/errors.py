@@ -11,13 +11,17 @@ contains secrets::
     │   ├── PaymentProviderUnavailable  payment_provider_unavailable  unknown or disabled provider
     │   ├── WebhookMalformed         webhook_malformed   a verified webhook body we cannot read
     │   ├── UnknownOutcome           unknown_outcome     not an outcome of this event
-    │   └── (InvalidAmount) StakeOutOfRange  stake_out_of_range  below min or above max stake
+    │   ├── (InvalidAmount) StakeOutOfRange  stake_out_of_range  below min or above max stake
+    │   ├── TicketLimitExceeded      ticket_limit_exceeded  over a raffle's per-user limit
+    │   └── DrawError                invalid_draw        a draw's input or record is malformed
+    │       └── BeaconInvalid        beacon_invalid      bad signature/randomness, wrong or early round
     ├── NotFound                     not_found
     │   ├── UserNotFound             user_not_found
     │   ├── AccountNotFound          account_not_found
     │   ├── TransferNotFound         transfer_not_found
     │   ├── PaymentNotFound          payment_not_found
     │   ├── EventNotFound            event_not_found
+    │   ├── RaffleNotFound           raffle_not_found    no such raffle, category or record
     │   └── MessageNotFound          message_not_found
     ├── AuthenticationFailed         unauthenticated     who is asking could not be established
     │   ├── InvalidCredentials       invalid_credentials wrong login or password
@@ -41,6 +45,9 @@ contains secrets::
     │   ├── PaymentMismatch          payment_mismatch    webhook amount/currency differ from the payment
     │   ├── PaymentAlreadyFinal      payment_already_final  succeeded or failed already, the other way
     │   ├── AlreadyBet               already_bet         one bet per user per event (no top-up)
+    │   ├── RaffleStateConflict      raffle_state_conflict  the raffle's status forbids this
+    │   │   ├── TicketUnavailable    ticket_unavailable  a chosen number is already sold
+    │   │   └── SoldOut              sold_out            fewer free numbers than asked for
     │   └── EventStateConflict       event_state_conflict  the event's status forbids this
     │       ├── EventAlreadyResolved event_already_resolved  settled or voided already (or under way)
     │       ├── BettingClosed        betting_closed      not open, or past betting's close
@@ -59,7 +66,8 @@ contains secrets::
     │   ├── ExceedsPendingAmount     exceeds_pending_amount
     │   └── LinkedTransferFailed     linked_transfer_failed  a sibling in its linked batch failed
     └── StoreError                   store_error         the store failed (not the caller's fault)
-        └── TransientStoreError      store_busy          lost a race; safe to retry
+        ├── TransientStoreError      store_busy          lost a race; safe to retry
+        └── BeaconUnavailable        beacon_unavailable  the drand relay is unreachable or answers garbage
 """
 
 from __future__ import annotations
@@ -73,11 +81,14 @@ __all__ = [
     "AlreadyBet",
     "AlreadyExists",
     "AuthenticationFailed",
+    "BeaconInvalid",
+    "BeaconUnavailable",
     "BettingClosed",
     "ChatMuted",
     "Conflict",
     "CreditLimitExceeded",
     "CurrencyMismatch",
+    "DrawError",
     "EventAlreadyResolved",
     "EventHasBets",
     "EventNotFound",
@@ -434,6 +445,24 @@ class AlreadyBet(Conflict):
 class ChatMuted(PermissionDenied):
     code = "chat_muted"
     title = "You are muted in chat"
+
+
+# -- raffle draws and randomness beacons (docs/draw.md) -------------------------------------------
+
+
+class DrawError(InvalidInput):
+    code = "invalid_draw"
+    title = "Invalid draw input"
+
+
+class BeaconInvalid(DrawError):
+    code = "beacon_invalid"
+    title = "The beacon round does not verify or is too early"
+
+
+class BeaconUnavailable(StoreError):
+    code = "beacon_unavailable"
+    title = "The randomness beacon could not be reached"
 
 
 # -- raffles (docs/raffles.md) ----------------------------------------------------------------
