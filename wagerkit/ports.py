@@ -31,6 +31,7 @@ from .domain.ledger import (
 )
 from .domain.notifications import Notification
 from .domain.payments import Payment, ProviderResult, WebhookEvent
+from .domain.raffles import Category, CategoryDraft, Raffle, RaffleDraft, RaffleStatus, Ticket
 
 __all__ = [
     "AuditRepository",
@@ -43,12 +44,14 @@ __all__ = [
     "IdFactory",
     "LedgerRepository",
     "NewBet",
+    "NewTicket",
     "NewUser",
     "NullPublisher",
     "PasswordHasher",
     "PaymentProvider",
     "PaymentRepository",
     "PoolDelta",
+    "RaffleRepository",
     "RateLimiter",
     "RealtimeSink",
     "SystemClock",
@@ -211,6 +214,9 @@ class UnitOfWork(Protocol):
 
     @property
     def chat(self) -> ChatRepository: ...
+
+    @property
+    def raffles(self) -> RaffleRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -524,3 +530,104 @@ class ChatRepository(Protocol):
         ...
 
     async def remove_mute(self, user_id: int) -> None: ...
+
+
+# -- raffles (docs/raffles.md) ---------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    raffle_id: int
+    number: int
+    user_id: int
+    price: int
+    wallet_account_id: int
+    purchase: str
+    bought_at: datetime
+
+
+class RaffleRepository(Protocol):
+    """Raffle categories, raffles (the category's terms copied in) and their tickets.
+
+    Locks (PostgreSQL): purchases read the raffle ``lock="share"`` (FOR KEY SHARE: they run
+    together and each adds to ``sold``), status changes ``"update"``, so a close waits for the
+    purchases in flight and they for it. A number is sold once: ``add_tickets`` of a taken
+    number raises ``TransientStoreError`` (the unique constraint), and the retried purchase
+    sees it sold."""
+
+    async def add_category(self, draft: CategoryDraft, now: datetime) -> Category: ...
+
+    async def get_category(self, category_id: int) -> Category | None: ...
+
+    async def list_categories(self) -> list[Category]: ...
+
+    async def update_category(self, category: Category) -> None: ...
+
+    async def delete_category(self, category_id: int) -> None: ...
+
+    async def add(
+        self, draft: RaffleDraft, category: Category, *, escrow_account_id: int, now: datetime
+    ) -> Raffle:
+        """Insert a raffle (validated draft) with its category's terms copied in."""
+        ...
+
+    async def get(self, raffle_id: int, *, lock: str = "none") -> Raffle | None: ...
+
+    async def update(self, raffle: Raffle) -> None:
+        """Write every field of the raffle but ``sold`` (which ``add_tickets`` keeps)."""
+        ...
+
+    async def list_raffles(
+        self,
+        *,
+        statuses: Sequence[RaffleStatus] | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[Raffle]:
+        """Newest first."""
+        ...
+
+    async def claim_due(
+        self, now: datetime, stale_before: datetime, hold_before: datetime, limit: int
+    ) -> list[Raffle]:
+        """Raffles a job must act on, locked ``FOR UPDATE SKIP LOCKED``: open past ``end``;
+        voided or drawn and not paid, untouched since ``stale_before`` (a lottery draw not
+        yet paying: since ``hold_before``, its correction window)."""
+        ...
+
+    async def sold_numbers(self, raffle_id: int) -> list[int]:
+        """The sold numbers, ascending."""
+        ...
+
+    async def user_counts(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
+        """Tickets held per (raffle id, user id) (pairs without tickets absent)."""
+        ...
+
+    async def purchases(self, purchase_ids: Sequence[str]) -> dict[str, list[Ticket]]:
+        """The tickets of earlier purchases (by the purchase's transfer id), by number."""
+        ...
+
+    async def add_tickets(self, tickets: Sequence[NewTicket]) -> list[Ticket]:
+        """Insert tickets (one statement) and add them to their raffles' ``sold``."""
+        ...
+
+    async def tickets_of(self, raffle_id: int) -> list[Ticket]:
+        """Every ticket of the raffle, by number."""
+        ...
+
+    async def list_tickets(
+        self,
+        *,
+        raffle_id: int | None = None,
+        user_id: int | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[Ticket]:
+        """Newest first."""
+        ...
+
+    async def record_prizes(self, raffle_id: int, prizes: Sequence[tuple[int, int]]) -> None:
+        """Set the prize of each (number, prize) of the raffle (one statement)."""
+        ...
+
+    async def record_refunds(self, ticket_ids: Sequence[int]) -> None:
+        """Mark tickets refunded (one statement)."""
+        ...

@@ -24,6 +24,7 @@ from .events.live import register_event_updates
 from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
 from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
 from .payments import PaymentPage, PaymentService
+from .raffles import Purchase, RaffleChanges, RafflesDueWork, RaffleService
 from .realtime import ChainPublisher, LiveUpdates
 from .users import UserService
 from .wallets import StatementEntry, StatementPage, WalletBalance, WalletService
@@ -46,6 +47,10 @@ __all__ = [
     "LocalRateLimiter",
     "PaymentPage",
     "PaymentService",
+    "Purchase",
+    "RaffleChanges",
+    "RaffleService",
+    "RafflesDueWork",
     "Session",
     "SettlementReport",
     "StatementEntry",
@@ -121,7 +126,15 @@ class WagerKit:
             admit=self.identity.admit,
         )
         self.chat = ChatService(deps, limit=self.identity.limit)
-        self.jobs = JobService(deps, [EventsDueWork(deps, self.events), ExpiredHolds(self.wallets)])
+        self.raffles = RaffleService(deps)  # raffles and their draws (docs/raffles.md)
+        self.jobs = JobService(
+            deps,
+            [
+                EventsDueWork(deps, self.events),
+                ExpiredHolds(self.wallets),
+                RafflesDueWork(deps, self.raffles),
+            ],
+        )
         # -- live updates (docs/realtime.md), after every service they read through ----------
         self.live: LiveUpdates | None = None
         if realtime is not None:

@@ -22,6 +22,7 @@ from .chat import SqlChat
 from .events import SqlEvents
 from .ledger import SqlLedger
 from .payments import SqlPayments
+from .raffles import SqlRaffles
 from .session import Session, translate_error
 from .users import SqlUsers
 
@@ -35,6 +36,7 @@ REPOSITORIES: tuple[tuple[str, Callable[[Session], Any]], ...] = (
     ("payments", SqlPayments),
     ("events", SqlEvents),
     ("chat", SqlChat),
+    ("raffles", SqlRaffles),
 )
 
 
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
     payments: SqlPayments
     events: SqlEvents
     chat: SqlChat
+    raffles: SqlRaffles
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -16,6 +16,7 @@ from .chat import MemoryChat
 from .events import MemoryEvents
 from .ledger import MemoryLedger
 from .payments import MemoryPayments
+from .raffles import MemoryRaffles
 from .state import State, Undo
 from .users import MemoryUsers
 
@@ -30,6 +31,7 @@ REPOSITORIES: tuple[tuple[str, Callable[[State, Undo], Any]], ...] = (
     ("payments", MemoryPayments),
     ("events", MemoryEvents),
     ("chat", MemoryChat),
+    ("raffles", MemoryRaffles),
 )
 
 
@@ -60,6 +62,7 @@ class InMemoryUnitOfWork:
     payments: MemoryPayments
     events: MemoryEvents
     chat: MemoryChat
+    raffles: MemoryRaffles
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store

@@ -1,0 +1,264 @@
+"""Raffles: ticket purchases, on the shared group commit (services/groupcommit.py).
+
+``buy`` submits the purchase to the area's ``GroupCommit`` (conflict key: the raffle and the
+user, so a user's per-raffle count is decided against what the batch read). One batch is ONE
+transaction: the raffles are read ``FOR KEY SHARE`` (a close waits for the batch), with the
+replayed keys, the buyers' counts and the sold numbers; each purchase is decided on its own,
+all or nothing (chosen numbers must all be free; random picks take free numbers no earlier
+purchase of the batch took); the stakes go to the ledger as one batch (wallet → the raffle's
+escrow, id ``raffles:buy:<raffle>:<user>:<key>``); the tickets are inserted in one statement
+(a unique (raffle, number) constraint); commit. A number another process sold meanwhile makes
+the insert fail and the whole batch run again on fresh data: a random pick then takes another
+free number, so the buyer never sees the race; a chosen number is then ``ticket_unavailable``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ...domain.errors import (
+    IdempotencyConflict,
+    InvalidInput,
+    PermissionDenied,
+    SoldOut,
+    StoreError,
+    TicketLimitExceeded,
+    TicketUnavailable,
+    TransientStoreError,
+    WagerkitError,
+)
+from ...domain.identity import Actor
+from ...domain.ledger import AccountFlags, AccountKind, TransferRequest
+from ...domain.notifications import WalletChanged
+from ...domain.raffles import TICKET_CODE, Raffle, RaffleSold, Ticket
+from ...domain.refs import check_key, user_ref
+from ...ports import NewTicket, UnitOfWork
+from ..groupcommit import GroupCommit
+from .common import RafflesBase, get_raffle, raffle_ref, raffle_tid
+
+__all__ = ["Purchase", "RaffleBuying"]
+
+_random = random.SystemRandom()
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """The answer to a purchase: its tickets, what it cost, and whether it replayed an
+    earlier purchase with the same idempotency key."""
+
+    raffle_id: int
+    user_id: int
+    tickets: tuple[Ticket, ...]
+    amount: int
+    currency: str
+    replayed: bool = False
+
+    @property
+    def numbers(self) -> list[int]:
+        return [t.number for t in self.tickets]
+
+
+@dataclass(slots=True)
+class _Buy:
+    user_id: int
+    raffle_id: int
+    numbers: list[int] | None  # chosen numbers, or None: ``count`` random free ones
+    count: int
+    purchase: str
+    keyed: bool
+
+
+def pick_free(capacity: int, taken: set[int], count: int) -> list[int]:
+    """``count`` distinct random numbers of ``0 … capacity−1`` not in ``taken``."""
+    free = capacity - len(taken)
+    if count > free:
+        raise SoldOut(f"only {free} numbers left")
+    if free > 4 * count and capacity > 64:  # mostly free: draw and skip the taken ones
+        out: set[int] = set()
+        while len(out) < count:
+            n = _random.randrange(capacity)
+            if n not in taken:
+                out.add(n)
+        return sorted(out)
+    pool = [n for n in range(capacity) if n not in taken]
+    return sorted(_random.sample(pool, count))
+
+
+class RaffleBuying(RafflesBase):
+    _buys: GroupCommit[_Buy, Purchase]
+
+    async def buy(
+        self,
+        actor: Actor,
+        raffle_id: int,
+        *,
+        numbers: Sequence[int] | None = None,
+        count: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Purchase:
+        """Buy the chosen ``numbers`` or ``count`` random free ones, all or nothing.
+        Answered after the commit that holds it; replaying ``idempotency_key`` returns the
+        first purchase (a 409 for another one)."""
+        if actor.user_id is None:
+            raise PermissionDenied("only a user can buy tickets")
+        if isinstance(raffle_id, bool) or not isinstance(raffle_id, int):
+            raise InvalidInput("raffle_id must be an integer")
+        if (numbers is None) == (count is None):
+            raise InvalidInput("give either numbers or a count")
+        chosen: list[int] | None = None
+        if numbers is not None:
+            chosen = list(numbers)
+            if not chosen or len(chosen) > self.max_per_purchase:
+                raise InvalidInput(f"choose 1-{self.max_per_purchase} numbers")
+            for n in chosen:
+                if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                    raise InvalidInput("ticket numbers are non-negative integers")
+            if len(set(chosen)) != len(chosen):
+                raise InvalidInput("a number is chosen twice")
+            chosen.sort()
+            n_tickets = len(chosen)
+        else:
+            if isinstance(count, bool) or not isinstance(count, int):
+                raise InvalidInput("count must be an integer")
+            if not 1 <= count <= self.max_per_purchase:
+                raise InvalidInput(f"count must be 1-{self.max_per_purchase}")
+            n_tickets = count
+        uid = actor.user_id
+        if idempotency_key is not None:
+            tid = raffle_tid("buy", raffle_id, uid, check_key(idempotency_key))
+        else:
+            tid = raffle_tid("buy", raffle_id, uid, self._d.ids.new_id("p"))
+        return await self._buys.submit(
+            _Buy(uid, raffle_id, chosen, n_tickets, tid, idempotency_key is not None)
+        )
+
+    async def _run_buys(self, batch: Sequence[_Buy]) -> list[Purchase | Exception]:
+        answers: dict[int, Purchase | WagerkitError] = {}
+
+        async def work(uow: UnitOfWork) -> None:
+            answers.clear()
+            now = self._d.clock.now()
+            raffles: dict[int, Raffle | WagerkitError] = {}
+            for rid in sorted({c.raffle_id for c in batch}):  # in id order: no deadlock
+                try:
+                    raffles[rid] = await get_raffle(uow, rid, "share")
+                except WagerkitError as exc:
+                    raffles[rid] = exc
+            keyed = [c.purchase for c in batch if c.keyed]
+            prior = await uow.ledger.get_transfers(keyed) if keyed else {}
+            earlier = await uow.raffles.purchases(sorted(prior)) if prior else {}
+            counts = await uow.raffles.user_counts(
+                sorted({(c.raffle_id, c.user_id) for c in batch})
+            )
+            taken: dict[int, set[int]] = {}
+            todo: list[tuple[int, Raffle, list[int]]] = []
+            for i, c in enumerate(batch):
+                r = raffles[c.raffle_id]
+                t = prior.get(c.purchase)
+                if t is not None:
+                    mine = earlier.get(c.purchase, [])
+                    same = (
+                        isinstance(r, Raffle)
+                        and t.reference == raffle_ref(c.raffle_id)
+                        and t.amount == r.price * c.count
+                        and (c.numbers is None or c.numbers == [x.number for x in mine])
+                    )
+                    if not same:
+                        answers[i] = IdempotencyConflict("this key was used for another purchase")
+                    else:
+                        answers[i] = Purchase(
+                            c.raffle_id, c.user_id, tuple(mine), t.amount, t.currency, True
+                        )
+                    continue
+                try:
+                    if not isinstance(r, Raffle):
+                        raise r
+                    r.check_buy(now)
+                    held = counts.get((c.raffle_id, c.user_id), 0)
+                    if held + c.count > r.max_per_user:
+                        raise TicketLimitExceeded(
+                            f"at most {r.max_per_user} tickets per user (you hold {held})"
+                        )
+                    sold = taken.get(r.id)
+                    if sold is None:
+                        sold = taken[r.id] = set(await uow.raffles.sold_numbers(r.id))
+                    if c.numbers is not None:
+                        r.check_numbers(c.numbers)
+                        gone = [n for n in c.numbers if n in sold]
+                        if gone:
+                            labels = ", ".join(r.label(n) for n in gone[:10])
+                            raise TicketUnavailable(f"already sold: {labels}")
+                        picked = c.numbers
+                    else:
+                        picked = pick_free(r.capacity, sold, c.count)
+                except WagerkitError as exc:
+                    answers[i] = exc
+                    continue
+                sold.update(picked)
+                todo.append((i, r, picked))
+            if not todo:
+                return
+            wallets = await uow.ledger.open_accounts(
+                [
+                    (
+                        AccountKind.USER,
+                        user_ref(batch[i].user_id),
+                        r.currency,
+                        AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+                    )
+                    for i, r, _ in todo
+                ]
+            )
+            results = await uow.ledger.apply(
+                [
+                    TransferRequest(
+                        batch[i].purchase,
+                        w.id,
+                        r.escrow_account_id,
+                        r.price * len(picked),
+                        TICKET_CODE,
+                        reference=raffle_ref(r.id),
+                        currency=r.currency,
+                    )
+                    for (i, r, picked), w in zip(todo, wallets, strict=True)
+                ],
+                now,
+            )
+            if any(x.ok and x.replayed for x in results):
+                raise TransientStoreError()  # committed by another process meanwhile
+            new: list[NewTicket] = []
+            bought: list[tuple[int, Raffle, int]] = []
+            for (i, r, picked), w, res in zip(todo, wallets, results, strict=True):
+                if not res.ok:
+                    assert res.error is not None
+                    answers[i] = res.error
+                    continue
+                c = batch[i]
+                bought.append((i, r, len(new)))
+                new += [
+                    NewTicket(r.id, n, c.user_id, r.price, w.id, c.purchase, now) for n in picked
+                ]
+            if not new:
+                return
+            added = await uow.raffles.add_tickets(new)
+            ends = [start for _, _, start in bought[1:]] + [len(added)]
+            for (i, r, start), end in zip(bought, ends, strict=True):
+                tickets = tuple(added[start:end])
+                answers[i] = Purchase(
+                    r.id, batch[i].user_id, tickets, r.price * len(tickets), r.currency
+                )
+
+        await self._d.transaction(work)
+        return [answers.get(i) or StoreError("not decided") for i in range(len(batch))]
+
+    async def _after_buys(
+        self, batch: Sequence[_Buy], answers: Sequence[Purchase | Exception]
+    ) -> None:
+        done = [a for a in answers if isinstance(a, Purchase) and not a.replayed]
+        if not done:
+            return
+        await self._d.publisher.publish(WalletChanged(tuple(sorted({a.user_id for a in done}))))
+        for rid in sorted({a.raffle_id for a in done}):
+            await self._d.publisher.publish(RaffleSold(rid))
