@@ -11,11 +11,12 @@ def test_demo_twice_leaves_the_same_balances(cli: Cli) -> None:
         (u["username"], u["role"], u["wallet"]["balance"], u["created"]) for u in first["users"]
     ]
     # 1000 welcome + 500 demo grant; alice -150 +20, bob +150 -75, carol +75 -20 -10;
-    # bets: alice -100 -30 +43, bob -200 -60 +87, carol -50 -40 (second event: Blue won)
+    # bets: alice -100 -30 +43, bob -200 -60 +87, carol -50 -40 (second event: Blue won);
+    # raffles: alice -15 -20, bob -10 -20 +48 (the lightning raffle's prize), carol -10
     assert summary == [
-        ("demo-alice", "player", 1283, True),
-        ("demo-bob", "player", 1402, True),
-        ("demo-carol", "player", 1455, True),
+        ("demo-alice", "player", 1248, True),
+        ("demo-bob", "player", 1420, True),
+        ("demo-carol", "player", 1445, True),
         ("demo-oscar", "operator", 1000, True),
     ]
     assert first["currency"] == "COIN"
@@ -43,6 +44,7 @@ def test_demo_twice_leaves_the_same_balances(cli: Cli) -> None:
         (e["transfer_id"], e["amount"]) for e in cli.json("wallet", "statement", "3")["entries"]
     ]
     assert carol == [
+        ("raffles:buy:2:3:demo-raffle-5", -10),
         ("stake:3:demo-bet-6", -40),
         ("stake:3:demo-bet-3", -50),
         ("adjust:user:3:demo-adjust", -10),
@@ -65,9 +67,10 @@ def test_demo_adds_to_existing_data_and_prints_a_table(cli: Cli) -> None:
     rows = [line.rstrip() for line in table_text(cli.ok("demo")).splitlines()]
     assert rows[0] == "Demo users (balances in COIN)"
     assert [r.split() for r in rows[4:8]] == [
-        ["2", "Alice", "Demo", "demo-alice", "player", "1283", "new"],
-        ["3", "Bob", "Demo", "demo-bob", "player", "1402", "new"],
-        ["4", "Carol", "Demo", "demo-carol", "player", "1455", "new"],
+        # other user ids, another raffle listing: alice wins the lightning raffle here
+        ["2", "Alice", "Demo", "demo-alice", "player", "1296", "new"],
+        ["3", "Bob", "Demo", "demo-bob", "player", "1372", "new"],
+        ["4", "Carol", "Demo", "demo-carol", "player", "1445", "new"],
         ["5", "Oscar", "Demo", "demo-oscar", "operator", "1000", "new"],
     ]
     assert rows[9] == "Demo events"

@@ -16,7 +16,7 @@ import typer
 from ..output import balance_json, user_json
 from ..runtime import CliState, state
 from ..terminal import Column
-from . import JsonOpt
+from . import JsonOpt, raffles
 from .events import event_json, event_row
 
 if TYPE_CHECKING:
@@ -138,6 +138,7 @@ def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             idempotency_key=key,
         )
         found_events.extend(await _demo_events(st, kit, cur, {u: v[0] for u, v in users.items()}))
+        await raffles.seed_raffle_demo(kit, actor, {u: v[0] for u, v in users.items()})
         return [
             (user, created, await kit.wallets.balance(actor, user.id, cur.code))
             for user, created in users.values()
