@@ -16,6 +16,7 @@ from .events import (
     events_blueprint,
 )
 from .payments import admin_payments_blueprint, payments_blueprint
+from .raffles import admin_raffles_blueprint, raffles_blueprint
 from .wallet import me_blueprint, wallet_blueprint
 
 __all__ = ["API_PREFIX", "api_v1"]
@@ -39,5 +40,7 @@ def api_v1() -> BlueprintGroup:
         admin_events_blueprint(),
         admin_bets_blueprint(),
         admin_chat_blueprint(),
+        raffles_blueprint(),
+        admin_raffles_blueprint(),
     ]
     return Blueprint.group(*areas, url_prefix=API_PREFIX)
