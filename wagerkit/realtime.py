@@ -16,6 +16,14 @@ from .services.events.live import (
     pool_payload,
     register_event_updates,
 )
+from .services.raffles.live import (
+    RAFFLE_CLOSED,
+    RAFFLE_DRAWN,
+    RAFFLE_UPDATE,
+    raffle_payload,
+    raffle_room,
+    register_raffle_updates,
+)
 from .services.realtime import (
     BALANCE_UPDATE,
     ChainPublisher,
@@ -33,6 +41,9 @@ __all__ = [
     "EVENT_SETTLED",
     "EVENT_UPDATE",
     "EVENT_VOIDED",
+    "RAFFLE_CLOSED",
+    "RAFFLE_DRAWN",
+    "RAFFLE_UPDATE",
     "ChainPublisher",
     "LiveUpdates",
     "Read",
@@ -41,6 +52,9 @@ __all__ = [
     "chat_payload",
     "event_room",
     "pool_payload",
+    "raffle_payload",
+    "raffle_room",
     "register_event_updates",
+    "register_raffle_updates",
     "user_room",
 ]

@@ -25,6 +25,7 @@ from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRate
 from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
 from .payments import PaymentPage, PaymentService
 from .raffles import Purchase, RaffleChanges, RafflesDueWork, RaffleService
+from .raffles.live import register_raffle_updates
 from .realtime import ChainPublisher, LiveUpdates
 from .users import UserService
 from .wallets import StatementEntry, StatementPage, WalletBalance, WalletService
@@ -142,5 +143,6 @@ class WagerKit:
                 realtime, self.wallets, deps.currencies, coalesce_seconds=realtime_coalesce
             )
             register_event_updates(live, self.events)  # pools, results and chat
+            register_raffle_updates(live, self.raffles)  # sold counts, close, draw
             self.live = live
             deps.publisher = live if publisher is None else ChainPublisher(publisher, live)
