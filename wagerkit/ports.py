@@ -17,6 +17,7 @@ from typing import Any, Protocol, Self
 
 from .domain.audit import AuditEntry, AuditRecord
 from .domain.chat import ChatMessage, Mute
+from .domain.draw import BeaconRound
 from .domain.events import Bet, BetStatus, Event, EventDraft, EventStatus, Outcome
 from .domain.identity import Role, User, UserStatus
 from .domain.ledger import (
@@ -52,6 +53,7 @@ __all__ = [
     "PaymentRepository",
     "PoolDelta",
     "RaffleRepository",
+    "RandomnessBeacon",
     "RateLimiter",
     "RealtimeSink",
     "SystemClock",
@@ -630,4 +632,45 @@ class RaffleRepository(Protocol):
 
     async def record_refunds(self, ticket_ids: Sequence[int]) -> None:
         """Mark tickets refunded (one statement)."""
+        ...
+
+
+# -- Randomness beacons for raffle draws (docs/draw.md) ----------------------------------------
+
+
+class RandomnessBeacon(Protocol):
+    """A public randomness beacon (drand quicknet by default): rounds are fetched or entered,
+    and every round is verified before a draw may use it.
+
+    ``fetch`` raises ``BeaconUnavailable`` when the relay cannot be reached or answers garbage
+    (nothing is drawn then: retry, or enter the round and signature by hand) and
+    ``BeaconInvalid`` for a round that does not verify or is not the one asked for.
+    """
+
+    @property
+    def chain_hash(self) -> str: ...
+
+    def round_after(self, moment: datetime) -> int:
+        """The first round produced strictly after ``moment`` (the round to draw with)."""
+        ...
+
+    async def fetch(self, round: int | None = None) -> BeaconRound:
+        """That round (``None``: the latest), checked: randomness, BLS signature, number."""
+        ...
+
+    def entered(self, round: int, signature: str) -> BeaconRound:
+        """A round typed in by an operator (round and hex signature), checked like a fetched
+        one; ``BeaconInvalid`` if it does not verify."""
+        ...
+
+    def check(self, beacon: BeaconRound, not_before: datetime) -> None:
+        """Refuse (``BeaconInvalid``) a round of another chain, one whose randomness or BLS
+        signature does not verify, or one produced at or before ``not_before`` (the close)."""
+        ...
+
+    async def round(
+        self, round: int, *, signature: str | None = None, not_before: datetime
+    ) -> BeaconRound:
+        """The round a draw uses: ``entered`` when the operator gives the signature, else
+        ``fetch``ed; then ``check``ed against ``not_before`` (the close)."""
         ...

@@ -63,6 +63,7 @@ EXPECTED_STATUS: dict[type[domain.WagerkitError], int] = {
     domain.TicketUnavailable: 409,
     domain.SoldOut: 409,
     domain.TicketLimitExceeded: 422,
+    # raffle draws and beacons (docs/draw.md)
     domain.DrawError: 422,
     domain.BeaconInvalid: 422,
     domain.BeaconUnavailable: 503,

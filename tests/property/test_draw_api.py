@@ -249,7 +249,7 @@ def test_verify_drand_provenance() -> None:
     ("change", "reason"),
     [
         ({"listing": "0:2\n3:4\n5:1\n9:4\n"}, "commitment"),
-        ({"listing": "0:2\n3:4\n9:3\n5:1\n"}, "canonical"),
+        ({"listing": "0:2\n3:4\n9:3\n5:1\n"}, "out of order"),
         ({"commitment": "00" * 32}, "commitment"),
         ({"algorithm": "v0"}, "algorithm"),
         ({"mode": "dice"}, "mode"),

@@ -27,6 +27,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from .errors import BeaconInvalid, DrawError
 
@@ -47,13 +48,13 @@ __all__ = [
     "round_after",
     "round_time",
     "ticket_width",
+    "uniform",
     "verify_record",
     "word_stream",
 ]
 
 ALGORITHM = "wagerkit/raffle-draw/v1"
 MAX_RAFFLE_ID = 2**64 - 1
-_TWO64 = 2**64
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX = re.compile(r"(?:[0-9a-f]{2})+")
 _CORE_KEYS = frozenset(
@@ -96,46 +97,62 @@ def listing(tickets: Iterable[tuple[int, int]], capacity: int) -> bytes:
     ``0 … capacity-1``, a number sold twice or a non-integer is a ``DrawError``.
     """
     width = ticket_width(capacity)
-    pairs = sorted(tickets)
-    previous = -1
-    for number, user_id in pairs:
-        if not (_is_int(number) and _is_int(user_id)):
-            raise DrawError(f"ticket ({number!r}, {user_id!r}) is not a pair of integers")
-        if number == previous:
-            raise DrawError(f"ticket number {number} is sold twice")
-        previous = number
-    if pairs and (pairs[0][0] < 0 or pairs[-1][0] >= capacity):
-        bad = pairs[0][0] if pairs[0][0] < 0 else pairs[-1][0]
-        raise DrawError(f"ticket number {bad} is outside 0 … {capacity - 1}")
+    pairs = list(tickets)
+    try:
+        owners = dict(pairs)
+    except (TypeError, ValueError):
+        raise DrawError("tickets must be (number, user_id) pairs") from None
+    if len(owners) != len(pairs):
+        seen: set[object] = set()
+        twice = next(n for n, _ in pairs if n in seen or seen.add(n))  # type: ignore[func-returns-value]
+        raise DrawError(f"ticket number {twice!r} is sold twice")
+    if not (all(type(n) is int for n in owners) and all(type(u) is int for u in owners.values())):
+        bad = next((n, u) for n, u in owners.items() if type(n) is not int or type(u) is not int)
+        raise DrawError(f"ticket {bad!r} is not a pair of integers")
+    if owners and (min(owners) < 0 or max(owners) >= capacity):
+        bad_number = min(owners) if min(owners) < 0 else max(owners)
+        raise DrawError(f"ticket number {bad_number} is outside 0 … {capacity - 1}")
     line = f"%0{width}d:%d\n"
-    return "".join([line % pair for pair in pairs]).encode()
+    if capacity <= 4 * len(owners):  # dense (the usual raffle): a bucket pass, no sort
+        slots: list[int | None] = [None] * capacity
+        for n, u in owners.items():
+            slots[n] = u
+        return "".join([line % (n, u) for n, u in enumerate(slots) if u is not None]).encode()
+    return "".join([line % (n, owners[n]) for n in sorted(owners)]).encode()
 
 
 def parse_listing(data: bytes, capacity: int) -> list[tuple[int, int]]:
     """The ``(number, user_id)`` pairs of a listing; ``DrawError`` unless it is canonical.
 
     Canonical means exactly what ``listing`` produces for those pairs (so the commitment of a
-    listing identifies one ticket list).
+    listing identifies one ticket list): numbers strictly ascending, below ``capacity``,
+    zero-padded to ``ticket_width``; user ids in plain decimal; every line ends with ``\n``.
     """
-    _check_capacity(capacity)
+    width = ticket_width(capacity)
     try:
-        text = data.decode("utf-8")
+        text = data.decode("ascii")
     except UnicodeDecodeError:
-        raise DrawError("the listing is not UTF-8") from None
+        raise DrawError("the listing is not ASCII digits, ':' and newlines") from None
     if not text:
         return []
     if not text.endswith("\n"):
         raise DrawError("the listing does not end with a newline")
     pairs: list[tuple[int, int]] = []
+    previous = -1
     for index, row in enumerate(text[:-1].split("\n"), start=1):
-        number, sep, user = row.partition(":")
-        if not (sep and number.isascii() and number.isdigit()):
-            raise DrawError(f"listing line {index} is not number:user_id")
-        if not (user.isascii() and user.lstrip("-").isdigit()):
+        number_text, sep, user_text = row.partition(":")
+        if not (sep and len(number_text) == width and number_text.isdigit()):
+            raise DrawError(f"listing line {index} is not a {width}-digit number, ':', a user id")
+        try:
+            number, user = int(number_text), int(user_text)
+        except ValueError:
+            raise DrawError(f"listing line {index} has a malformed user id") from None
+        if str(user) != user_text:
             raise DrawError(f"listing line {index} has a malformed user id")
-        pairs.append((int(number), int(user)))
-    if listing(pairs, capacity) != data:
-        raise DrawError("the listing is not canonical (order, padding or format)")
+        if number <= previous or number >= capacity:
+            raise DrawError(f"listing line {index}: number {number} is out of order or range")
+        previous = number
+        pairs.append((number, user))
     return pairs
 
 
@@ -176,9 +193,14 @@ def word_stream(seed: bytes) -> Iterator[int]:
         block += 1
 
 
-def _uniform(words: Iterator[int], n: int) -> int:
-    """An unbiased draw from ``0 … n-1``: rejection below the largest multiple of ``n``."""
-    limit = _TWO64 - (_TWO64 % n)
+def uniform(words: Iterator[int], n: int, *, word_bits: int = 64) -> int:
+    """An unbiased draw from ``0 … n-1``: reject ``x ≥ 2^bits − (2^bits mod n)``, then ``x mod n``.
+
+    ``word_bits`` exists so that tests can show the rejection removing modulo bias on narrow
+    words; the draw always uses 64.
+    """
+    span = 1 << word_bits
+    limit = span - (span % n)
     x = next(words)
     while x >= limit:
         x = next(words)
@@ -186,12 +208,16 @@ def _uniform(words: Iterator[int], n: int) -> int:
 
 
 def _sorted_sold(sold: Sequence[int]) -> list[int]:
-    numbers = sorted(sold)
-    for index, number in enumerate(numbers):
-        if not _is_int(number) or number < 0:
-            raise DrawError(f"sold number {number!r} is not a non-negative integer")
-        if index and numbers[index - 1] == number:
-            raise DrawError(f"sold number {number} appears twice")
+    try:
+        numbers = sorted(sold)
+    except TypeError:
+        raise DrawError("sold numbers must be integers") from None
+    if not all(type(n) is int for n in numbers) or (numbers and numbers[0] < 0):
+        bad = next(n for n in numbers if type(n) is not int or n < 0)
+        raise DrawError(f"sold number {bad!r} is not a non-negative integer")
+    if len(set(numbers)) != len(numbers):
+        twice = next(a for a, b in pairwise(numbers) if a == b)
+        raise DrawError(f"sold number {twice} appears twice")
     return numbers
 
 
@@ -211,7 +237,7 @@ def beacon_winners(
     m = len(numbers)
     k = min(k, m)
     for i in range(k):
-        j = i + _uniform(words, m - i)
+        j = i + uniform(words, m - i)
         numbers[i], numbers[j] = numbers[j], numbers[i]
     return numbers[:k]
 
@@ -261,8 +287,11 @@ class BeaconRound:
 def round_time(genesis: datetime, period: timedelta, round: int) -> datetime:
     """When drand round ``round`` is produced: ``genesis + (round - 1) × period``."""
     if not _is_int(round) or round < 1:
-        raise DrawError(f"a beacon round is a positive integer, not {round!r}")
-    return genesis + (round - 1) * period
+        raise BeaconInvalid(f"a beacon round is a positive integer, not {round!r}")
+    try:
+        return genesis + (round - 1) * period
+    except OverflowError:
+        raise BeaconInvalid(f"beacon round {round} is beyond any date") from None
 
 
 def round_after(genesis: datetime, period: timedelta, moment: datetime) -> int:
@@ -397,6 +426,8 @@ def _recompute(record: Mapping[str, object]) -> list[int]:
         assert isinstance(raffle_id, int)
         winners = beacon_winners(raffle_id, str(record["commitment"]), value, sold, len(placed))
     elif mode == "lottery":
+        if provenance.get("source") != "lottery":
+            raise _Mismatch("a lottery draw's provenance source is 'lottery'")
         drawn = _field(record, "drawn_numbers", list)
         assert isinstance(drawn, list)
         winners = lottery_winners(drawn, capacity, sold, len(placed))
