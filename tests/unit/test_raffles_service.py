@@ -349,3 +349,59 @@ async def test_authorisation_and_update_before_sales(kit: WagerKit, clock: Fixed
     assert cats[0].prize_per_winner == 450
     assert [x.id for x in await kit.raffles.list_raffles()] == [r.id]
     await assert_conserved(kit)
+
+
+# real quicknet rounds (tests/unit/test_drand.py): 657413 was produced in 2023, before any
+# raffle here closes; 32285086 in September 2026, after the fixed clock's 2026-01-01
+EARLY_ROUND = (
+    657413,
+    "b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be41076862b98fad56e91a6b85b89cd97b",
+)
+LATE_ROUND = (
+    32285086,
+    "a64d99fd7fa3e48912be7209c7b69c72c88fc5224be2516949b6f29f3a4b7e3fa069dd58b2bbb4bf2c34ae61ef631a44",
+)
+
+
+async def test_drand_round_draw_with_an_entered_signature(
+    store: UnitOfWorkFactory, clock: FixedClock
+) -> None:
+    from wagerkit.adapters.drand import DrandBeacon
+    from wagerkit.domain.errors import BeaconInvalid
+
+    kit = WagerKit(
+        store, clock=clock, ids=SequentialIds(), beacon=DrandBeacon(relays=["http://127.0.0.1:9"])
+    )
+    op = await staff(kit)
+    r = await make_raffle(kit, op, clock)
+    ps = [await player(kit, f"p{i}") for i in range(3)]
+    for p in ps:
+        await kit.raffles.buy(p, r.id, count=2)
+    await kit.raffles.close(op, r.id)
+    with pytest.raises(BeaconInvalid):  # produced before the close
+        await kit.raffles.draw(op, r.id, drand_round=EARLY_ROUND[0], drand_signature=EARLY_ROUND[1])
+    tampered = LATE_ROUND[1][:-2] + ("00" if LATE_ROUND[1][-2:] != "00" else "11")
+    with pytest.raises(BeaconInvalid):
+        await kit.raffles.draw(op, r.id, drand_round=LATE_ROUND[0], drand_signature=tampered)
+    with pytest.raises(BeaconInvalid):  # the signature of another round
+        await kit.raffles.draw(
+            op, r.id, drand_round=LATE_ROUND[0] - 1, drand_signature=LATE_ROUND[1]
+        )
+    assert (await kit.raffles.get(r.id)).status is RaffleStatus.CLOSED  # nothing drawn
+    drawn = await kit.raffles.draw(
+        op, r.id, drand_round=LATE_ROUND[0], drand_signature=LATE_ROUND[1]
+    )
+    assert drawn.provenance["source"] == "drand"
+    assert drawn.provenance["round"] == LATE_ROUND[0]
+    assert drawn.paid_at is not None
+    assert (await kit.raffles.verify(r.id)).match
+    await assert_conserved(kit)
+
+
+async def test_drand_round_without_a_beacon_is_refused(kit: WagerKit, clock: FixedClock) -> None:
+    op = await staff(kit)
+    r = await make_raffle(kit, op, clock, min_tickets=3)
+    await kit.raffles.buy(await player(kit, "a"), r.id, count=3)
+    await kit.raffles.close(op, r.id)
+    with pytest.raises(InvalidInput):
+        await kit.raffles.draw(op, r.id, drand_round=LATE_ROUND[0])

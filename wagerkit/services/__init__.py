@@ -11,6 +11,7 @@ from ..ports import (
     IdFactory,
     PasswordHasher,
     PaymentProvider,
+    RandomnessBeacon,
     RateLimiter,
     RealtimeSink,
     TokenService,
@@ -95,6 +96,8 @@ class WagerKit:
         identity_policy: IdentityPolicy | None = None,
         # -- payments: providers by name (docs/payments.md) ---------------------------------
         payment_providers: Mapping[str, PaymentProvider] | None = None,
+        # -- raffles: the randomness beacon of drand draws (docs/raffles.md) ----------------
+        beacon: RandomnessBeacon | None = None,
     ) -> None:
         deps = Deps(uow)
         if clock is not None:
@@ -127,7 +130,9 @@ class WagerKit:
             admit=self.identity.admit,
         )
         self.chat = ChatService(deps, limit=self.identity.limit)
-        self.raffles = RaffleService(deps)  # raffles and their draws (docs/raffles.md)
+        self.raffles = RaffleService(
+            deps, beacon=beacon
+        )  # raffles and their draws (docs/raffles.md)
         self.jobs = JobService(
             deps,
             [

@@ -11,8 +11,7 @@ sends to Socket.IO rooms.
 
 from __future__ import annotations
 
-from typing import Any
-
+from ...ports import RandomnessBeacon
 from ..base import Deps
 from ..groupcommit import GroupCommit
 from .buying import Purchase, RaffleBuying
@@ -29,7 +28,7 @@ class RaffleService(RaffleOperations, RaffleBuying, RaffleDrawing):
     ``beacon`` (a ``RandomnessBeacon``, e.g. the drand adapter) fetches and verifies drand
     rounds; without it a beacon draw takes its public value as text."""
 
-    def __init__(self, deps: Deps, *, beacon: Any = None) -> None:
+    def __init__(self, deps: Deps, *, beacon: RandomnessBeacon | None = None) -> None:
         self._d = deps
         self._beacon = beacon
         self._buys = GroupCommit(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...domain.audit import AuditRecord
 from ...domain.errors import RaffleNotFound
 from ...domain.identity import Actor
 from ...domain.raffles import Category, Raffle
 from ...domain.refs import Area, transfer_id
-from ...ports import UnitOfWork
+from ...ports import RandomnessBeacon, UnitOfWork
 from ..base import Deps
 
 __all__ = ["RafflesBase", "get_raffle", "raffle_ref", "raffle_tid"]
@@ -49,7 +47,7 @@ class RafflesBase:
     """The state every part of ``RaffleService`` reads (set by its constructor)."""
 
     _d: Deps
-    _beacon: Any
+    _beacon: RandomnessBeacon | None
     chunk_size: int
     stale_after_seconds: int
     correction_seconds: int

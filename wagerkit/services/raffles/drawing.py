@@ -276,10 +276,7 @@ class RaffleDrawing(RafflesBase):
             raise InvalidInput("no randomness beacon is configured; enter the public value")
         if isinstance(drand_round, bool) or not isinstance(drand_round, int) or drand_round < 1:
             raise InvalidInput("a drand round is a positive integer")
-        beacon: v1.BeaconRound = await self._beacon.round(
-            drand_round, signature=signature, not_before=closed_at
-        )
-        return beacon
+        return await self._beacon.round(drand_round, signature=signature, not_before=closed_at)
 
     async def _decide(
         self,
