@@ -596,7 +596,7 @@ class RaffleRepository(Protocol):
         ...
 
     async def sold_numbers(self, raffle_id: int) -> list[int]:
-        """The sold numbers, ascending."""
+        """The sold numbers, ascending (read lean: a draw reads a million of them)."""
         ...
 
     async def user_counts(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
@@ -613,6 +613,17 @@ class RaffleRepository(Protocol):
 
     async def tickets_of(self, raffle_id: int) -> list[Ticket]:
         """Every ticket of the raffle, by number."""
+        ...
+
+    async def listing_of(self, raffle_id: int) -> list[tuple[int, int]]:
+        """(number, user id) of every ticket, by number: the draw's listing, read lean (a
+        million-ticket raffle is closed, drawn and published from this)."""
+        ...
+
+    async def holders_of(
+        self, raffle_id: int, numbers: Sequence[int]
+    ) -> dict[int, tuple[int, int]]:
+        """(user id, wallet account id) of each of these ticket numbers."""
         ...
 
     async def list_tickets(

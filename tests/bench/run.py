@@ -21,6 +21,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 import events_bench as eb  # noqa: E402
 import http_stack_bench as hsb  # noqa: E402
 import ledger_bench as lb  # noqa: E402
+import raffles_bench as rb  # noqa: E402
 from pgserver import PgServer, _as_postgres, create_database, postgres_server  # noqa: E402
 
 RESULTS: list[dict[str, object]] = []
@@ -182,6 +183,26 @@ def events_part(pg: PgServer, args: argparse.Namespace, tps8: float) -> None:
         print(f"    {'PASS' if ok else 'FAIL'}  {text}", flush=True)
 
 
+def raffles_part(pg: PgServer, args: argparse.Namespace) -> None:
+    """Close + draw + pay a raffle of ``--raffle-tickets`` sold tickets and 1,000 prizes,
+    against reading its listing and hashing it (tests/bench/raffles_bench.py)."""
+    f = rb.close_draw_pay(create_database(pg, "raffles"), tickets=args.raffle_tickets)
+    record(
+        f"close+draw+pay {f.tickets:,} tickets",
+        f.total_s,
+        "s",
+        "read the listing + SHA-256 (floor)",
+        f.floor_s,
+    )
+    ok = f.total_s <= 3 * f.floor_s
+    print(
+        f"  raffle: close {f.close_s:.2f}s, draw {f.draw_s:.2f}s, pay {f.pay_s:.2f}s\n"
+        f"    {'PASS' if ok else 'FAIL'}  close+draw+pay within 3x of the floor "
+        f"({f.total_s / f.floor_s:.2f}x)",
+        flush=True,
+    )
+
+
 def http_stack_part(args: argparse.Namespace) -> None:
     """Serving options side by side (docs/benchmarks.md, "Serving options"): every stack on
     the same PostgreSQL database and bettors, ratios against the first stack (today's)."""
@@ -261,8 +282,8 @@ def main() -> None:
     ap.add_argument(
         "--only",
         action="append",
-        choices=("ledger", "events", "http-stack"),
-        help="run only these parts (repeatable; default: ledger and events)",
+        choices=("ledger", "events", "http-stack", "raffles"),
+        help="run only these parts (repeatable; default: ledger, events and raffles)",
     )
     ap.add_argument(
         "--stack",
@@ -278,8 +299,9 @@ def main() -> None:
         default=5_000,
         help="paid bets applied one by one for the baseline (the rest extrapolated)",
     )
+    ap.add_argument("--raffle-tickets", type=int, default=1_000_000, help="raffle drawn")
     args = ap.parse_args()
-    parts = set(args.only or ("ledger", "events"))
+    parts = set(args.only or ("ledger", "events", "raffles"))
     if parts == {"http-stack"}:
         http_stack_part(args)
         return
@@ -343,6 +365,8 @@ def main() -> None:
                 )
         if "events" in parts:
             events_part(pg, args, tps)
+        if "raffles" in parts:
+            raffles_part(pg, args)
 
     out = Path(".bench")
     out.mkdir(exist_ok=True)

@@ -262,6 +262,11 @@ class SqlRaffles(Repository):
     # -- tickets --------------------------------------------------------------------------------
     async def sold_numbers(self, raffle_id: int) -> list[int]:
         t = raffle_tickets.c
+        if self._pg:
+            rows = await self._raw_rows(
+                "SELECT number FROM raffle_tickets WHERE raffle_id = %s ORDER BY number", raffle_id
+            )
+            return [n for (n,) in rows]
         res = await self._c.execute(
             select(t.number).where(t.raffle_id == raffle_id).order_by(t.number)
         )
@@ -344,6 +349,41 @@ class SqlRaffles(Repository):
             select(raffle_tickets).where(t.raffle_id == raffle_id).order_by(t.number)
         )
         return [_ticket(m) for m in res.mappings()]
+
+    async def _raw_rows(self, sql: str, raffle_id: int) -> list[Any]:
+        """PostgreSQL: the driver's tuples, no row objects (a million rows, one statement)."""
+        raw = (await self._c.conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        await self._s.flush()
+        cur = await raw.execute(sql, (raffle_id,))
+        return list(await cur.fetchall())
+
+    async def listing_of(self, raffle_id: int) -> list[tuple[int, int]]:
+        t = raffle_tickets.c
+        if self._pg:
+            return await self._raw_rows(
+                "SELECT number, user_id FROM raffle_tickets WHERE raffle_id = %s ORDER BY number",
+                raffle_id,
+            )
+        res = await self._c.execute(
+            select(t.number, t.user_id).where(t.raffle_id == raffle_id).order_by(t.number)
+        )
+        return [(n, u) for n, u in res]
+
+    async def holders_of(
+        self, raffle_id: int, numbers: Sequence[int]
+    ) -> dict[int, tuple[int, int]]:
+        t = raffle_tickets.c
+        out: dict[int, tuple[int, int]] = {}
+        for start in range(0, len(numbers), _CHUNK):
+            chunk = list(numbers[start : start + _CHUNK])
+            res = await self._c.execute(
+                select(t.number, t.user_id, t.wallet_account_id).where(
+                    t.raffle_id == raffle_id, t.number.in_(chunk)
+                )
+            )
+            out.update({n: (u, w) for n, u, w in res})
+        return out
 
     async def list_tickets(
         self,

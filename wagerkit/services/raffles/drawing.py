@@ -50,10 +50,6 @@ from .common import RafflesBase, get_raffle, raffle_ref, raffle_tid
 __all__ = ["RaffleDrawing"]
 
 
-def listing_of(raffle: Raffle, tickets: Sequence[Ticket]) -> bytes:
-    return v1.listing([(t.number, t.user_id) for t in tickets], raffle.capacity)
-
-
 class _RafflePayout:
     """The raffles side of the payout runner: the raffle row is the lock; prizes (or refunds)
     are recorded chunk by chunk; ``paid_at`` marks the end."""
@@ -119,8 +115,8 @@ class RaffleDrawing(RafflesBase):
             )
             action = "raffle.void"
         else:
-            tickets = await uow.raffles.tickets_of(r.id)
-            digest = v1.commitment(listing_of(r, tickets))
+            pairs = await uow.raffles.listing_of(r.id)
+            digest = v1.commitment(v1.listing(pairs, r.capacity))
             new = r.with_status(RaffleStatus.CLOSED, now, closed_at=now, commitment=digest)
             action = "raffle.close"
         await uow.raffles.update(new)
@@ -287,9 +283,7 @@ class RaffleDrawing(RafflesBase):
         provenance: Mapping[str, object],
     ) -> Raffle:
         """The winners of the raffle's frozen listing, with their prizes (``drawn``)."""
-        tickets = await uow.raffles.tickets_of(r.id)
-        sold = [t.number for t in tickets]
-        owners = {t.number: t.user_id for t in tickets}
+        sold = await uow.raffles.sold_numbers(r.id)
         k = r.category.winners
         if r.draw_mode is DrawMode.LOTTERY:
             numbers = v1.lottery_winners(drawn, r.capacity, sold, k)
@@ -298,7 +292,8 @@ class RaffleDrawing(RafflesBase):
             assert value is not None
             numbers = v1.beacon_winners(r.id, r.commitment, value, sold, k)
         prizes = r.plan().prizes
-        winners = tuple((n, owners[n], prize) for n, prize in zip(numbers, prizes, strict=False))
+        held = await uow.raffles.holders_of(r.id, numbers)
+        winners = tuple((n, held[n][0], prize) for n, prize in zip(numbers, prizes, strict=False))
         now = self._d.clock.now()
         return r.with_status(
             RaffleStatus.DRAWN,
@@ -422,9 +417,8 @@ class RaffleDrawing(RafflesBase):
 
     async def _winner_accounts(self, raffle: Raffle) -> dict[int, int]:
         async def read(uow: UnitOfWork) -> dict[int, int]:
-            tickets = await uow.raffles.tickets_of(raffle.id)
-            want = {w[0] for w in raffle.winners}
-            return {t.number: t.wallet_account_id for t in tickets if t.number in want}
+            held = await uow.raffles.holders_of(raffle.id, [w[0] for w in raffle.winners])
+            return {n: wallet for n, (_, wallet) in held.items()}
 
         return await self._d.transaction(read)
 
@@ -432,10 +426,10 @@ class RaffleDrawing(RafflesBase):
     async def record(self, raffle_id: int) -> dict[str, Any]:
         """The public JSON record of a drawn raffle (``domain/draw.py``, docs/draw.md)."""
 
-        async def read(uow: UnitOfWork) -> tuple[Raffle, list[Ticket]]:
-            return await get_raffle(uow, raffle_id), await uow.raffles.tickets_of(raffle_id)
+        async def read(uow: UnitOfWork) -> tuple[Raffle, list[tuple[int, int]]]:
+            return await get_raffle(uow, raffle_id), await uow.raffles.listing_of(raffle_id)
 
-        r, tickets = await self._d.transaction(read)
+        r, pairs = await self._d.transaction(read)
         if r.status is not RaffleStatus.DRAWN:
             raise RaffleNotFound(f"raffle {r.id} is {r.status.value}: it has no draw record")
         plan = r.plan()
@@ -443,7 +437,7 @@ class RaffleDrawing(RafflesBase):
         return v1.build_record(
             raffle_id=r.id,
             capacity=r.capacity,
-            tickets=[(t.number, t.user_id) for t in tickets],
+            tickets=pairs,
             mode=r.draw_mode.value,
             public_value=r.public_value,
             drawn_numbers=list(r.drawn_numbers) if r.draw_mode is DrawMode.LOTTERY else None,

@@ -170,6 +170,20 @@ class MemoryRaffles:
             self._d.tickets[i] for (r, _), i in sorted(self._d.numbers.items()) if r == raffle_id
         ]
 
+    async def listing_of(self, raffle_id: int) -> list[tuple[int, int]]:
+        return [(t.number, t.user_id) for t in await self.tickets_of(raffle_id)]
+
+    async def holders_of(
+        self, raffle_id: int, numbers: Sequence[int]
+    ) -> dict[int, tuple[int, int]]:
+        out = {}
+        for n in numbers:
+            tid = self._d.numbers.get((raffle_id, n))
+            if tid is not None:
+                t = self._d.tickets[tid]
+                out[n] = (t.user_id, t.wallet_account_id)
+        return out
+
     async def list_tickets(
         self,
         *,
