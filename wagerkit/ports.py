@@ -599,6 +599,10 @@ class RaffleRepository(Protocol):
         """The sold numbers, ascending (read lean: a draw reads a million of them)."""
         ...
 
+    async def taken_among(self, raffle_id: int, numbers: Sequence[int]) -> list[int]:
+        """Which of ``numbers`` are sold (one indexed look-up)."""
+        ...
+
     async def user_counts(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
         """Tickets held per (raffle id, user id) (pairs without tickets absent)."""
         ...

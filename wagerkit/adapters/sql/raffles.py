@@ -272,6 +272,18 @@ class SqlRaffles(Repository):
         )
         return list(res.scalars())
 
+    async def taken_among(self, raffle_id: int, numbers: Sequence[int]) -> list[int]:
+        t = raffle_tickets.c
+        out: list[int] = []
+        wanted = sorted(set(numbers))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            res = await self._c.execute(
+                select(t.number).where(t.raffle_id == raffle_id, t.number.in_(chunk))
+            )
+            out += list(res.scalars())
+        return sorted(out)
+
     async def user_counts(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
         t = raffle_tickets.c
         out: dict[tuple[int, int], int] = {}

@@ -86,6 +86,59 @@ def pick_free(capacity: int, taken: set[int], count: int) -> list[int]:
     return sorted(_random.sample(pool, count))
 
 
+class _Numbers:
+    """What a purchase batch knows of each raffle's sold numbers. A raffle less than half
+    sold is probed: random candidates are checked with one indexed look-up
+    (``taken_among``), so a batch never reads a large raffle's whole listing; a fuller
+    raffle's sold numbers are read once. The batch's own picks count as sold."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._known: dict[int, set[int]] = {}  # numbers known sold (batch picks included)
+        self._all: set[int] = set()  # raffles whose every sold number is known
+        self._picked: dict[int, int] = {}  # numbers this batch took, per raffle
+
+    def _full(self, r: Raffle) -> bool:
+        return r.sold + self._picked.get(r.id, 0) > r.capacity // 2
+
+    async def _load(self, r: Raffle) -> set[int]:
+        known = self._known.setdefault(r.id, set())
+        if r.id not in self._all and self._full(r):
+            known.update(await self._uow.raffles.sold_numbers(r.id))
+            self._all.add(r.id)
+        return known
+
+    async def taken(self, r: Raffle, wanted: Sequence[int]) -> list[int]:
+        known = await self._load(r)
+        gone = [n for n in wanted if n in known]
+        if r.id not in self._all:
+            ask = [n for n in wanted if n not in known]
+            found = set(await self._uow.raffles.taken_among(r.id, ask)) if ask else set()
+            known.update(found)
+            gone += [n for n in ask if n in found]
+        return sorted(gone)
+
+    async def pick(self, r: Raffle, count: int) -> list[int]:
+        free = r.free - self._picked.get(r.id, 0)
+        if count > free:
+            raise SoldOut(f"only {free} numbers left")
+        known = await self._load(r)
+        if r.id in self._all:
+            return pick_free(r.capacity, known, count)
+        out: set[int] = set()
+        while len(out) < count:  # at least half free: each round keeps most candidates
+            need = count - len(out)
+            candidates = pick_free(r.capacity, known | out, min(2 * need + 4, free))
+            found = set(await self._uow.raffles.taken_among(r.id, candidates))
+            known.update(found)
+            out.update(n for n in candidates if n not in found)
+        return sorted(_random.sample(sorted(out), count))  # more may have come back free
+
+    def take(self, r: Raffle, picked: Sequence[int]) -> None:
+        self._known.setdefault(r.id, set()).update(picked)
+        self._picked[r.id] = self._picked.get(r.id, 0) + len(picked)
+
+
 class RaffleBuying(RafflesBase):
     _buys: GroupCommit[_Buy, Purchase]
 
@@ -152,7 +205,7 @@ class RaffleBuying(RafflesBase):
             counts = await uow.raffles.user_counts(
                 sorted({(c.raffle_id, c.user_id) for c in batch})
             )
-            taken: dict[int, set[int]] = {}
+            numbers = _Numbers(uow)
             todo: list[tuple[int, Raffle, list[int]]] = []
             for i, c in enumerate(batch):
                 r = raffles[c.raffle_id]
@@ -181,22 +234,19 @@ class RaffleBuying(RafflesBase):
                         raise TicketLimitExceeded(
                             f"at most {r.max_per_user} tickets per user (you hold {held})"
                         )
-                    sold = taken.get(r.id)
-                    if sold is None:
-                        sold = taken[r.id] = set(await uow.raffles.sold_numbers(r.id))
                     if c.numbers is not None:
                         r.check_numbers(c.numbers)
-                        gone = [n for n in c.numbers if n in sold]
+                        gone = await numbers.taken(r, c.numbers)
                         if gone:
                             labels = ", ".join(r.label(n) for n in gone[:10])
                             raise TicketUnavailable(f"already sold: {labels}")
                         picked = c.numbers
                     else:
-                        picked = pick_free(r.capacity, sold, c.count)
+                        picked = await numbers.pick(r, c.count)
                 except WagerkitError as exc:
                     answers[i] = exc
                     continue
-                sold.update(picked)
+                numbers.take(r, picked)
                 todo.append((i, r, picked))
             if not todo:
                 return

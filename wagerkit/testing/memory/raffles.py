@@ -125,6 +125,9 @@ class MemoryRaffles:
     async def sold_numbers(self, raffle_id: int) -> list[int]:
         return sorted(n for (r, n) in self._d.numbers if r == raffle_id)
 
+    async def taken_among(self, raffle_id: int, numbers: Sequence[int]) -> list[int]:
+        return sorted(n for n in set(numbers) if (raffle_id, n) in self._d.numbers)
+
     async def user_counts(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
         want = set(pairs)
         out: dict[tuple[int, int], int] = {}
