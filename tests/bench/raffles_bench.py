@@ -18,8 +18,9 @@ import hashlib
 import sys
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from wagerkit import Actor, CategoryDraft, PrizeMode, RaffleDraft, Role, WagerKit, raffle_draw
 from wagerkit.adapters.sql import SqlStore
@@ -140,15 +141,107 @@ def close_draw_pay(url: str, *, tickets: int = 1_000_000, winners: int = 1000) -
     return asyncio.run(_run(url, tickets, winners))
 
 
+# -- ticket purchases over HTTP ---------------------------------------------------------------
+TICKETS_LUA = Path(__file__).resolve().parent / "tickets.lua"
+HOT_CAPACITY = 10_000_000  # never sells out during the runs: every request can buy
+
+
+async def _buyers(url: str, secret: str) -> tuple[list[str], int]:
+    import events_bench as eb
+
+    from wagerkit.adapters.tokens import JwtTokenService
+    from wagerkit.services.identity import password_version
+
+    store = SqlStore.from_url(url, pool_size=16)
+    kit = WagerKit(store)
+    admin = Actor.system("bench")
+    gate = asyncio.Semaphore(16)
+
+    async def buyer(i: int) -> object:
+        async with gate:
+            user = await kit.users.add(admin, f"buyer {i}", welcome_grant=False)
+            await kit.wallets.grant(admin, user.id, eb.FUNDS, idempotency_key="bench-funds")
+            return user
+
+    try:
+        people = await asyncio.gather(*(buyer(i) for i in range(eb.USERS)))
+        c = await kit.raffles.create_category(
+            OPERATOR, CategoryDraft("Hot", 1, HOT_CAPACITY, 1, 0, (), PrizeMode.PROPORTIONAL)
+        )
+        now = datetime.now(UTC)
+        r = await kit.raffles.create(
+            OPERATOR, RaffleDraft("hot raffle", c.id, now, now + timedelta(days=1))
+        )
+        tokens = JwtTokenService(secret, lifetime=timedelta(hours=12))
+        issued = [
+            tokens.issue(u.id, now=now, version=password_version(u))  # type: ignore[attr-defined]
+            for u in people
+        ]
+    finally:
+        await store.dispose()
+    return issued, r.id
+
+
+def purchase_load(
+    url: str, *, seconds: float = 10.0, repeats: int = 3, warmup: float = 3.0, say: Any = print
+) -> Any:
+    """Migrate ``url``, make 1,000 funded buyers and one hot raffle, start the server as
+    production runs it (2 workers), and drive ``POST /raffles/{id}/tickets`` (one random
+    number each) with wrk's 64 connections: the median of ``repeats`` runs (LoadFigures)."""
+    import secrets
+    import statistics
+    import tempfile
+
+    import events_bench as eb
+
+    secret = secrets.token_urlsafe(48)
+    eb.migrate(url)
+    tokens, raffle_id = asyncio.run(_buyers(url, secret))
+    with tempfile.TemporaryDirectory(prefix="wagerkit-bench-") as tmp:
+        work = Path(tmp)
+        tok = work / "tokens.txt"
+        tok.write_text("\n".join(tokens) + "\n")
+        hot = work / "raffle.txt"
+        hot.write_text(f"{raffle_id}\n")
+        tag = f"t{time.time_ns() % 10**12}"
+        with eb.server(url, secret, work) as running:
+            offset = 0
+
+            def once(secs: float, name: str) -> Any:
+                nonlocal offset
+                r = eb.wrk(running.base, tok, hot, secs, offset, f"{tag}{name}", lua=TICKETS_LUA)
+                offset += r.requests + eb.CONNECTIONS
+                return r
+
+            eb._check("tickets warm-up", [once(warmup, "w")], say)
+            runs = [once(seconds, str(i)) for i in range(repeats)]
+            for r in runs:
+                say(
+                    f"hot raffle: {r.rate:,.0f} tickets/s ({r.ok:,} of {r.requests:,}), "
+                    f"p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms"
+                )
+            eb._check("hot raffle", runs, say)
+    return eb.LoadFigures(
+        statistics.median(r.rate for r in runs),
+        statistics.median(r.p50_ms for r in runs),
+        statistics.median(r.p99_ms for r in runs),
+        runs,
+    )
+
+
 if __name__ == "__main__":
     sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
     from pgserver import create_database, postgres_server
 
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     with postgres_server() as pg:
-        f = close_draw_pay(create_database(pg, "raffles"), tickets=n)
-    print(
-        f"{f.tickets:,} tickets, {f.winners:,} prizes: close {f.close_s:.2f}s, draw "
-        f"{f.draw_s:.2f}s, pay {f.pay_s:.2f}s = {f.total_s:.2f}s; floor (read + hash) "
-        f"{f.floor_s:.2f}s; ratio {f.total_s / f.floor_s:.2f}x"
-    )
+        if sys.argv[1:2] == ["purchases"]:
+            fig = purchase_load(create_database(pg, "tickets"), seconds=5, repeats=1)
+            print(f"hot raffle: {fig.rate:,.0f} tickets/s, p99 {fig.p99_ms:.1f} ms")
+        else:
+            n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+            f = close_draw_pay(create_database(pg, "raffles"), tickets=n)
+            print(
+                f"{f.tickets:,} tickets, {f.winners:,} prizes: close {f.close_s:.2f}s, draw "
+                f"{f.draw_s:.2f}s, pay {f.pay_s:.2f}s = {f.total_s:.2f}s; floor (read + hash) "
+                f"{f.floor_s:.2f}s; ratio {f.total_s / f.floor_s:.2f}x"
+            )

@@ -32,7 +32,7 @@ from ...domain.errors import (
 from ...domain.identity import Actor
 from ...domain.ledger import AccountFlags, AccountKind, TransferRequest
 from ...domain.notifications import WalletChanged
-from ...domain.raffles import TICKET_CODE, Raffle, RaffleSold, Ticket
+from ...domain.raffles import TICKET_CODE, Raffle, RaffleSold, RaffleStatus, Ticket
 from ...domain.refs import check_key, user_ref
 from ...ports import NewTicket, UnitOfWork
 from ..groupcommit import GroupCommit
@@ -90,11 +90,15 @@ class _Numbers:
     """What a purchase batch knows of each raffle's sold numbers. A raffle less than half
     sold is probed: random candidates are checked with one indexed look-up
     (``taken_among``), so a batch never reads a large raffle's whole listing; a fuller
-    raffle's sold numbers are read once. The batch's own picks count as sold."""
+    raffle's sold numbers are read once. The batch's own picks count as sold. ``prefetch``
+    checks every chosen number of the batch and a pool of random candidates in one look-up,
+    so a batch of single-ticket purchases costs one query, not one each."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
         self._known: dict[int, set[int]] = {}  # numbers known sold (batch picks included)
+        self._clear: dict[int, set[int]] = {}  # numbers seen free by this batch's read
+        self._chosen: dict[int, set[int]] = {}  # numbers the batch's buyers chose
         self._all: set[int] = set()  # raffles whose every sold number is known
         self._picked: dict[int, int] = {}  # numbers this batch took, per raffle
 
@@ -108,11 +112,27 @@ class _Numbers:
             self._all.add(r.id)
         return known
 
+    async def prefetch(self, r: Raffle, chosen: Sequence[int], random_count: int) -> None:
+        known = await self._load(r)
+        self._chosen[r.id] = set(chosen)
+        if r.id in self._all:
+            return
+        wanted = set(chosen)
+        room = r.free - len(wanted)
+        if random_count and room > 0:
+            wanted.update(pick_free(r.capacity, known | wanted, min(2 * random_count + 8, room)))
+        if not wanted:
+            return
+        found = set(await self._uow.raffles.taken_among(r.id, sorted(wanted)))
+        known.update(found)
+        self._clear.setdefault(r.id, set()).update(wanted - found)
+
     async def taken(self, r: Raffle, wanted: Sequence[int]) -> list[int]:
         known = await self._load(r)
         gone = [n for n in wanted if n in known]
         if r.id not in self._all:
-            ask = [n for n in wanted if n not in known]
+            clear = self._clear.get(r.id, set())
+            ask = [n for n in wanted if n not in known and n not in clear]
             found = set(await self._uow.raffles.taken_among(r.id, ask)) if ask else set()
             known.update(found)
             gone += [n for n in ask if n in found]
@@ -125,6 +145,9 @@ class _Numbers:
         known = await self._load(r)
         if r.id in self._all:
             return pick_free(r.capacity, known, count)
+        pool = self._clear.get(r.id, set()) - known - self._chosen.get(r.id, set())
+        if len(pool) >= count:
+            return sorted(_random.sample(sorted(pool), count))
         out: set[int] = set()
         while len(out) < count:  # at least half free: each round keeps most candidates
             need = count - len(out)
@@ -206,6 +229,13 @@ class RaffleBuying(RafflesBase):
                 sorted({(c.raffle_id, c.user_id) for c in batch})
             )
             numbers = _Numbers(uow)
+            for rid, r in raffles.items():  # one look-up per raffle for the whole batch
+                if isinstance(r, Raffle) and r.status is RaffleStatus.OPEN:
+                    cmds = [c for c in batch if c.raffle_id == rid]
+                    chosen = [n for c in cmds if c.numbers is not None for n in c.numbers]
+                    wanted = [n for n in chosen if 0 <= n < r.capacity]
+                    count = sum(c.count for c in cmds if c.numbers is None)
+                    await numbers.prefetch(r, wanted, count)
             todo: list[tuple[int, Raffle, list[int]]] = []
             for i, c in enumerate(batch):
                 r = raffles[c.raffle_id]
