@@ -184,8 +184,28 @@ def events_part(pg: PgServer, args: argparse.Namespace, tps8: float) -> None:
 
 
 def raffles_part(pg: PgServer, args: argparse.Namespace) -> None:
-    """Close + draw + pay a raffle of ``--raffle-tickets`` sold tickets and 1,000 prizes,
-    against reading its listing and hashing it (tests/bench/raffles_bench.py)."""
+    """Ticket purchases over HTTP on one hot raffle against pgbench at 64 clients, and close
+    + draw + pay a raffle of ``--raffle-tickets`` sold tickets and 1,000 prizes against
+    reading its listing and hashing it (tests/bench/raffles_bench.py)."""
+    clients, reps = eb.CONNECTIONS, args.repeats
+    pgbench_init(pg, "pgbench64r", clients)
+    stats = [pgbench_stats(pg, clients, int(args.seconds), "pgbench64r") for _ in range(reps)]
+    tps = statistics.median(s[0] for s in stats)
+    lat = statistics.median(s[1] for s in stats)
+    buys = rb.purchase_load(
+        create_database(pg, "tickets"), seconds=args.wrk_seconds, repeats=reps, say=eb._say
+    )
+    record("tickets bought, hot raffle", buys.rate, "tickets/s",
+           f"pgbench tpcb-like tps, {clients} clients", tps)  # fmt: skip
+    record("p99 latency, hot raffle", buys.p99_ms, "ms",
+           f"pgbench mean latency, {clients} clients", lat)  # fmt: skip
+    print(
+        f"    {'PASS' if buys.rate >= 0.6 * tps else 'FAIL'}  hot raffle >= 0.6x pgbench tps "
+        f"({buys.rate / tps:.2f}x)\n"
+        f"    {'PASS' if buys.p99_ms < 100 else 'FAIL'}  hot raffle p99 < 100 ms "
+        f"({buys.p99_ms:.1f} ms)",
+        flush=True,
+    )
     f = rb.close_draw_pay(create_database(pg, "raffles"), tickets=args.raffle_tickets)
     record(
         f"close+draw+pay {f.tickets:,} tickets",

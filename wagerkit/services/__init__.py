@@ -130,9 +130,9 @@ class WagerKit:
             admit=self.identity.admit,
         )
         self.chat = ChatService(deps, limit=self.identity.limit)
-        self.raffles = RaffleService(
-            deps, beacon=beacon
-        )  # raffles and their draws (docs/raffles.md)
+        self.raffles = RaffleService(  # raffles and their draws (docs/raffles.md)
+            deps, beacon=beacon, claims=self.identity.claims, admit=self.identity.admit
+        )
         self.jobs = JobService(
             deps,
             [

@@ -36,6 +36,26 @@ from .tables import _RAFFLE_PENDING, raffle_categories, raffle_tickets, raffles
 
 __all__ = ["SqlRaffles"]
 
+# PostgreSQL: a purchase batch's tickets and the raffles' sold counts in one statement (the
+# rows as one JSON parameter); a number sold twice fails on the unique constraint
+_ADD_TICKETS = """
+WITH ins AS (
+    INSERT INTO raffle_tickets (raffle_id, number, user_id, price, wallet_account_id, purchase,
+                                bought_at, prize, refunded)
+    SELECT r.raffle_id, r.number, r.user_id, r.price, r.wallet_account_id, r.purchase,
+           r.bought_at, 0, false
+    FROM json_to_recordset(CAST(:rows AS json)) AS r(raffle_id bigint, number integer,
+         user_id bigint, price bigint, wallet_account_id bigint, purchase text,
+         bought_at timestamptz)
+    RETURNING id, raffle_id, number
+), counted AS (
+    UPDATE raffles SET sold = raffles.sold + c.n
+    FROM (SELECT raffle_id, count(*) AS n FROM ins GROUP BY raffle_id) AS c
+    WHERE raffles.id = c.raffle_id
+)
+SELECT id, raffle_id, number FROM ins
+"""
+
 _CHUNK = 500
 
 
@@ -326,7 +346,15 @@ class SqlRaffles(Repository):
         ]
         ids: dict[tuple[int, int], int] = {}
         t = raffle_tickets.c
-        for start in range(0, len(rows), _CHUNK):  # one multi-row INSERT per chunk
+        if self._pg:  # one statement: the tickets and every raffle's sold count
+            payload = [
+                {**row, "bought_at": _utc(n.bought_at).isoformat()}
+                for row, n in zip(rows, tickets, strict=True)
+            ]
+            res = await self._c.execute(text(_ADD_TICKETS), {"rows": json.dumps(payload)})
+            ids.update({(r, n): tid for tid, r, n in res})
+            rows = []
+        for start in range(0, len(rows), _CHUNK):  # SQLite: one multi-row INSERT per chunk
             res = await self._c.execute(
                 insert(raffle_tickets)
                 .values(rows[start : start + _CHUNK])
@@ -336,7 +364,7 @@ class SqlRaffles(Repository):
         counts: dict[int, int] = {}
         for n in tickets:
             counts[n.raffle_id] = counts.get(n.raffle_id, 0) + 1
-        for rid in sorted(counts):
+        for rid in sorted(counts) if not self._pg else ():
             await self._c.execute(
                 update(raffles).where(raffles.c.id == rid).values(sold=raffles.c.sold + counts[rid])
             )

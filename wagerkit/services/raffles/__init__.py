@@ -11,6 +11,9 @@ sends to Socket.IO rooms.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from ...domain.identity import Actor, User
 from ...ports import RandomnessBeacon
 from ..base import Deps
 from ..groupcommit import GroupCommit
@@ -28,9 +31,18 @@ class RaffleService(RaffleOperations, RaffleBuying, RaffleDrawing):
     ``beacon`` (a ``RandomnessBeacon``, e.g. the drand adapter) fetches and verifies drand
     rounds; without it a beacon draw takes its public value as text."""
 
-    def __init__(self, deps: Deps, *, beacon: RandomnessBeacon | None = None) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        *,
+        beacon: RandomnessBeacon | None = None,
+        claims: Callable[[str], tuple[int, str]] | None = None,
+        admit: Callable[[User | None, str], Actor] | None = None,
+    ) -> None:
         self._d = deps
         self._beacon = beacon
+        self._claims = claims
+        self._admit = admit
         self._buys = GroupCommit(
             self._run_buys,
             max_batch=512,

@@ -68,6 +68,7 @@ class _Buy:
     count: int
     purchase: str
     keyed: bool
+    version: str | None = None  # set: admit the user from its token, read in the batch
 
 
 def pick_free(capacity: int, taken: set[int], count: int) -> list[int]:
@@ -179,6 +180,34 @@ class RaffleBuying(RafflesBase):
         first purchase (a 409 for another one)."""
         if actor.user_id is None:
             raise PermissionDenied("only a user can buy tickets")
+        return await self._submit(actor.user_id, None, raffle_id, numbers, count, idempotency_key)
+
+    async def buy_with_token(
+        self,
+        token: str,
+        raffle_id: int,
+        *,
+        numbers: Sequence[int] | None = None,
+        count: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Purchase:
+        """``buy`` for the bearer of an access token, authenticated inside the purchase's own
+        batch (the user read fresh: banned, whitelist, password changed), as the events'
+        bets are: the HTTP server's ``POST /raffles/{id}/tickets``."""
+        if self._claims is None or self._admit is None:
+            raise PermissionDenied("no token service configured")
+        user_id, version = self._claims(token)
+        return await self._submit(user_id, version, raffle_id, numbers, count, idempotency_key)
+
+    async def _submit(
+        self,
+        uid: int,
+        version: str | None,
+        raffle_id: int,
+        numbers: Sequence[int] | None,
+        count: int | None,
+        idempotency_key: str | None,
+    ) -> Purchase:
         if isinstance(raffle_id, bool) or not isinstance(raffle_id, int):
             raise InvalidInput("raffle_id must be an integer")
         if (numbers is None) == (count is None):
@@ -201,13 +230,12 @@ class RaffleBuying(RafflesBase):
             if not 1 <= count <= self.max_per_purchase:
                 raise InvalidInput(f"count must be 1-{self.max_per_purchase}")
             n_tickets = count
-        uid = actor.user_id
         if idempotency_key is not None:
             tid = raffle_tid("buy", raffle_id, uid, check_key(idempotency_key))
         else:
             tid = raffle_tid("buy", raffle_id, uid, self._d.ids.new_id("p"))
         return await self._buys.submit(
-            _Buy(uid, raffle_id, chosen, n_tickets, tid, idempotency_key is not None)
+            _Buy(uid, raffle_id, chosen, n_tickets, tid, idempotency_key is not None, version)
         )
 
     async def _run_buys(self, batch: Sequence[_Buy]) -> list[Purchase | Exception]:
@@ -225,9 +253,15 @@ class RaffleBuying(RafflesBase):
             keyed = [c.purchase for c in batch if c.keyed]
             prior = await uow.ledger.get_transfers(keyed) if keyed else {}
             earlier = await uow.raffles.purchases(sorted(prior)) if prior else {}
-            counts = await uow.raffles.user_counts(
-                sorted({(c.raffle_id, c.user_id) for c in batch})
-            )
+            limited = {  # raffles with a per-user limit: only they need the buyers' counts
+                rid
+                for rid, r in raffles.items()
+                if isinstance(r, Raffle) and r.max_per_user < r.capacity
+            }
+            pairs = sorted({(c.raffle_id, c.user_id) for c in batch if c.raffle_id in limited})
+            counts = await uow.raffles.user_counts(pairs) if pairs else {}
+            pending = sorted({c.user_id for c in batch if c.version is not None})
+            users = await uow.users.get_many(pending) if pending else {}
             numbers = _Numbers(uow)
             for rid, r in raffles.items():  # one look-up per raffle for the whole batch
                 if isinstance(r, Raffle) and r.status is RaffleStatus.OPEN:
@@ -238,6 +272,13 @@ class RaffleBuying(RafflesBase):
                     await numbers.prefetch(r, wanted, count)
             todo: list[tuple[int, Raffle, list[int]]] = []
             for i, c in enumerate(batch):
+                if c.version is not None:  # authenticate now, from the user read just now
+                    assert self._admit is not None
+                    try:
+                        self._admit(users.get(c.user_id), c.version)
+                    except WagerkitError as exc:
+                        answers[i] = exc
+                        continue
                 r = raffles[c.raffle_id]
                 t = prior.get(c.purchase)
                 if t is not None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ...domain.audit import AuditRecord
 from ...domain.errors import RaffleNotFound
-from ...domain.identity import Actor
+from ...domain.identity import Actor, User
 from ...domain.raffles import Category, Raffle
 from ...domain.refs import Area, transfer_id
 from ...ports import RandomnessBeacon, UnitOfWork
@@ -48,6 +50,8 @@ class RafflesBase:
 
     _d: Deps
     _beacon: RandomnessBeacon | None
+    _claims: Callable[[str], tuple[int, str]] | None
+    _admit: Callable[[User | None, str], Actor] | None
     chunk_size: int
     stale_after_seconds: int
     correction_seconds: int

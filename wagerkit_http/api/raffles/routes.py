@@ -148,15 +148,28 @@ async def buy(request: WagerkitRequest, raffle_id: int) -> HTTPResponse:
     moves from the caller's wallet to the raffle's escrow. Sold numbers are 409
     ``ticket_unavailable``, too few left 409 ``sold_out``, closed 409
     ``raffle_state_conflict``, over the per-user limit 422 ``ticket_limit_exceeded``."""
-    actor = await authenticated(request)
-    body = parse_body(request, BuyIn)
-    p = await request.app.ctx.kit.raffles.buy(
-        actor,
-        _id(raffle_id),
-        numbers=body.numbers,
-        count=body.count,
-        idempotency_key=idempotency_key(request),
-    )
+    kit = request.app.ctx.kit
+    scheme, _, token = (request.headers.get("authorization") or "").strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        # the user is read fresh (banned, whitelist, password) inside the purchase's batch
+        body = parse_body(request, BuyIn)
+        p = await kit.raffles.buy_with_token(
+            token.strip(),
+            _id(raffle_id),
+            numbers=body.numbers,
+            count=body.count,
+            idempotency_key=idempotency_key(request),
+        )
+    else:
+        actor = await authenticated(request)
+        body = parse_body(request, BuyIn)
+        p = await kit.raffles.buy(
+            actor,
+            _id(raffle_id),
+            numbers=body.numbers,
+            count=body.count,
+            idempotency_key=idempotency_key(request),
+        )
     return json(purchase_out(p), status=200 if p.replayed else 201)
 
 
