@@ -132,8 +132,10 @@ def check_bls(round_: int, signature: str) -> str:
 
 def check_drand(prov: dict[str, object], value: object) -> str:
     signature, randomness, round_ = prov.get("signature"), prov.get("randomness"), prov.get("round")
-    if not (isinstance(signature, str) and is_int(round_)):
-        raise Mismatch("the drand provenance needs a round and a hex signature")
+    if not (isinstance(signature, str) and is_int(round_) and round_ >= 1):
+        raise Mismatch("the drand provenance needs a positive round and a hex signature")
+    if not isinstance(prov.get("chain_hash"), str):
+        raise Mismatch("the drand provenance needs the chain hash")
     try:
         digest = hashlib.sha256(bytes.fromhex(signature)).hexdigest()
     except ValueError:

@@ -117,6 +117,8 @@ BAD = {
         "SHA-256 of its signature",
     ),
     "fund": (tamper(GOOD["text"], rake=12), "sales"),
+    "round": (tamper(GOOD["drand"], provenance={**DRAND, "round": 0}), "round"),
+    "lottery-source": (tamper(GOOD["lottery"], provenance={"source": "text"}), "'lottery'"),
     "algorithm": (tamper(GOOD["text"], algorithm="wagerkit/raffle-draw/v0"), "algorithm"),
 }
 

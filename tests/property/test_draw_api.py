@@ -241,6 +241,9 @@ def test_verify_drand_provenance() -> None:
     assert verify_record(good).match
     tampered = dict(good, provenance={**prov, "signature": "ac" * 48, "randomness": randomness})
     assert "SHA-256 of its signature" in verify_record(tampered).reason
+    for bad_round in (0, "9", None, True):
+        bad = dict(good, provenance={**prov, "round": bad_round, "randomness": randomness})
+        assert "round" in verify_record(bad).reason
     other = dict(good, public_value="00" * 32)
     assert "randomness" in verify_record(other).reason
 

@@ -442,6 +442,10 @@ def _check_drand_provenance(provenance: Mapping[str, object], value: str) -> Non
     for name in ("chain_hash", "round", "signature", "randomness"):
         if name not in provenance:
             raise _Mismatch(f"the drand provenance has no {name!r}")
+    if not (_is_int(provenance["round"]) and provenance["round"] >= 1):  # type: ignore[operator]
+        raise _Mismatch("the drand round is not a positive integer")
+    if not isinstance(provenance["chain_hash"], str):
+        raise _Mismatch("the drand chain hash is not text")
     signature, randomness = provenance["signature"], provenance["randomness"]
     if not (isinstance(signature, str) and _HEX.fullmatch(signature.lower())):
         raise _Mismatch("the drand signature is not hexadecimal")
