@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from wagerkit import (
@@ -29,18 +29,28 @@ from wagerkit.testing import FixedClock, InMemoryStore, SequentialIds
 
 OP = Actor(None, Role.OPERATOR, "op")
 
-ops = st.lists(
-    st.one_of(
-        st.tuples(st.just("buy"), st.integers(0, 3), st.lists(st.integers(0, 11), max_size=3)),
-        st.tuples(st.just("rand"), st.integers(0, 3), st.integers(1, 4)),
-        st.tuples(st.just("close")),
-        st.tuples(st.just("draw"), st.lists(st.integers(0, 10**6), min_size=2, max_size=3)),
-        st.tuples(st.just("correct"), st.lists(st.integers(0, 10**6), min_size=2, max_size=3)),
-        st.tuples(st.just("void")),
-        st.tuples(st.just("tick"), st.integers(0, 7200)),
+_buy = st.tuples(st.just("buy"), st.integers(0, 3), st.lists(st.integers(0, 11), max_size=3))
+_rand = st.tuples(st.just("rand"), st.integers(0, 3), st.integers(1, 4))
+_draw = st.tuples(st.just("draw"), st.lists(st.integers(0, 10**6), min_size=2, max_size=3))
+_fix = st.tuples(st.just("correct"), st.lists(st.integers(0, 10**6), min_size=2, max_size=3))
+# sales first (so that draws happen), then anything in any order; voids are rarer
+ops = st.tuples(
+    st.lists(_rand, min_size=1, max_size=4),
+    st.lists(
+        st.one_of(
+            _buy,
+            _rand,
+            _draw,
+            _draw,
+            _fix,
+            st.tuples(st.just("close")),
+            st.tuples(st.just("close")),
+            st.tuples(st.just("tick"), st.integers(0, 7200)),
+            st.tuples(st.just("void")),
+        ),
+        max_size=10,
     ),
-    max_size=14,
-)
+).map(lambda p: [*p[0], *p[1]])
 
 
 async def _scenario(
@@ -111,9 +121,10 @@ async def _scenario(
         for u in users:
             assert u.user_id is not None
             assert (await kit.wallets.balance(u, u.user_id)).balance >= 0
+    event(f"ended {max(seen, key=list(RaffleStatus).index).value}")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     ops,
     st.sampled_from(list(DrawMode)),
