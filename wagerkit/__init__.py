@@ -12,6 +12,9 @@ PostgreSQL); importing ``wagerkit`` loads neither SQLAlchemy nor any server libr
 
 from .domain import *  # noqa: F403
 from .domain import __all__ as _domain_all
+
+# -- raffles (docs/raffles.md) -----------------------------------------------------------------
+from .domain import draw as raffle_draw
 from .domain import errors as _errors
 from .domain.chat import MAX_MESSAGE_LENGTH, ChatMessage, Mute
 from .domain.errors import *  # noqa: F403  (the error tree, spelled out for type checkers)
@@ -32,6 +35,22 @@ from .domain.events import (
 )
 from .domain.money import MAX_AMOUNT
 from .domain.payments import Payment, PaymentKind, PaymentStatus, ProviderResult, WebhookEvent
+from .domain.raffles import (
+    Category,
+    CategoryDraft,
+    DrawMode,
+    PrizeMode,
+    PrizePlan,
+    Raffle,
+    RaffleClosed,
+    RaffleDraft,
+    RaffleDrawn,
+    RaffleSold,
+    RaffleStatus,
+    Ticket,
+    parse_split,
+    prize_plan,
+)
 from .domain.telegram import MAX_INPUT_BYTES as TELEGRAM_MAX_INPUT_BYTES
 from .domain.telegram import PRODUCTION_PUBLIC_KEY as TELEGRAM_PRODUCTION_PUBLIC_KEY
 from .domain.telegram import TEST_PUBLIC_KEY as TELEGRAM_TEST_PUBLIC_KEY
@@ -67,6 +86,7 @@ from .services import (
     WalletBalance,
 )
 from .services.events import Progress
+from .services.raffles import Purchase, RaffleChanges, RaffleService
 
 # -- prices (docs/prices.md) ----------------------------------------------------------------
 # isort: split
@@ -219,6 +239,26 @@ __all__ += [  # price predictions
     "round_view",
 ]
 __all__ += _errors.__all__
+__all__ += [
+    "Category",
+    "CategoryDraft",
+    "DrawMode",
+    "PrizeMode",
+    "PrizePlan",
+    "Purchase",
+    "Raffle",
+    "RaffleChanges",
+    "RaffleClosed",
+    "RaffleDraft",
+    "RaffleDrawn",
+    "RaffleService",
+    "RaffleSold",
+    "RaffleStatus",
+    "Ticket",
+    "parse_split",
+    "prize_plan",
+    "raffle_draw",
+]
 __all__ = list(dict.fromkeys(__all__))
 
 # -- notifying people outside the app (docs/notifications.md) and the city list ------------

@@ -21,7 +21,7 @@ from .domain.money import CurrencyRegistry
 
 if TYPE_CHECKING:
     from .domain.predictions import PredictionPolicy
-    from .ports import PriceFeed
+    from .ports import PriceFeed, RandomnessBeacon
     from .services.prices import PricePolicy
 
 __all__ = ["JWT_SECRET_SUFFIX", "Settings", "SettingsError", "sqlite_file"]
@@ -261,6 +261,30 @@ class Settings(BaseSettings):
             if len(secret.get_secret_value()) < 16:
                 raise ValueError(f"the webhook secret of {name!r} is shorter than 16 characters")
         return v
+
+    # -- raffles: the drand randomness beacon (docs/raffles.md, docs/draw.md) ----------------
+    drand_relays: str = Field(
+        "https://api.drand.sh,https://api2.drand.sh,https://api3.drand.sh",
+        max_length=2000,
+        description="comma-separated drand HTTP relays serving quicknet, tried in order; "
+        "empty: no beacon (beacon draws then take a text public value only)",
+    )
+
+    def drand_relay_list(self) -> list[str]:
+        """The ``drand_relays`` setting as a list (empty: no beacon)."""
+        return [r.strip() for r in self.drand_relays.split(",") if r.strip()]
+
+    def randomness_beacon(self) -> RandomnessBeacon | None:
+        """The drand beacon on ``drand_relays`` (a ``RandomnessBeacon``), or None when no
+        relay is configured or the ``drand`` extra is not installed."""
+        relays = self.drand_relay_list()
+        if not relays:
+            return None
+        try:
+            from .adapters.drand import DrandBeacon
+        except ImportError:  # pragma: no cover - the drand extra is part of "all"
+            return None
+        return DrandBeacon(relays=relays)
 
     # -- the in-server job loop (docs/realtime.md) -----------------------------------------
     jobs_interval_seconds: float = Field(

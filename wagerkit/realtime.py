@@ -24,6 +24,14 @@ from .services.predictions.live import (
     symbol_rounds_room,
 )
 from .services.prices import PRICE_TICK, price_payload, price_room, register_price_updates
+from .services.raffles.live import (
+    RAFFLE_CLOSED,
+    RAFFLE_DRAWN,
+    RAFFLE_UPDATE,
+    raffle_payload,
+    raffle_room,
+    register_raffle_updates,
+)
 from .services.realtime import (
     BALANCE_UPDATE,
     ChainPublisher,
@@ -43,6 +51,9 @@ __all__ = [
     "EVENT_UPDATE",
     "EVENT_VOIDED",
     "PRICE_TICK",
+    "RAFFLE_CLOSED",
+    "RAFFLE_DRAWN",
+    "RAFFLE_UPDATE",
     "ROUND_UPDATE",
     "ChainPublisher",
     "LiveUpdates",
@@ -54,9 +65,12 @@ __all__ = [
     "pool_payload",
     "price_payload",
     "price_room",
+    "raffle_payload",
+    "raffle_room",
     "register_event_updates",
     "register_prediction_updates",
     "register_price_updates",
+    "register_raffle_updates",
     "round_room",
     "symbol_rounds_room",
     "user_room",

@@ -26,6 +26,7 @@ from .commands import (
     jobs,
     predictions,
     prices,
+    raffles,
     serve,
     users,
     wallet,
@@ -109,6 +110,8 @@ app.command("audit")(audit.audit)
 app.command("demo")(demo.demo)
 app.add_typer(auth.app, name="auth")
 app.add_typer(prices.app, name="prices")
+app.add_typer(raffles.app, name="raffles")
+app.add_typer(raffles.tickets_app, name="tickets")
 
 
 def _version(value: bool) -> None:

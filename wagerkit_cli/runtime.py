@@ -185,6 +185,7 @@ class CliState:
                     welcome_grant=grants,
                     realtime=sink,
                     realtime_coalesce=0,  # inline sends: the process ends with the command
+                    beacon=settings.randomness_beacon(),  # drand rounds for raffle draws
                     **identity,
                     **prices,
                     predictions=settings.prediction_policy(),

@@ -135,6 +135,7 @@ def create_app(
             payment_providers=_payment_providers(settings),
             **settings.price_options(),  # the recorder's feed and the price rule
             predictions=settings.prediction_policy(),  # contracts and rounds
+            beacon=settings.randomness_beacon(),  # drand rounds for raffle draws
         )
     else:
         if kit.deps.tokens is None:

@@ -16,6 +16,10 @@ server processes, so an event emitted in one process reaches a client connected 
 - **join_event** ``{"event_id"}`` → the socket joins ``event:<id>``; the ack is
   ``{"pool": <pool view>, "chat": [recent messages, oldest first], "my_bet": {...} | None}``.
   **leave_event** ``{"event_id"}`` leaves it (ack ``{"event_id", "left": true}``).
+- **join_raffle** ``{"raffle_id"}`` → the socket joins ``raffle:<id>`` (coalesced
+  ``raffle_update`` sold counts, ``raffle_closed`` with the commitment, ``raffle_drawn`` with
+  the winners); the ack is ``{"raffle": <raffle view>, "my_numbers": [...]}``.
+  **leave_raffle** ``{"raffle_id"}`` leaves it.
 - **chat_message** ``{"event_id", "text"}`` → ``kit.chat.post`` as the user, read fresh
   (banned: refused and cut off; muted: ``chat_muted``; too fast: ``rate_limited`` with
   ``retry_after``); the ack is the stored message, the room gets ``chat_message``.
@@ -56,6 +60,8 @@ from wagerkit.realtime import (
     pool_payload,
     price_payload,
     price_room,
+    raffle_payload,
+    raffle_room,
     round_room,
     symbol_rounds_room,
     user_room,
@@ -367,6 +373,55 @@ class WagerkitNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return _error(exc)
         await self.leave_room(sid, price_room(symbol))
         return {"symbol": symbol, "left": True}
+
+    # -- raffle rooms ----------------------------------------------------------------------
+    async def on_join_raffle(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """Join ``raffle:<id>``; answer with the raffle's live view and the user's numbers."""
+        kit = self.app.ctx.kit
+        try:
+            raffle_id = _raffle_id(data)
+            actor = await self._actor(sid)
+            rooms = [r for r in self.rooms(sid) if r.startswith("raffle:")]
+            room = raffle_room(raffle_id)
+            if room not in rooms and len(rooms) >= MAX_EVENT_ROOMS:
+                raise InvalidInput(f"a socket may watch at most {MAX_EVENT_ROOMS} raffles")
+        except WagerkitError as exc:
+            return _error(exc)
+        except Exception:
+            log.exception("join_raffle failed")
+            return _INTERNAL
+        await self.enter_room(sid, room)  # join first, then read (as join_event)
+        try:
+            raffle = await kit.raffles.get(raffle_id)
+            mine = await kit.raffles.tickets(
+                actor, raffle_id=raffle_id, user_id=actor.user_id, limit=500
+            )
+        except Exception as exc:
+            if room not in rooms:
+                await self.leave_room(sid, room)
+            if isinstance(exc, WagerkitError):
+                return _error(exc)
+            log.exception("join_raffle failed")
+            return _INTERNAL
+        return {"raffle": raffle_payload(raffle), "my_numbers": sorted(t.number for t in mine)}
+
+    async def on_leave_raffle(self, sid: str, data: Any = None) -> dict[str, Any]:
+        try:
+            raffle_id = _raffle_id(data)
+        except WagerkitError as exc:
+            return _error(exc)
+        await self.leave_room(sid, raffle_room(raffle_id))
+        return {"raffle_id": raffle_id, "left": True}
+
+
+def _raffle_id(data: Any) -> int:
+    """``data["raffle_id"]``: a positive integer (a string of digits is accepted too)."""
+    raw = data.get("raffle_id") if isinstance(data, Mapping) else None
+    if isinstance(raw, str) and raw.isdigit() and len(raw) < 19:
+        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0 or raw >= 2**63:
+        raise InvalidInput("expected {raffle_id: <positive integer>}")
+    return raw
 
 
 def _symbol(data: Any) -> str:

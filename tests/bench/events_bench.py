@@ -303,6 +303,7 @@ def wrk(
     *,
     connections: int = CONNECTIONS,
     keys: bool = True,
+    lua: Path = LUA,
 ) -> WrkRun:
     exe = shutil.which("wrk")
     if exe is None:
@@ -319,7 +320,7 @@ def wrk(
         "5s",
         "--latency",
         "-s",
-        str(LUA),
+        str(lua),
         base,
         "--",
         str(tokens),

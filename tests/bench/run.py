@@ -21,6 +21,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 import events_bench as eb  # noqa: E402
 import http_stack_bench as hsb  # noqa: E402
 import ledger_bench as lb  # noqa: E402
+import raffles_bench as rb  # noqa: E402
 from pgserver import PgServer, _as_postgres, create_database, postgres_server  # noqa: E402
 
 RESULTS: list[dict[str, object]] = []
@@ -182,6 +183,46 @@ def events_part(pg: PgServer, args: argparse.Namespace, tps8: float) -> None:
         print(f"    {'PASS' if ok else 'FAIL'}  {text}", flush=True)
 
 
+def raffles_part(pg: PgServer, args: argparse.Namespace) -> None:
+    """Ticket purchases over HTTP on one hot raffle against pgbench at 64 clients, and close
+    + draw + pay a raffle of ``--raffle-tickets`` sold tickets and 1,000 prizes against
+    reading its listing and hashing it (tests/bench/raffles_bench.py)."""
+    clients, reps = eb.CONNECTIONS, args.repeats
+    pgbench_init(pg, "pgbench64r", clients)
+    stats = [pgbench_stats(pg, clients, int(args.seconds), "pgbench64r") for _ in range(reps)]
+    tps = statistics.median(s[0] for s in stats)
+    lat = statistics.median(s[1] for s in stats)
+    buys = rb.purchase_load(
+        create_database(pg, "tickets"), seconds=args.wrk_seconds, repeats=reps, say=eb._say
+    )
+    record("tickets bought, hot raffle", buys.rate, "tickets/s",
+           f"pgbench tpcb-like tps, {clients} clients", tps)  # fmt: skip
+    record("p99 latency, hot raffle", buys.p99_ms, "ms",
+           f"pgbench mean latency, {clients} clients", lat)  # fmt: skip
+    print(
+        f"    {'PASS' if buys.rate >= 0.6 * tps else 'FAIL'}  hot raffle >= 0.6x pgbench tps "
+        f"({buys.rate / tps:.2f}x)\n"
+        f"    {'PASS' if buys.p99_ms < 100 else 'FAIL'}  hot raffle p99 < 100 ms "
+        f"({buys.p99_ms:.1f} ms)",
+        flush=True,
+    )
+    f = rb.close_draw_pay(create_database(pg, "raffles"), tickets=args.raffle_tickets)
+    record(
+        f"close+draw+pay {f.tickets:,} tickets",
+        f.total_s,
+        "s",
+        "read the listing + SHA-256 (floor)",
+        f.floor_s,
+    )
+    ok = f.total_s <= 3 * f.floor_s
+    print(
+        f"  raffle: close {f.close_s:.2f}s, draw {f.draw_s:.2f}s, pay {f.pay_s:.2f}s\n"
+        f"    {'PASS' if ok else 'FAIL'}  close+draw+pay within 3x of the floor "
+        f"({f.total_s / f.floor_s:.2f}x)",
+        flush=True,
+    )
+
+
 def http_stack_part(args: argparse.Namespace) -> None:
     """Serving options side by side (docs/benchmarks.md, "Serving options"): every stack on
     the same PostgreSQL database and bettors, ratios against the first stack (today's)."""
@@ -261,8 +302,8 @@ def main() -> None:
     ap.add_argument(
         "--only",
         action="append",
-        choices=("ledger", "events", "http-stack", "predictions"),
-        help="run only these parts (repeatable; default: ledger and events)",
+        choices=("ledger", "events", "http-stack", "predictions", "raffles"),
+        help="run only these parts (repeatable; default: ledger, events, predictions, raffles)",
     )
     ap.add_argument(
         "--stack",
@@ -278,8 +319,9 @@ def main() -> None:
         default=5_000,
         help="paid bets applied one by one for the baseline (the rest extrapolated)",
     )
+    ap.add_argument("--raffle-tickets", type=int, default=1_000_000, help="raffle drawn")
     args = ap.parse_args()
-    parts = set(args.only or ("ledger", "events", "predictions"))
+    parts = set(args.only or ("ledger", "events", "predictions", "raffles"))
     if parts == {"http-stack"}:
         http_stack_part(args)
         return
@@ -354,6 +396,8 @@ def main() -> None:
                 f"one by one ({f.sampled} sampled)",
                 f.contracts / f.one_by_one_seconds,
             )
+        if "raffles" in parts:
+            raffles_part(pg, args)
 
     out = Path(".bench")
     out.mkdir(exist_ok=True)

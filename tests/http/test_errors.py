@@ -57,6 +57,12 @@ EXPECTED_STATUS: dict[type[domain.WagerkitError], int] = {
     domain.EventHasBets: 409,
     domain.AlreadyBet: 409,
     domain.ChatMuted: 403,
+    # raffles and their draws
+    domain.RaffleNotFound: 404,
+    domain.RaffleStateConflict: 409,
+    domain.TicketUnavailable: 409,
+    domain.SoldOut: 409,
+    domain.TicketLimitExceeded: 422,
     # raffle draws and beacons (docs/draw.md)
     domain.DrawError: 422,
     domain.BeaconInvalid: 422,

@@ -39,6 +39,9 @@ def _check_constraints(url: str) -> set[str]:
                 "event_outcomes",
                 "bets",
                 "chat_messages",
+                "raffle_categories",
+                "raffles",
+                "raffle_tickets",
             )
             for c in insp.get_check_constraints(t)
         }
@@ -53,7 +56,7 @@ def test_migrations_produce_the_models_schema(backend: str, request: pytest.Fixt
     url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
     assert current(url) is None
     upgrade(url)
-    assert current(url) == "0006"  # predictions, chained after 0007 prices in this branch
+    assert current(url) == "0007"
     assert _diff(url) == []
     # compare_metadata ignores CHECK constraints: make sure the invariants are really there
     assert {
@@ -78,6 +81,11 @@ def test_migrations_produce_the_models_schema(backend: str, request: pytest.Fixt
         "ck_bets_payout_iff_decided",
         "ck_bets_placements_positive",
         "ck_chat_messages_text_length",
+        "ck_raffle_categories_winners_range",
+        "ck_raffles_status",
+        "ck_raffles_sold_range",
+        "ck_raffles_min_tickets",
+        "ck_raffle_tickets_number_not_negative",
     } <= _check_constraints(url)
     if backend == "postgres":  # storage parameters are invisible to compare_metadata
         engine = create_engine(sync_url(url))
@@ -89,4 +97,4 @@ def test_migrations_produce_the_models_schema(backend: str, request: pytest.Fixt
                 assert opts.scalar() == ["fillfactor=50"], table
         engine.dispose()
     upgrade(url)  # idempotent
-    assert current(url) == "0006"  # predictions, chained after 0007 prices in this branch
+    assert current(url) == "0007"

@@ -12,6 +12,7 @@ contains secrets::
     │   ├── WebhookMalformed         webhook_malformed   a verified webhook body we cannot read
     │   ├── UnknownOutcome           unknown_outcome     not an outcome of this event
     │   ├── (InvalidAmount) StakeOutOfRange  stake_out_of_range  below min or above max stake
+    │   ├── TicketLimitExceeded      ticket_limit_exceeded  over a raffle's per-user limit
     │   └── DrawError                invalid_draw        a draw's input or record is malformed
     │       └── BeaconInvalid        beacon_invalid      bad signature/randomness, wrong or early round
     ├── NotFound                     not_found
@@ -21,9 +22,10 @@ contains secrets::
     │   ├── PaymentNotFound          payment_not_found
     │   ├── EventNotFound            event_not_found
     │   ├── PriceNotFound            price_not_found     no tick recorded for the symbol
-    │   ├── MessageNotFound          message_not_found
     │   ├── ContractNotFound         contract_not_found
-    │   └── RoundNotFound            round_not_found
+    │   ├── RoundNotFound            round_not_found
+    │   ├── RaffleNotFound           raffle_not_found    no such raffle, category or record
+    │   └── MessageNotFound          message_not_found
     ├── AuthenticationFailed         unauthenticated     who is asking could not be established
     │   ├── InvalidCredentials       invalid_credentials wrong login or password
     │   ├── TokenInvalid             token_invalid       malformed, tampered or wrong-algorithm token
@@ -50,6 +52,9 @@ contains secrets::
     │   ├── ExposureLimit            exposure_limit      the house's exposure limit would be passed
     │   ├── ContractStateConflict    contract_state_conflict  the contract's status forbids this
     │   ├── RoundClosed              round_closed        the round takes no more bets
+    │   ├── RaffleStateConflict      raffle_state_conflict  the raffle's status forbids this
+    │   │   ├── TicketUnavailable    ticket_unavailable  a chosen number is already sold
+    │   │   └── SoldOut              sold_out            fewer free numbers than asked for
     │   └── EventStateConflict       event_state_conflict  the event's status forbids this
     │       ├── EventAlreadyResolved event_already_resolved  settled or voided already (or under way)
     │       ├── BettingClosed        betting_closed      not open, or past betting's close
@@ -121,10 +126,13 @@ __all__ = [
     "PermissionDenied",
     "PriceNotFound",
     "PriceUnavailable",
+    "RaffleNotFound",
+    "RaffleStateConflict",
     "RateLimited",
     "RoundClosed",
     "RoundNotFound",
     "SameAccount",
+    "SoldOut",
     "StakeOutOfRange",
     "StoreError",
     "TelegramAuthError",
@@ -133,6 +141,8 @@ __all__ = [
     "TelegramExpired",
     "TelegramMalformed",
     "TelegramMissingUser",
+    "TicketLimitExceeded",
+    "TicketUnavailable",
     "TokenExpired",
     "TokenInvalid",
     "TransferNotFound",
@@ -505,6 +515,32 @@ class RoundClosed(Conflict):
 class PriceNotFound(NotFound):
     code = "price_not_found"
     title = "No price recorded for this symbol"
+
+
+# -- raffles (docs/raffles.md) ----------------------------------------------------------------
+class RaffleNotFound(NotFound):
+    code = "raffle_not_found"
+    title = "No such raffle, category or record"
+
+
+class RaffleStateConflict(Conflict):
+    code = "raffle_state_conflict"
+    title = "The raffle's status forbids this"
+
+
+class TicketUnavailable(RaffleStateConflict):
+    code = "ticket_unavailable"
+    title = "A chosen number is already sold"
+
+
+class SoldOut(RaffleStateConflict):
+    code = "sold_out"
+    title = "Not enough free numbers left"
+
+
+class TicketLimitExceeded(InvalidInput):
+    code = "ticket_limit_exceeded"
+    title = "Over the raffle's per-user ticket limit"
 
 
 def all_error_types() -> list[type[WagerkitError]]:

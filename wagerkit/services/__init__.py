@@ -13,6 +13,7 @@ from ..ports import (
     PasswordHasher,
     PaymentProvider,
     PriceFeed,
+    RandomnessBeacon,
     RateLimiter,
     RealtimeSink,
     TokenService,
@@ -29,6 +30,8 @@ from .payments import PaymentPage, PaymentService
 from .predictions import PredictionsDueWork, PredictionService
 from .predictions.live import register_prediction_updates
 from .prices import PricePolicy, PricesDueWork, PriceService, register_price_updates
+from .raffles import Purchase, RaffleChanges, RafflesDueWork, RaffleService
+from .raffles.live import register_raffle_updates
 from .realtime import ChainPublisher, LiveUpdates
 from .users import UserService
 from .wallets import StatementEntry, StatementPage, WalletBalance, WalletService
@@ -54,6 +57,10 @@ __all__ = [
     "PredictionService",
     "PricePolicy",
     "PriceService",
+    "Purchase",
+    "RaffleChanges",
+    "RaffleService",
+    "RafflesDueWork",
     "Session",
     "SettlementReport",
     "StatementEntry",
@@ -102,6 +109,8 @@ class WagerKit:
         # -- prices: the recorder's feed and the price rule (docs/prices.md) ----------------
         price_feed: PriceFeed | None = None,
         price_policy: PricePolicy | None = None,
+        # -- raffles: the randomness beacon of drand draws (docs/raffles.md) ----------------
+        beacon: RandomnessBeacon | None = None,
     ) -> None:
         deps = Deps(uow)
         if clock is not None:
@@ -136,6 +145,9 @@ class WagerKit:
         self.chat = ChatService(deps, limit=self.identity.limit)
         self.prices = PriceService(deps, price_feed, price_policy)  # before what reads ticks
         self.predictions = PredictionService(deps, predictions)  # contracts and rounds
+        self.raffles = RaffleService(  # raffles and their draws (docs/raffles.md)
+            deps, beacon=beacon, claims=self.identity.claims, admit=self.identity.admit
+        )
         self.jobs = JobService(
             deps,
             [
@@ -143,6 +155,7 @@ class WagerKit:
                 EventsDueWork(deps, self.events),
                 ExpiredHolds(self.wallets),
                 PredictionsDueWork(self.predictions),
+                RafflesDueWork(deps, self.raffles),
             ],
         )
         # -- live updates (docs/realtime.md), after every service they read through ----------
@@ -154,5 +167,6 @@ class WagerKit:
             register_event_updates(live, self.events)  # pools, results and chat
             register_prediction_updates(live, self.predictions)  # rounds, contract results
             register_price_updates(live, self.prices)  # price:<symbol> ticks
+            register_raffle_updates(live, self.raffles)  # sold counts, close, draw
             self.live = live
             deps.publisher = live if publisher is None else ChainPublisher(publisher, live)

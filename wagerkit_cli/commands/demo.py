@@ -16,7 +16,7 @@ import typer
 from ..output import balance_json, user_json
 from ..runtime import CliState, state
 from ..terminal import Column
-from . import JsonOpt
+from . import JsonOpt, raffles
 from .events import event_json, event_row
 from .predictions import seed_predictions_demo
 from .prices import seed_prices_demo
@@ -144,6 +144,7 @@ def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         await seed_predictions_demo(
             kit, [u for u, _ in users.values() if u.role is Role.PLAYER], "DEMO-USD"
         )
+        await raffles.seed_raffle_demo(kit, actor, {u: v[0] for u, v in users.items()})
         return [
             (user, created, await kit.wallets.balance(actor, user.id, cur.code))
             for user, created in users.values()

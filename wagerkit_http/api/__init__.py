@@ -22,6 +22,7 @@ from .predictions import (
     rounds_blueprint,
 )
 from .prices import prices_blueprint
+from .raffles import admin_raffles_blueprint, raffles_blueprint
 from .wallet import me_blueprint, wallet_blueprint
 
 __all__ = ["API_PREFIX", "api_v1"]
@@ -49,5 +50,7 @@ def api_v1() -> BlueprintGroup:
         rounds_blueprint(),
         admin_predictions_blueprint(),
         prices_blueprint(),
+        raffles_blueprint(),
+        admin_raffles_blueprint(),
     ]
     return Blueprint.group(*areas, url_prefix=API_PREFIX)

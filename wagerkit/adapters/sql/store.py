@@ -24,6 +24,7 @@ from .ledger import SqlLedger
 from .payments import SqlPayments
 from .predictions import SqlPredictions
 from .prices import SqlPrices
+from .raffles import SqlRaffles
 from .session import Session, translate_error
 from .users import SqlUsers
 
@@ -39,6 +40,7 @@ REPOSITORIES: tuple[tuple[str, Callable[[Session], Any]], ...] = (
     ("chat", SqlChat),
     ("prices", SqlPrices),
     ("predictions", SqlPredictions),
+    ("raffles", SqlRaffles),
 )
 
 
@@ -53,6 +55,7 @@ class SqlUnitOfWork:
     chat: SqlChat
     prices: SqlPrices
     predictions: SqlPredictions
+    raffles: SqlRaffles
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

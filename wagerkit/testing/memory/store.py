@@ -18,6 +18,7 @@ from .ledger import MemoryLedger
 from .payments import MemoryPayments
 from .predictions import MemoryPredictions
 from .prices import MemoryPrices
+from .raffles import MemoryRaffles
 from .state import State, Undo
 from .users import MemoryUsers
 
@@ -34,6 +35,7 @@ REPOSITORIES: tuple[tuple[str, Callable[[State, Undo], Any]], ...] = (
     ("chat", MemoryChat),
     ("prices", MemoryPrices),
     ("predictions", MemoryPredictions),
+    ("raffles", MemoryRaffles),
 )
 
 
@@ -66,6 +68,7 @@ class InMemoryUnitOfWork:
     chat: MemoryChat
     prices: MemoryPrices
     predictions: MemoryPredictions
+    raffles: MemoryRaffles
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store

@@ -1,0 +1,462 @@
+"""Raffle categories, raffles and tickets (``uow.raffles``) on the SQL unit of work.
+
+Locks (PostgreSQL; SQLite runs one writer at a time and ignores them): ``lock="share"``
+(purchase batches) is ``FOR KEY SHARE`` — batches run together, each adding to ``sold`` (their
+row updates queue), and a close's ``FOR UPDATE`` waits for them; ``lock="update"`` is ``FOR
+UPDATE``; ``claim_due`` is ``FOR UPDATE SKIP LOCKED``. A number is sold once: the unique
+(raffle_id, number) constraint refuses a second sale, which the unit of work reports as
+``TransientStoreError`` (the retried purchase sees the number sold). Set-based writes: a
+batch's tickets are one multi-row INSERT, prizes one ``UPDATE … FROM (VALUES …)`` (SQLite:
+``executemany``), refunds one ``UPDATE … WHERE id IN``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, tuple_, update
+
+from ...domain.raffles import (
+    Category,
+    CategoryDraft,
+    DrawMode,
+    PrizeMode,
+    Raffle,
+    RaffleDraft,
+    RaffleStatus,
+    Ticket,
+)
+from ...ports import NewTicket
+from .session import Repository
+from .session import utc as _utc
+from .tables import _RAFFLE_PENDING, raffle_categories, raffle_tickets, raffles
+
+__all__ = ["SqlRaffles"]
+
+# PostgreSQL: a purchase batch's tickets and the raffles' sold counts in one statement (the
+# rows as one JSON parameter); a number sold twice fails on the unique constraint
+_ADD_TICKETS = """
+WITH ins AS (
+    INSERT INTO raffle_tickets (raffle_id, number, user_id, price, wallet_account_id, purchase,
+                                bought_at, prize, refunded)
+    SELECT r.raffle_id, r.number, r.user_id, r.price, r.wallet_account_id, r.purchase,
+           r.bought_at, 0, false
+    FROM json_to_recordset(CAST(:rows AS json)) AS r(raffle_id bigint, number integer,
+         user_id bigint, price bigint, wallet_account_id bigint, purchase text,
+         bought_at timestamptz)
+    RETURNING id, raffle_id, number
+), counted AS (
+    UPDATE raffles SET sold = raffles.sold + c.n
+    FROM (SELECT raffle_id, count(*) AS n FROM ins GROUP BY raffle_id) AS c
+    WHERE raffles.id = c.raffle_id
+)
+SELECT id, raffle_id, number FROM ins
+"""
+
+_CHUNK = 500
+
+
+def _split(text_: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text_.split(",")) if text_ else ()
+
+
+def _category(m: Mapping[str, Any], *, raffle: bool = False) -> Category:
+    return Category(
+        id=m["category_id"] if raffle else m["id"],
+        name=m["category_name"] if raffle else m["name"],
+        ticket_price=m["ticket_price"],
+        capacity=m["capacity"],
+        winners=m["winners"],
+        rake_bps=m["rake_bps"],
+        split=_split(m["split"]),
+        prize_mode=PrizeMode(m["prize_mode"]),
+        colour=m["colour"],
+        currency=m["currency"],
+        created_at=m["created_at"],
+    )
+
+
+def _raffle(m: Mapping[str, Any]) -> Raffle:
+    return Raffle(
+        id=m["id"],
+        name=m["name"],
+        category=_category(m, raffle=True),
+        start=m["start_at"],
+        end=m["end_at"],
+        min_tickets=m["min_tickets"],
+        max_per_user=m["max_per_user"],
+        draw_mode=DrawMode(m["draw_mode"]),
+        lottery_name=m["lottery_name"],
+        lottery_schedule=m["lottery_schedule"],
+        lottery_url=m["lottery_url"],
+        status=RaffleStatus(m["status"]),
+        escrow_account_id=m["escrow_account_id"],
+        sold=m["sold"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        commitment=m["commitment"],
+        closed_at=m["closed_at"],
+        public_value=m["public_value"],
+        drawn_numbers=tuple(json.loads(m["drawn_numbers"])),
+        provenance=json.loads(m["provenance"]),
+        winners=tuple(tuple(w) for w in json.loads(m["winners_json"])),
+        drawn_at=m["drawn_at"],
+        paying=m["paying"],
+        paid_at=m["paid_at"],
+        void_reason=m["void_reason"],
+    )
+
+
+def _ticket(m: Mapping[str, Any]) -> Ticket:
+    return Ticket(
+        m["id"], m["raffle_id"], m["number"], m["user_id"], m["price"], m["wallet_account_id"],
+        m["purchase"], m["bought_at"], m["prize"], m["refunded"],
+    )  # fmt: skip
+
+
+def _values(r: Raffle) -> dict[str, Any]:
+    """Every column of the raffle row but ``id`` and ``sold``."""
+    c = r.category
+    return {
+        "name": r.name,
+        "category_id": c.id,
+        "category_name": c.name,
+        "ticket_price": c.ticket_price,
+        "capacity": c.capacity,
+        "winners": c.winners,
+        "rake_bps": c.rake_bps,
+        "split": ",".join(map(str, c.split)),
+        "prize_mode": c.prize_mode.value,
+        "colour": c.colour,
+        "currency": c.currency,
+        "start_at": r.start,
+        "end_at": r.end,
+        "min_tickets": r.min_tickets,
+        "max_per_user": r.max_per_user,
+        "draw_mode": r.draw_mode.value,
+        "lottery_name": r.lottery_name,
+        "lottery_schedule": r.lottery_schedule,
+        "lottery_url": r.lottery_url,
+        "status": r.status.value,
+        "escrow_account_id": r.escrow_account_id,
+        "commitment": r.commitment,
+        "closed_at": r.closed_at,
+        "public_value": r.public_value,
+        "drawn_numbers": json.dumps(list(r.drawn_numbers)),
+        "provenance": json.dumps(r.provenance, sort_keys=True),
+        "winners_json": json.dumps([list(w) for w in r.winners]),
+        "drawn_at": r.drawn_at,
+        "paying": r.paying,
+        "paid_at": r.paid_at,
+        "void_reason": r.void_reason,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+    }
+
+
+class SqlRaffles(Repository):
+    # -- categories ---------------------------------------------------------------------------
+    async def add_category(self, draft: CategoryDraft, now: datetime) -> Category:
+        row = {
+            "name": draft.name,
+            "ticket_price": draft.ticket_price,
+            "capacity": draft.capacity,
+            "winners": draft.winners,
+            "rake_bps": draft.rake_bps,
+            "split": ",".join(map(str, draft.split)),
+            "prize_mode": PrizeMode(draft.prize_mode).value,
+            "colour": draft.colour,
+            "currency": draft.currency,
+            "created_at": now,
+        }
+        res = await self._c.execute(
+            insert(raffle_categories).values(row).returning(raffle_categories.c.id)
+        )
+        return _category({**row, "id": res.scalar_one(), "created_at": _utc(now)})
+
+    async def get_category(self, category_id: int) -> Category | None:
+        res = await self._c.execute(
+            select(raffle_categories).where(raffle_categories.c.id == category_id)
+        )
+        m = res.mappings().first()
+        return None if m is None else _category(m)
+
+    async def list_categories(self) -> list[Category]:
+        res = await self._c.execute(select(raffle_categories).order_by(raffle_categories.c.id))
+        return [_category(m) for m in res.mappings()]
+
+    async def update_category(self, category: Category) -> None:
+        c = category
+        await self._c.execute(
+            update(raffle_categories)
+            .where(raffle_categories.c.id == c.id)
+            .values(
+                name=c.name,
+                ticket_price=c.ticket_price,
+                capacity=c.capacity,
+                winners=c.winners,
+                rake_bps=c.rake_bps,
+                split=",".join(map(str, c.split)),
+                prize_mode=c.prize_mode.value,
+                colour=c.colour,
+                currency=c.currency,
+            )
+        )
+
+    async def delete_category(self, category_id: int) -> None:
+        await self._c.execute(
+            delete(raffle_categories).where(raffle_categories.c.id == category_id)
+        )
+
+    # -- raffles --------------------------------------------------------------------------------
+    async def add(
+        self, draft: RaffleDraft, category: Category, *, escrow_account_id: int, now: datetime
+    ) -> Raffle:
+        assert draft.min_tickets is not None
+        assert draft.max_per_user is not None
+        proto = Raffle(
+            0, draft.name, category, _utc(draft.start), _utc(draft.end), draft.min_tickets,
+            draft.max_per_user, draft.draw_mode, draft.lottery_name, draft.lottery_schedule,
+            draft.lottery_url, RaffleStatus.OPEN, escrow_account_id, 0, _utc(now), _utc(now),
+        )  # fmt: skip
+        res = await self._c.execute(
+            insert(raffles).values({**_values(proto), "sold": 0}).returning(raffles.c.id)
+        )
+        rid = res.scalar_one()
+        return Raffle(**{**{f: getattr(proto, f) for f in proto.__slots__}, "id": rid})
+
+    async def get(self, raffle_id: int, *, lock: str = "none") -> Raffle | None:
+        q = select(raffles).where(raffles.c.id == raffle_id)
+        if self._pg and lock == "share":
+            q = q.with_for_update(key_share=True)
+        elif self._pg and lock == "update":
+            q = q.with_for_update()
+        m = (await self._c.execute(q)).mappings().first()
+        return None if m is None else _raffle(m)
+
+    async def update(self, raffle: Raffle) -> None:
+        await self._c.execute(
+            update(raffles).where(raffles.c.id == raffle.id).values(_values(raffle))
+        )
+
+    async def list_raffles(
+        self,
+        *,
+        statuses: Sequence[RaffleStatus] | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[Raffle]:
+        q = select(raffles).order_by(raffles.c.id.desc()).limit(limit)
+        if statuses is not None:
+            q = q.where(raffles.c.status.in_([s.value for s in statuses]))
+        if before_id is not None:
+            q = q.where(raffles.c.id < before_id)
+        return [_raffle(m) for m in (await self._c.execute(q)).mappings()]
+
+    async def claim_due(
+        self, now: datetime, stale_before: datetime, hold_before: datetime, limit: int
+    ) -> list[Raffle]:
+        r = raffles.c
+        unpaid = and_(r.paid_at.is_(None), r.status.in_(("drawn", "voided")))
+        holding = and_(r.status == "drawn", r.draw_mode == "lottery", r.paying.is_(False))
+        q = (
+            select(raffles)
+            .where(
+                text(f"({_RAFFLE_PENDING})"),
+                or_(
+                    and_(r.status == "open", r.end_at <= now),
+                    and_(unpaid, holding, r.updated_at < hold_before),
+                    and_(unpaid, ~holding, r.updated_at < stale_before),
+                ),
+            )
+            .order_by(r.id)
+            .limit(limit)
+        )
+        if self._pg:
+            q = q.with_for_update(skip_locked=True)
+        return [_raffle(m) for m in (await self._c.execute(q)).mappings()]
+
+    # -- tickets --------------------------------------------------------------------------------
+    async def sold_numbers(self, raffle_id: int) -> list[int]:
+        t = raffle_tickets.c
+        if self._pg:
+            rows = await self._raw_rows(
+                "SELECT number FROM raffle_tickets WHERE raffle_id = %s ORDER BY number", raffle_id
+            )
+            return [n for (n,) in rows]
+        res = await self._c.execute(
+            select(t.number).where(t.raffle_id == raffle_id).order_by(t.number)
+        )
+        return list(res.scalars())
+
+    async def taken_among(self, raffle_id: int, numbers: Sequence[int]) -> list[int]:
+        t = raffle_tickets.c
+        out: list[int] = []
+        wanted = sorted(set(numbers))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            res = await self._c.execute(
+                select(t.number).where(t.raffle_id == raffle_id, t.number.in_(chunk))
+            )
+            out += list(res.scalars())
+        return sorted(out)
+
+    async def user_counts(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
+        t = raffle_tickets.c
+        out: dict[tuple[int, int], int] = {}
+        for start in range(0, len(pairs), _CHUNK):
+            chunk = list(pairs[start : start + _CHUNK])
+            res = await self._c.execute(
+                select(t.raffle_id, t.user_id, func.count())
+                .where(tuple_(t.raffle_id, t.user_id).in_(chunk))
+                .group_by(t.raffle_id, t.user_id)
+            )
+            out.update({(r, u): n for r, u, n in res})
+        return out
+
+    async def purchases(self, purchase_ids: Sequence[str]) -> dict[str, list[Ticket]]:
+        t = raffle_tickets.c
+        out: dict[str, list[Ticket]] = {}
+        for start in range(0, len(purchase_ids), _CHUNK):
+            chunk = list(purchase_ids[start : start + _CHUNK])
+            res = await self._c.execute(
+                select(raffle_tickets).where(t.purchase.in_(chunk)).order_by(t.number)
+            )
+            for m in res.mappings():
+                out.setdefault(m["purchase"], []).append(_ticket(m))
+        return out
+
+    async def add_tickets(self, tickets: Sequence[NewTicket]) -> list[Ticket]:
+        rows = [
+            {
+                "raffle_id": n.raffle_id,
+                "number": n.number,
+                "user_id": n.user_id,
+                "price": n.price,
+                "wallet_account_id": n.wallet_account_id,
+                "purchase": n.purchase,
+                "bought_at": n.bought_at,
+                "prize": 0,
+                "refunded": False,
+            }
+            for n in tickets
+        ]
+        ids: dict[tuple[int, int], int] = {}
+        t = raffle_tickets.c
+        if self._pg:  # one statement: the tickets and every raffle's sold count
+            payload = [
+                {**row, "bought_at": _utc(n.bought_at).isoformat()}
+                for row, n in zip(rows, tickets, strict=True)
+            ]
+            res = await self._c.execute(text(_ADD_TICKETS), {"rows": json.dumps(payload)})
+            ids.update({(r, n): tid for tid, r, n in res})
+            rows = []
+        for start in range(0, len(rows), _CHUNK):  # SQLite: one multi-row INSERT per chunk
+            res = await self._c.execute(
+                insert(raffle_tickets)
+                .values(rows[start : start + _CHUNK])
+                .returning(t.id, t.raffle_id, t.number)
+            )
+            ids.update({(r, n): tid for tid, r, n in res})
+        counts: dict[int, int] = {}
+        for n in tickets:
+            counts[n.raffle_id] = counts.get(n.raffle_id, 0) + 1
+        for rid in sorted(counts) if not self._pg else ():
+            await self._c.execute(
+                update(raffles).where(raffles.c.id == rid).values(sold=raffles.c.sold + counts[rid])
+            )
+        return [
+            Ticket(
+                tid,
+                n.raffle_id,
+                n.number,
+                n.user_id,
+                n.price,
+                n.wallet_account_id,
+                n.purchase,
+                _utc(n.bought_at),
+            )
+            for n in tickets
+            for tid in (ids[n.raffle_id, n.number],)
+        ]
+
+    async def tickets_of(self, raffle_id: int) -> list[Ticket]:
+        t = raffle_tickets.c
+        res = await self._c.execute(
+            select(raffle_tickets).where(t.raffle_id == raffle_id).order_by(t.number)
+        )
+        return [_ticket(m) for m in res.mappings()]
+
+    async def _raw_rows(self, sql: str, raffle_id: int) -> list[Any]:
+        """PostgreSQL: the driver's tuples, no row objects (a million rows, one statement)."""
+        raw = (await self._c.conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        await self._s.flush()
+        cur = await raw.execute(sql, (raffle_id,))
+        return list(await cur.fetchall())
+
+    async def listing_of(self, raffle_id: int) -> list[tuple[int, int]]:
+        t = raffle_tickets.c
+        if self._pg:
+            return await self._raw_rows(
+                "SELECT number, user_id FROM raffle_tickets WHERE raffle_id = %s ORDER BY number",
+                raffle_id,
+            )
+        res = await self._c.execute(
+            select(t.number, t.user_id).where(t.raffle_id == raffle_id).order_by(t.number)
+        )
+        return [(n, u) for n, u in res]
+
+    async def holders_of(
+        self, raffle_id: int, numbers: Sequence[int]
+    ) -> dict[int, tuple[int, int]]:
+        t = raffle_tickets.c
+        out: dict[int, tuple[int, int]] = {}
+        for start in range(0, len(numbers), _CHUNK):
+            chunk = list(numbers[start : start + _CHUNK])
+            res = await self._c.execute(
+                select(t.number, t.user_id, t.wallet_account_id).where(
+                    t.raffle_id == raffle_id, t.number.in_(chunk)
+                )
+            )
+            out.update({n: (u, w) for n, u, w in res})
+        return out
+
+    async def list_tickets(
+        self,
+        *,
+        raffle_id: int | None = None,
+        user_id: int | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[Ticket]:
+        t = raffle_tickets.c
+        q = select(raffle_tickets).order_by(t.id.desc()).limit(limit)
+        if raffle_id is not None:
+            q = q.where(t.raffle_id == raffle_id)
+        if user_id is not None:
+            q = q.where(t.user_id == user_id)
+        if before_id is not None:
+            q = q.where(t.id < before_id)
+        return [_ticket(m) for m in (await self._c.execute(q)).mappings()]
+
+    async def record_prizes(self, raffle_id: int, prizes: Sequence[tuple[int, int]]) -> None:
+        if not prizes:
+            return
+        t = raffle_tickets.c
+        await self._c.execute(
+            update(raffle_tickets)
+            .where(t.raffle_id == bindparam("rid"), t.number == bindparam("num"))
+            .values(prize=bindparam("amount")),
+            [{"rid": raffle_id, "num": n, "amount": p} for n, p in prizes],
+        )
+
+    async def record_refunds(self, ticket_ids: Sequence[int]) -> None:
+        for start in range(0, len(ticket_ids), _CHUNK):
+            chunk = list(ticket_ids[start : start + _CHUNK])
+            await self._c.execute(
+                update(raffle_tickets).where(raffle_tickets.c.id.in_(chunk)).values(refunded=True)
+            )

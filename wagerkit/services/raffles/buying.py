@@ -1,0 +1,385 @@
+"""Raffles: ticket purchases, on the shared group commit (services/groupcommit.py).
+
+``buy`` submits the purchase to the area's ``GroupCommit`` (conflict key: the raffle and the
+user, so a user's per-raffle count is decided against what the batch read). One batch is ONE
+transaction: the raffles are read ``FOR KEY SHARE`` (a close waits for the batch), with the
+replayed keys, the buyers' counts and the sold numbers; each purchase is decided on its own,
+all or nothing (chosen numbers must all be free; random picks take free numbers no earlier
+purchase of the batch took); the stakes go to the ledger as one batch (wallet → the raffle's
+escrow, id ``raffles:buy:<raffle>:<user>:<key>``); the tickets are inserted in one statement
+(a unique (raffle, number) constraint); commit. A number another process sold meanwhile makes
+the insert fail and the whole batch run again on fresh data: a random pick then takes another
+free number, so the buyer never sees the race; a chosen number is then ``ticket_unavailable``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ...domain.errors import (
+    IdempotencyConflict,
+    InvalidInput,
+    PermissionDenied,
+    SoldOut,
+    StoreError,
+    TicketLimitExceeded,
+    TicketUnavailable,
+    TransientStoreError,
+    WagerkitError,
+)
+from ...domain.identity import Actor
+from ...domain.ledger import AccountFlags, AccountKind, TransferRequest
+from ...domain.notifications import WalletChanged
+from ...domain.raffles import TICKET_CODE, Raffle, RaffleSold, RaffleStatus, Ticket
+from ...domain.refs import check_key, user_ref
+from ...ports import NewTicket, UnitOfWork
+from ..groupcommit import GroupCommit
+from .common import RafflesBase, get_raffle, raffle_ref, raffle_tid
+
+__all__ = ["Purchase", "RaffleBuying"]
+
+_random = random.SystemRandom()
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """The answer to a purchase: its tickets, what it cost, and whether it replayed an
+    earlier purchase with the same idempotency key."""
+
+    raffle_id: int
+    user_id: int
+    tickets: tuple[Ticket, ...]
+    amount: int
+    currency: str
+    replayed: bool = False
+
+    @property
+    def numbers(self) -> list[int]:
+        return [t.number for t in self.tickets]
+
+
+@dataclass(slots=True)
+class _Buy:
+    user_id: int
+    raffle_id: int
+    numbers: list[int] | None  # chosen numbers, or None: ``count`` random free ones
+    count: int
+    purchase: str
+    keyed: bool
+    version: str | None = None  # set: admit the user from its token, read in the batch
+
+
+def pick_free(capacity: int, taken: set[int], count: int) -> list[int]:
+    """``count`` distinct random numbers of ``0 … capacity−1`` not in ``taken``."""
+    free = capacity - len(taken)
+    if count > free:
+        raise SoldOut(f"only {free} numbers left")
+    if free > 4 * count and capacity > 64:  # mostly free: draw and skip the taken ones
+        out: set[int] = set()
+        while len(out) < count:
+            n = _random.randrange(capacity)
+            if n not in taken:
+                out.add(n)
+        return sorted(out)
+    pool = [n for n in range(capacity) if n not in taken]
+    return sorted(_random.sample(pool, count))
+
+
+class _Numbers:
+    """What a purchase batch knows of each raffle's sold numbers. A raffle less than half
+    sold is probed: random candidates are checked with one indexed look-up
+    (``taken_among``), so a batch never reads a large raffle's whole listing; a fuller
+    raffle's sold numbers are read once. The batch's own picks count as sold. ``prefetch``
+    checks every chosen number of the batch and a pool of random candidates in one look-up,
+    so a batch of single-ticket purchases costs one query, not one each."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._known: dict[int, set[int]] = {}  # numbers known sold (batch picks included)
+        self._clear: dict[int, set[int]] = {}  # numbers seen free by this batch's read
+        self._chosen: dict[int, set[int]] = {}  # numbers the batch's buyers chose
+        self._all: set[int] = set()  # raffles whose every sold number is known
+        self._picked: dict[int, int] = {}  # numbers this batch took, per raffle
+
+    def _full(self, r: Raffle) -> bool:
+        return r.sold + self._picked.get(r.id, 0) > r.capacity // 2
+
+    async def _load(self, r: Raffle) -> set[int]:
+        known = self._known.setdefault(r.id, set())
+        if r.id not in self._all and self._full(r):
+            known.update(await self._uow.raffles.sold_numbers(r.id))
+            self._all.add(r.id)
+        return known
+
+    async def prefetch(self, r: Raffle, chosen: Sequence[int], random_count: int) -> None:
+        known = await self._load(r)
+        self._chosen[r.id] = set(chosen)
+        if r.id in self._all:
+            return
+        wanted = set(chosen)
+        room = r.free - len(wanted)
+        if random_count and room > 0:
+            wanted.update(pick_free(r.capacity, known | wanted, min(2 * random_count + 8, room)))
+        if not wanted:
+            return
+        found = set(await self._uow.raffles.taken_among(r.id, sorted(wanted)))
+        known.update(found)
+        self._clear.setdefault(r.id, set()).update(wanted - found)
+
+    async def taken(self, r: Raffle, wanted: Sequence[int]) -> list[int]:
+        known = await self._load(r)
+        gone = [n for n in wanted if n in known]
+        if r.id not in self._all:
+            clear = self._clear.get(r.id, set())
+            ask = [n for n in wanted if n not in known and n not in clear]
+            found = set(await self._uow.raffles.taken_among(r.id, ask)) if ask else set()
+            known.update(found)
+            gone += [n for n in ask if n in found]
+        return sorted(gone)
+
+    async def pick(self, r: Raffle, count: int) -> list[int]:
+        free = r.free - self._picked.get(r.id, 0)
+        if count > free:
+            raise SoldOut(f"only {free} numbers left")
+        known = await self._load(r)
+        if r.id in self._all:
+            return pick_free(r.capacity, known, count)
+        pool = self._clear.get(r.id, set()) - known - self._chosen.get(r.id, set())
+        if len(pool) >= count:
+            return sorted(_random.sample(sorted(pool), count))
+        out: set[int] = set()
+        while len(out) < count:  # at least half free: each round keeps most candidates
+            need = count - len(out)
+            candidates = pick_free(r.capacity, known | out, min(2 * need + 4, free))
+            found = set(await self._uow.raffles.taken_among(r.id, candidates))
+            known.update(found)
+            out.update(n for n in candidates if n not in found)
+        return sorted(_random.sample(sorted(out), count))  # more may have come back free
+
+    def take(self, r: Raffle, picked: Sequence[int]) -> None:
+        self._known.setdefault(r.id, set()).update(picked)
+        self._picked[r.id] = self._picked.get(r.id, 0) + len(picked)
+
+
+class RaffleBuying(RafflesBase):
+    _buys: GroupCommit[_Buy, Purchase]
+
+    async def buy(
+        self,
+        actor: Actor,
+        raffle_id: int,
+        *,
+        numbers: Sequence[int] | None = None,
+        count: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Purchase:
+        """Buy the chosen ``numbers`` or ``count`` random free ones, all or nothing.
+        Answered after the commit that holds it; replaying ``idempotency_key`` returns the
+        first purchase (a 409 for another one)."""
+        if actor.user_id is None:
+            raise PermissionDenied("only a user can buy tickets")
+        return await self._submit(actor.user_id, None, raffle_id, numbers, count, idempotency_key)
+
+    async def buy_with_token(
+        self,
+        token: str,
+        raffle_id: int,
+        *,
+        numbers: Sequence[int] | None = None,
+        count: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Purchase:
+        """``buy`` for the bearer of an access token, authenticated inside the purchase's own
+        batch (the user read fresh: banned, whitelist, password changed), as the events'
+        bets are: the HTTP server's ``POST /raffles/{id}/tickets``."""
+        if self._claims is None or self._admit is None:
+            raise PermissionDenied("no token service configured")
+        user_id, version = self._claims(token)
+        return await self._submit(user_id, version, raffle_id, numbers, count, idempotency_key)
+
+    async def _submit(
+        self,
+        uid: int,
+        version: str | None,
+        raffle_id: int,
+        numbers: Sequence[int] | None,
+        count: int | None,
+        idempotency_key: str | None,
+    ) -> Purchase:
+        if isinstance(raffle_id, bool) or not isinstance(raffle_id, int):
+            raise InvalidInput("raffle_id must be an integer")
+        if (numbers is None) == (count is None):
+            raise InvalidInput("give either numbers or a count")
+        chosen: list[int] | None = None
+        if numbers is not None:
+            chosen = list(numbers)
+            if not chosen or len(chosen) > self.max_per_purchase:
+                raise InvalidInput(f"choose 1-{self.max_per_purchase} numbers")
+            for n in chosen:
+                if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                    raise InvalidInput("ticket numbers are non-negative integers")
+            if len(set(chosen)) != len(chosen):
+                raise InvalidInput("a number is chosen twice")
+            chosen.sort()
+            n_tickets = len(chosen)
+        else:
+            if isinstance(count, bool) or not isinstance(count, int):
+                raise InvalidInput("count must be an integer")
+            if not 1 <= count <= self.max_per_purchase:
+                raise InvalidInput(f"count must be 1-{self.max_per_purchase}")
+            n_tickets = count
+        if idempotency_key is not None:
+            tid = raffle_tid("buy", raffle_id, uid, check_key(idempotency_key))
+        else:
+            tid = raffle_tid("buy", raffle_id, uid, self._d.ids.new_id("p"))
+        return await self._buys.submit(
+            _Buy(uid, raffle_id, chosen, n_tickets, tid, idempotency_key is not None, version)
+        )
+
+    async def _run_buys(self, batch: Sequence[_Buy]) -> list[Purchase | Exception]:
+        answers: dict[int, Purchase | WagerkitError] = {}
+
+        async def work(uow: UnitOfWork) -> None:
+            answers.clear()
+            now = self._d.clock.now()
+            raffles: dict[int, Raffle | WagerkitError] = {}
+            for rid in sorted({c.raffle_id for c in batch}):  # in id order: no deadlock
+                try:
+                    raffles[rid] = await get_raffle(uow, rid, "share")
+                except WagerkitError as exc:
+                    raffles[rid] = exc
+            keyed = [c.purchase for c in batch if c.keyed]
+            prior = await uow.ledger.get_transfers(keyed) if keyed else {}
+            earlier = await uow.raffles.purchases(sorted(prior)) if prior else {}
+            limited = {  # raffles with a per-user limit: only they need the buyers' counts
+                rid
+                for rid, r in raffles.items()
+                if isinstance(r, Raffle) and r.max_per_user < r.capacity
+            }
+            pairs = sorted({(c.raffle_id, c.user_id) for c in batch if c.raffle_id in limited})
+            counts = await uow.raffles.user_counts(pairs) if pairs else {}
+            pending = sorted({c.user_id for c in batch if c.version is not None})
+            users = await uow.users.get_many(pending) if pending else {}
+            numbers = _Numbers(uow)
+            for rid, r in raffles.items():  # one look-up per raffle for the whole batch
+                if isinstance(r, Raffle) and r.status is RaffleStatus.OPEN:
+                    cmds = [c for c in batch if c.raffle_id == rid]
+                    chosen = [n for c in cmds if c.numbers is not None for n in c.numbers]
+                    wanted = [n for n in chosen if 0 <= n < r.capacity]
+                    count = sum(c.count for c in cmds if c.numbers is None)
+                    await numbers.prefetch(r, wanted, count)
+            todo: list[tuple[int, Raffle, list[int]]] = []
+            for i, c in enumerate(batch):
+                if c.version is not None:  # authenticate now, from the user read just now
+                    assert self._admit is not None
+                    try:
+                        self._admit(users.get(c.user_id), c.version)
+                    except WagerkitError as exc:
+                        answers[i] = exc
+                        continue
+                r = raffles[c.raffle_id]
+                t = prior.get(c.purchase)
+                if t is not None:
+                    mine = earlier.get(c.purchase, [])
+                    same = (
+                        isinstance(r, Raffle)
+                        and t.reference == raffle_ref(c.raffle_id)
+                        and t.amount == r.price * c.count
+                        and (c.numbers is None or c.numbers == [x.number for x in mine])
+                    )
+                    if not same:
+                        answers[i] = IdempotencyConflict("this key was used for another purchase")
+                    else:
+                        answers[i] = Purchase(
+                            c.raffle_id, c.user_id, tuple(mine), t.amount, t.currency, True
+                        )
+                    continue
+                try:
+                    if not isinstance(r, Raffle):
+                        raise r
+                    r.check_buy(now)
+                    held = counts.get((c.raffle_id, c.user_id), 0)
+                    if held + c.count > r.max_per_user:
+                        raise TicketLimitExceeded(
+                            f"at most {r.max_per_user} tickets per user (you hold {held})"
+                        )
+                    if c.numbers is not None:
+                        r.check_numbers(c.numbers)
+                        gone = await numbers.taken(r, c.numbers)
+                        if gone:
+                            labels = ", ".join(r.label(n) for n in gone[:10])
+                            raise TicketUnavailable(f"already sold: {labels}")
+                        picked = c.numbers
+                    else:
+                        picked = await numbers.pick(r, c.count)
+                except WagerkitError as exc:
+                    answers[i] = exc
+                    continue
+                numbers.take(r, picked)
+                todo.append((i, r, picked))
+            if not todo:
+                return
+            wallets = await uow.ledger.open_accounts(
+                [
+                    (
+                        AccountKind.USER,
+                        user_ref(batch[i].user_id),
+                        r.currency,
+                        AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+                    )
+                    for i, r, _ in todo
+                ]
+            )
+            results = await uow.ledger.apply(
+                [
+                    TransferRequest(
+                        batch[i].purchase,
+                        w.id,
+                        r.escrow_account_id,
+                        r.price * len(picked),
+                        TICKET_CODE,
+                        reference=raffle_ref(r.id),
+                        currency=r.currency,
+                    )
+                    for (i, r, picked), w in zip(todo, wallets, strict=True)
+                ],
+                now,
+            )
+            if any(x.ok and x.replayed for x in results):
+                raise TransientStoreError()  # committed by another process meanwhile
+            new: list[NewTicket] = []
+            bought: list[tuple[int, Raffle, int]] = []
+            for (i, r, picked), w, res in zip(todo, wallets, results, strict=True):
+                if not res.ok:
+                    assert res.error is not None
+                    answers[i] = res.error
+                    continue
+                c = batch[i]
+                bought.append((i, r, len(new)))
+                new += [
+                    NewTicket(r.id, n, c.user_id, r.price, w.id, c.purchase, now) for n in picked
+                ]
+            if not new:
+                return
+            added = await uow.raffles.add_tickets(new)
+            ends = [start for _, _, start in bought[1:]] + [len(added)]
+            for (i, r, start), end in zip(bought, ends, strict=True):
+                tickets = tuple(added[start:end])
+                answers[i] = Purchase(
+                    r.id, batch[i].user_id, tickets, r.price * len(tickets), r.currency
+                )
+
+        await self._d.transaction(work)
+        return [answers.get(i) or StoreError("not decided") for i in range(len(batch))]
+
+    async def _after_buys(
+        self, batch: Sequence[_Buy], answers: Sequence[Purchase | Exception]
+    ) -> None:
+        done = [a for a in answers if isinstance(a, Purchase) and not a.replayed]
+        if not done:
+            return
+        await self._d.publisher.publish(WalletChanged(tuple(sorted({a.user_id for a in done}))))
+        for rid in sorted({a.raffle_id for a in done}):
+            await self._d.publisher.publish(RaffleSold(rid))
