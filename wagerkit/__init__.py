@@ -31,6 +31,25 @@ from .domain.events import (
     pool_view,
 )
 from .domain.money import MAX_AMOUNT
+
+# -- the service-order marketplace (docs/orders.md) -------------------------------------------
+from .domain.orders import (
+    COMPLAINT_REASONS,
+    DEFAULT_CATEGORIES,
+    REPORT_REJECTION_LIMIT,
+    Category,
+    Complaint,
+    ContactReport,
+    NotifyMode,
+    Order,
+    OrderCreated,
+    OrderStatus,
+    OrderUpdated,
+    Preferences,
+    ReportStatus,
+    Review,
+    Take,
+)
 from .domain.payments import Payment, PaymentKind, PaymentStatus, ProviderResult, WebhookEvent
 from .domain.telegram import MAX_INPUT_BYTES as TELEGRAM_MAX_INPUT_BYTES
 from .domain.telegram import PRODUCTION_PUBLIC_KEY as TELEGRAM_PRODUCTION_PUBLIC_KEY
@@ -67,6 +86,7 @@ from .services import (
     WalletBalance,
 )
 from .services.events import Progress
+from .services.orders import OrderService, OrderView, Profile, TakeReceipt
 
 __version__ = "0.1.0"
 
@@ -128,6 +148,27 @@ __all__ = [
     "pool_view",
     "verify_init_data",
     "verify_login_widget",
+]
+__all__ += [
+    "COMPLAINT_REASONS",
+    "DEFAULT_CATEGORIES",
+    "REPORT_REJECTION_LIMIT",
+    "Category",
+    "Complaint",
+    "ContactReport",
+    "NotifyMode",
+    "Order",
+    "OrderCreated",
+    "OrderService",
+    "OrderStatus",
+    "OrderUpdated",
+    "OrderView",
+    "Preferences",
+    "Profile",
+    "ReportStatus",
+    "Review",
+    "Take",
+    "TakeReceipt",
 ]
 __all__ += _errors.__all__
 __all__ = list(dict.fromkeys(__all__))

@@ -23,6 +23,7 @@ from .events import BetReceipt, EventChanges, EventService, SettlementReport
 from .events.live import register_event_updates
 from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
 from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
+from .orders import OrdersDueWork, OrderService, OrderView, Profile, TakeReceipt
 from .payments import PaymentPage, PaymentService
 from .realtime import ChainPublisher, LiveUpdates
 from .users import UserService
@@ -44,12 +45,17 @@ __all__ = [
     "JobService",
     "LiveUpdates",
     "LocalRateLimiter",
+    "OrderService",
+    "OrderView",
+    "OrdersDueWork",
     "PaymentPage",
     "PaymentService",
+    "Profile",
     "Session",
     "SettlementReport",
     "StatementEntry",
     "StatementPage",
+    "TakeReceipt",
     "TickReport",
     "UserService",
     "WagerKit",
@@ -89,6 +95,8 @@ class WagerKit:
         identity_policy: IdentityPolicy | None = None,
         # -- payments: providers by name (docs/payments.md) ---------------------------------
         payment_providers: Mapping[str, PaymentProvider] | None = None,
+        # -- the service-order marketplace: its fees' currency (docs/orders.md) --------------
+        orders_currency: str = "COIN",
     ) -> None:
         deps = Deps(uow)
         if clock is not None:
@@ -121,7 +129,16 @@ class WagerKit:
             admit=self.identity.admit,
         )
         self.chat = ChatService(deps, limit=self.identity.limit)
-        self.jobs = JobService(deps, [EventsDueWork(deps, self.events), ExpiredHolds(self.wallets)])
+        # -- the service-order marketplace (docs/orders.md) ----------------------------------
+        self.orders = OrderService(deps, limit=self.identity.limit, currency=orders_currency)
+        self.jobs = JobService(
+            deps,
+            [
+                EventsDueWork(deps, self.events),
+                ExpiredHolds(self.wallets),
+                OrdersDueWork(self.orders),
+            ],
+        )
         # -- live updates (docs/realtime.md), after every service they read through ----------
         self.live: LiveUpdates | None = None
         if realtime is not None:

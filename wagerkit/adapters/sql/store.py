@@ -21,6 +21,7 @@ from .audit import SqlAudit
 from .chat import SqlChat
 from .events import SqlEvents
 from .ledger import SqlLedger
+from .orders import SqlOrders
 from .payments import SqlPayments
 from .session import Session, translate_error
 from .users import SqlUsers
@@ -35,6 +36,7 @@ REPOSITORIES: tuple[tuple[str, Callable[[Session], Any]], ...] = (
     ("payments", SqlPayments),
     ("events", SqlEvents),
     ("chat", SqlChat),
+    ("orders", SqlOrders),
 )
 
 
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
     payments: SqlPayments
     events: SqlEvents
     chat: SqlChat
+    orders: SqlOrders
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

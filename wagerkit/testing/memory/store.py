@@ -15,6 +15,7 @@ from .audit import MemoryAudit
 from .chat import MemoryChat
 from .events import MemoryEvents
 from .ledger import MemoryLedger
+from .orders import MemoryOrders
 from .payments import MemoryPayments
 from .state import State, Undo
 from .users import MemoryUsers
@@ -30,6 +31,7 @@ REPOSITORIES: tuple[tuple[str, Callable[[State, Undo], Any]], ...] = (
     ("payments", MemoryPayments),
     ("events", MemoryEvents),
     ("chat", MemoryChat),
+    ("orders", MemoryOrders),
 )
 
 
@@ -60,6 +62,7 @@ class InMemoryUnitOfWork:
     payments: MemoryPayments
     events: MemoryEvents
     chat: MemoryChat
+    orders: MemoryOrders
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
