@@ -265,6 +265,13 @@ class Settings(BaseSettings):
         "(when jobs_in_server)",
     )
 
+    # -- the service-order marketplace (docs/orders.md) ------------------------------------
+    orders_currency: str | None = Field(
+        None,
+        description="currency of order fees and refunds (default: the first configured one); "
+        "the default categories' fee is 2 of its major unit",
+    )
+
     # -- rate limits (docs/auth.md, docs/events.md) ----------------------------------------
     rate_limits: str = Field("", description="overrides, e.g. 'bet=600/60,chat=20/60'")
 

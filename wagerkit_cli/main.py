@@ -16,7 +16,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from .commands import audit, auth, chat, db, demo, events, jobs, serve, users, wallet
+from .commands import audit, auth, chat, db, demo, events, jobs, orders, serve, users, wallet
 from .errors import EXIT_OK, describe
 from .runtime import CliState, state
 
@@ -93,6 +93,8 @@ app.add_typer(jobs.app, name="jobs")
 app.command("audit")(audit.audit)
 app.command("demo")(demo.demo)
 app.add_typer(auth.app, name="auth")
+app.add_typer(orders.app, name="orders")
+app.add_typer(orders.reviews_app, name="reviews")
 
 
 def _version(value: bool) -> None:

@@ -184,6 +184,7 @@ class CliState:
                     welcome_grant=grants,
                     realtime=sink,
                     realtime_coalesce=0,  # inline sends: the process ends with the command
+                    orders_currency=settings.orders_currency,
                     **identity,
                 )
                 if self.acting_user_id is not None:

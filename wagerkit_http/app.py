@@ -133,6 +133,7 @@ def create_app(
             rate_limiter=ports.rate_limiter,
             identity_policy=ports.policy,
             payment_providers=_payment_providers(settings),
+            orders_currency=settings.orders_currency,
         )
     else:
         if kit.deps.tokens is None:

@@ -11,11 +11,12 @@ def test_demo_twice_leaves_the_same_balances(cli: Cli) -> None:
         (u["username"], u["role"], u["wallet"]["balance"], u["created"]) for u in first["users"]
     ]
     # 1000 welcome + 500 demo grant; alice -150 +20, bob +150 -75, carol +75 -20 -10;
-    # bets: alice -100 -30 +43, bob -200 -60 +87, carol -50 -40 (second event: Blue won)
+    # bets: alice -100 -30 +43, bob -200 -60 +87, carol -50 -40 (second event: Blue won);
+    # order fees: bob -2, carol -4
     assert summary == [
         ("demo-alice", "player", 1283, True),
-        ("demo-bob", "player", 1402, True),
-        ("demo-carol", "player", 1455, True),
+        ("demo-bob", "player", 1400, True),
+        ("demo-carol", "player", 1451, True),
         ("demo-oscar", "operator", 1000, True),
     ]
     assert first["currency"] == "COIN"
@@ -42,7 +43,9 @@ def test_demo_twice_leaves_the_same_balances(cli: Cli) -> None:
     carol = [
         (e["transfer_id"], e["amount"]) for e in cli.json("wallet", "statement", "3")["entries"]
     ]
-    assert carol == [
+    # the demo orders (docs/orders.md): carol took two, paying the fee of 2 COIN each
+    assert [(t.split(":")[:2], a) for t, a in carol[:2]] == [(["orders", "fee"], -2)] * 2
+    assert carol[2:] == [
         ("stake:3:demo-bet-6", -40),
         ("stake:3:demo-bet-3", -50),
         ("adjust:user:3:demo-adjust", -10),
@@ -66,8 +69,8 @@ def test_demo_adds_to_existing_data_and_prints_a_table(cli: Cli) -> None:
     assert rows[0] == "Demo users (balances in COIN)"
     assert [r.split() for r in rows[4:8]] == [
         ["2", "Alice", "Demo", "demo-alice", "player", "1283", "new"],
-        ["3", "Bob", "Demo", "demo-bob", "player", "1402", "new"],
-        ["4", "Carol", "Demo", "demo-carol", "player", "1455", "new"],
+        ["3", "Bob", "Demo", "demo-bob", "player", "1400", "new"],
+        ["4", "Carol", "Demo", "demo-carol", "player", "1451", "new"],
         ["5", "Oscar", "Demo", "demo-oscar", "operator", "1000", "new"],
     ]
     assert rows[9] == "Demo events"

@@ -452,3 +452,16 @@ async def test_operators_manage_categories(kit: WagerKit, clock: FixedClock) -> 
     await kit.jobs.tick()
     assert await _balance(kit, ex) == GRANT
     await assert_conserved(kit)
+
+
+async def test_orders_currency_scales_the_default_fee(
+    store: UnitOfWorkFactory, clock: FixedClock
+) -> None:
+    kit = WagerKit(store, clock=clock, orders_currency="RUB", welcome_grant={"RUB": 1000})
+    client, ex = await _users(kit, 2)
+    view = await kit.orders.create(Actor.of(client), "plumbing", "Omsk", "Tap", "c")
+    assert view.order.currency == "RUB"
+    assert view.order.fee == 200  # the seed's 2 RUB, in kopecks
+    await kit.orders.take(Actor.of(ex), view.order.id)
+    assert (await kit.wallets.balance(Actor.system(), ex.id, "RUB")).balance == 800
+    await assert_conserved(kit)

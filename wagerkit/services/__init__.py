@@ -96,7 +96,7 @@ class WagerKit:
         # -- payments: providers by name (docs/payments.md) ---------------------------------
         payment_providers: Mapping[str, PaymentProvider] | None = None,
         # -- the service-order marketplace: its fees' currency (docs/orders.md) --------------
-        orders_currency: str = "COIN",
+        orders_currency: str | None = None,
     ) -> None:
         deps = Deps(uow)
         if clock is not None:

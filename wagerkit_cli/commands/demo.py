@@ -18,6 +18,7 @@ from ..runtime import CliState, state
 from ..terminal import Column
 from . import JsonOpt
 from .events import event_json, event_row
+from .orders import seed_orders_demo
 
 if TYPE_CHECKING:
     from wagerkit import Currency, Event, User, WagerKit, WalletBalance
@@ -138,6 +139,7 @@ def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             idempotency_key=key,
         )
         found_events.extend(await _demo_events(st, kit, cur, {u: v[0] for u, v in users.items()}))
+        await seed_orders_demo(kit, {u: v[0] for u, v in users.items()})  # docs/orders.md
         return [
             (user, created, await kit.wallets.balance(actor, user.id, cur.code))
             for user, created in users.values()

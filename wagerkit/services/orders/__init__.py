@@ -42,12 +42,13 @@ class OrderService(OrderOperations, OrderTaking):
         *,
         limit: Callable[[Actor, str], Awaitable[None]] | None = None,
         city: Callable[[str], str | None] | None = None,
-        currency: str = "COIN",
+        currency: str | None = None,
     ) -> None:
         self._d = deps
         self._limit = limit
         self._city = city
-        self.currency = deps.currencies[currency].code
+        # the orders' currency: the configured one, else the first (default) currency
+        self.currency = deps.currencies[currency or next(iter(deps.currencies))].code
         self._closed_in_batch = []
         self._takes = GroupCommit(
             self._run_takes,

@@ -82,13 +82,19 @@ def _user_id(actor: Actor) -> int:
 class OrderOperations(OrdersBase):
     # -- categories (operators) -------------------------------------------------------------
     async def categories(self) -> list[Category]:
-        """Every category; the seed's seven (``DEFAULT_CATEGORIES``) until an operator
-        writes one."""
+        """Every category; the seed's seven (``DEFAULT_CATEGORIES``, the fee scaled to the
+        currency) until an operator writes one."""
         async with self._d.uow() as uow:
             return await self._categories(uow)
 
     async def _categories(self, uow: UnitOfWork) -> list[Category]:
-        return await uow.orders.categories() or list(DEFAULT_CATEGORIES)
+        return await uow.orders.categories() or self._defaults()
+
+    def _defaults(self) -> list[Category]:
+        """The seed's categories, the fee (2) in major units of the orders' currency: 2 COIN,
+        or 200 kopecks when the orders' currency is RUB."""
+        scale = 10 ** self._d.currencies[self.currency].exponent
+        return [dataclasses.replace(c, fee=c.fee * scale) for c in DEFAULT_CATEGORIES]
 
     async def put_category(self, actor: Actor, category: Category) -> Category:
         """Create or change a category (staff, audited); existing orders keep their terms."""
@@ -97,7 +103,7 @@ class OrderOperations(OrdersBase):
 
         async def work(uow: UnitOfWork) -> None:
             if not await uow.orders.categories():  # first write: keep the defaults alongside
-                for c in DEFAULT_CATEGORIES:
+                for c in self._defaults():
                     await uow.orders.put_category(c)
             await uow.orders.put_category(category)
             await uow.audit.add(
