@@ -172,3 +172,9 @@ __all__ += [
 ]
 __all__ += _errors.__all__
 __all__ = list(dict.fromkeys(__all__))
+
+# -- notifying people outside the app (docs/notifications.md) and the city list ------------
+from .domain.cities import CityDirectory, bundled_cities, fold_city  # noqa: E402
+from .ports import Notifier  # noqa: E402
+
+__all__ += ["CityDirectory", "Notifier", "bundled_cities", "fold_city"]

@@ -304,3 +304,61 @@ class Settings(BaseSettings):
     def rate_limit_overrides(self) -> dict[str, tuple[int, int]]:
         """The ``rate_limits`` setting as action -> (hits, per seconds)."""
         return self._parse_rate_limits(self.rate_limits)
+
+    # -- notifications through a Telegram bot (docs/notifications.md) ----------------------
+    # (the bot token is ``telegram_bot_token`` above)
+    telegram_mini_app_url: str | None = Field(
+        None,
+        pattern=r"^https://\S+$",
+        description="the Mini App's direct link, https://t.me/<bot>/<app>: message buttons "
+        "open it with ?startapp=order_<id>",
+    )
+    telegram_api_base: str = Field(
+        "https://api.telegram.org",
+        pattern=r"^https?://\S+$",
+        description="the Bot API server (a local stub in tests, or a self-hosted Bot API)",
+    )
+    telegram_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="timeout of one Bot API request"
+    )
+
+    def telegram_notifier_options(self) -> dict[str, object] | None:
+        """The ``TelegramBotNotifier`` arguments (``token`` and keywords), or None when no
+        bot token is configured (then nothing is sent: ``NullNotifier``)."""
+        if self.telegram_bot_token is None:
+            return None
+        return {
+            "token": self.telegram_bot_token.get_secret_value(),
+            "api_base": self.telegram_api_base,
+            "mini_app_url": self.telegram_mini_app_url,
+            "timeout": self.telegram_timeout_seconds,
+        }
+
+    # -- the access-token cookie (docs/auth.md) ---------------------------------------------
+    allowed_origins: str = Field(
+        "",
+        max_length=4096,
+        description="comma-separated origins (https://app.example.org) whose pages may make "
+        "state-changing requests authenticated by the access-token cookie; empty (the "
+        "default): none may",
+    )
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _allowed_origins_parse(cls, v: str) -> str:
+        cls._parse_origins(v)
+        return v
+
+    @staticmethod
+    def _parse_origins(v: str) -> frozenset[str]:
+        out: set[str] = set()
+        for part in filter(None, (p.strip() for p in v.split(","))):
+            origin = part.rstrip("/").lower()
+            if re.fullmatch(r"https?://[a-z0-9.\-\[\]:]+", origin) is None:
+                raise ValueError(f"not an origin (scheme://host[:port]): {part[:60]!r}")
+            out.add(origin)
+        return frozenset(out)
+
+    def allowed_origin_set(self) -> frozenset[str]:
+        """The ``allowed_origins`` setting, lower-cased, without trailing slashes."""
+        return self._parse_origins(self.allowed_origins)

@@ -667,3 +667,21 @@ class OrderRepository(Protocol):
         """Preferences subscribed to ``category`` and ``city`` (an empty list matching all),
         notification setting not ``off``."""
         ...
+
+
+# -- notifying people outside the app (docs/notifications.md) ------------------------------
+from .domain.notifications import OutboundMessage  # noqa: E402
+
+__all__ += ["Notifier", "OutboundMessage"]
+
+
+class Notifier(Protocol):
+    """Delivers an ``OutboundMessage`` (a Telegram bot, a test recorder).
+
+    ``send`` returns True when the message was delivered and False when it was not (the chat
+    blocked the bot, the service refused it or stayed unreachable): a delivery failure never
+    raises. A caller sends after its unit of work has committed, never inside one, so a slow
+    chat service never holds a database transaction open.
+    """
+
+    async def send(self, message: OutboundMessage) -> bool: ...

@@ -6,7 +6,17 @@
   reads the user fresh, so a ban or a demotion takes effect on the next request);
 - ``tma <initData>``: a Telegram Mini App's raw ``initData``, verified with the configured bot
   token (HMAC) and/or bot id (Ed25519 ``signature``), then ``kit.identity.sign_in_telegram``
-  (the first sign-in creates the user).
+  (the first sign-in creates the user);
+- ``Bearer <initData>`` (seed 001's clients): a Bearer credential that is not a JWT and holds
+  a ``=`` is initData and is treated exactly as ``tma``. The rule is unambiguous: a JWT is three
+  base64url segments joined by dots (``[A-Za-z0-9_-]`` and ``.`` only, never ``=``: JWS
+  segments are unpadded), while initData is a query string whose pairs all contain ``=``
+  (``auth_date=…&hash=…``);
+- with no ``Authorization`` header, the ``__Host-wagerkit_token`` cookie set by a sign-in
+  asked with ``?cookie=1``. A state-changing request (POST, PUT, PATCH, DELETE) authenticated
+  by the cookie must carry an ``Origin`` listed in ``WAGERKIT_ALLOWED_ORIGINS`` (403
+  ``origin_not_allowed`` otherwise), so another site cannot act with a visitor's cookie; the
+  header path is unchanged.
 
 No header, or another scheme, is a 401 problem ``unauthenticated`` with
 ``WWW-Authenticate: Bearer``. Only *who* is decided here: *what* the caller may do is checked
@@ -18,6 +28,7 @@ or short ``WAGERKIT_JWT_SECRET`` is a ``ConfigurationError`` so the server refus
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -40,13 +51,24 @@ if TYPE_CHECKING:
     from .context import AppContext, WagerkitRequest
 
 __all__ = [
+    "AUTH_COOKIE",
     "ConfigurationError",
     "IdentityPorts",
     "TelegramConfig",
     "authenticated",
     "build_identity",
+    "check_origin",
+    "cookie_token",
+    "is_jwt",
     "unauthenticated",
 ]
+
+#: the access-token cookie (``__Host-``: Secure, Path=/, no Domain, so no sibling site sets it)
+AUTH_COOKIE = "__Host-wagerkit_token"
+#: methods that change state: with cookie authentication they need an allowed Origin
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: a compact JWS: three base64url segments (unpadded) joined by dots
+_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 class ConfigurationError(RuntimeError):
@@ -110,12 +132,20 @@ def unauthenticated(detail: str = "sign in and send Authorization: Bearer <token
     )
 
 
+def is_jwt(credentials: str) -> bool:
+    """Whether a Bearer credential has the shape of a JWT (else, with a ``=``, initData)."""
+    return _JWT.fullmatch(credentials) is not None
+
+
 async def actor_from_credentials(ctx: AppContext, scheme: str, credentials: str) -> Actor:
-    """The actor for one credential: ``bearer`` (a JWT) or ``tma`` (Mini App initData)."""
+    """The actor for one credential: ``bearer`` (a JWT, or initData as the module says) or
+    ``tma`` (Mini App initData)."""
     scheme = scheme.lower()
     credentials = credentials.strip()
     if not credentials:
         raise unauthenticated("the Authorization header has no credentials")
+    if scheme == "bearer" and "=" in credentials and not is_jwt(credentials):
+        scheme = "tma"
     if scheme == "bearer":
         return await ctx.kit.identity.authenticate(credentials)
     if scheme == "tma":
@@ -131,9 +161,36 @@ async def authenticated(request: WagerkitRequest) -> Actor:
     if isinstance(cached, Actor):
         return cached
     header = request.headers.get("authorization")
-    if not header:
-        raise unauthenticated()
-    scheme, _, credentials = header.strip().partition(" ")
-    actor = await actor_from_credentials(request.app.ctx, scheme, credentials)
+    if header:
+        scheme, _, credentials = header.strip().partition(" ")
+        actor = await actor_from_credentials(request.app.ctx, scheme, credentials)
+    else:
+        token = cookie_token(request)
+        if token is None:
+            raise unauthenticated()
+        if request.method.upper() in STATE_CHANGING:
+            check_origin(request)
+        actor = await request.app.ctx.kit.identity.authenticate(token)
     request.ctx.actor = actor
     return actor
+
+
+def cookie_token(request: WagerkitRequest) -> str | None:
+    """The access token in the ``__Host-wagerkit_token`` cookie, if the request has one."""
+    values = request.cookies.getlist(AUTH_COOKIE) or []
+    token = str(values[0]).strip() if values else ""
+    return token or None
+
+
+def check_origin(request: WagerkitRequest) -> None:
+    """403 ``origin_not_allowed`` unless the request's ``Origin`` is one of
+    ``WAGERKIT_ALLOWED_ORIGINS`` (a missing or ``null`` Origin is refused too)."""
+    origin = (request.headers.get("origin") or "").strip().rstrip("/").lower()
+    if not origin or origin not in request.app.ctx.settings.allowed_origin_set():
+        raise ProblemError(
+            403,
+            "origin_not_allowed",
+            "this request is authenticated by a cookie and its Origin is not allowed "
+            "(WAGERKIT_ALLOWED_ORIGINS); send Authorization instead",
+            title="Origin not allowed",
+        )

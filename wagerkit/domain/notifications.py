@@ -121,3 +121,24 @@ class UserChanged(Notification):
     topic: ClassVar[str] = "user.changed"
     user_ids: tuple[int, ...]
     banned: bool = False
+
+
+# -- outbound messages to people, outside the app (docs/notifications.md) ------------------
+__all__ += ["OutboundMessage"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """One message for a person on a chat service (a Telegram chat), sent by a ``Notifier``.
+
+    ``chat_id`` is the service's chat (for Telegram, a private chat's id is the user's Telegram
+    id); ``text`` is plain text; ``link`` / ``link_text`` make one button under the message
+    (``link`` is what the adapter opens: for the Telegram adapter an order's id such as
+    ``order_<id>`` becomes a Mini App ``startapp`` deep link, a full ``https://`` URL is used
+    as it is).
+    """
+
+    chat_id: int
+    text: str
+    link: str | None = None
+    link_text: str | None = None

@@ -9,11 +9,14 @@ from .clock import FixedClock
 from .ids import SequentialIds, UuidIds
 from .memory.store import InMemoryStore
 from .memory.store import InMemoryUnitOfWork as InMemoryUnitOfWork
+from .notifier import NullNotifier, RecordingNotifier
 from .publisher import RecordingPublisher
 
 __all__ = [
     "FixedClock",
     "InMemoryStore",
+    "NullNotifier",
+    "RecordingNotifier",
     "RecordingPublisher",
     "SequentialIds",
     "UuidIds",

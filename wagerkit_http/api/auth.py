@@ -1,5 +1,13 @@
 """``/api/v1/auth``: signing in (Telegram Login Widget, Telegram Mini App, password) and
 registering. Every successful sign-in answers ``{access_token, token_type, expires_at, user}``.
+
+With ``?cookie=1`` a sign-in also sets the access token as the ``__Host-wagerkit_token``
+cookie (``HttpOnly; Secure; SameSite=Strict; Path=/``, as long as the token lives), for
+browser front ends that keep the token out of reach of scripts; such a request, when it
+carries an ``Origin``, must come from an allowed one (``WAGERKIT_ALLOWED_ORIGINS``), so that
+another site cannot sign a visitor in to an account of its choosing. ``POST /auth/logout``
+clears the cookie (access tokens are stateless: one already copied stays valid until it
+expires).
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from sanic_ext import openapi
 
 from wagerkit import Session, TelegramMalformed
 
+from ..auth import AUTH_COOKIE, check_origin
 from ..context import WagerkitRequest
 from ..errors import ProblemError
 from ..models import ApiModel, SessionOut, component
@@ -72,6 +81,41 @@ def _session_body(session: Session) -> dict[str, Any]:
     ).model_dump()
 
 
+def _wants_cookie(request: WagerkitRequest) -> bool:
+    """``?cookie=1`` (or ``true``): the client asks for the token as a cookie; an Origin, when
+    sent, must be allowed."""
+    wanted = (request.args.get("cookie") or "").strip().lower() in ("1", "true", "yes")
+    if wanted and request.headers.get("origin") is not None:
+        check_origin(request)
+    return wanted
+
+
+def _signed_in(request: WagerkitRequest, session: Session, *, status: int = 200) -> HTTPResponse:
+    """The session body, and the cookie when ``?cookie=1`` asked for it."""
+    wants_cookie = _wants_cookie(request)
+    response = json_response(_session_body(session), status=status)
+    if wants_cookie:
+        now = request.app.ctx.kit.deps.clock.now()
+        response.add_cookie(
+            AUTH_COOKIE,
+            session.access_token,
+            path="/",
+            secure=True,
+            httponly=True,
+            samesite="Strict",
+            max_age=max(0, int((session.expires_at - now).total_seconds())),
+        )
+    return response
+
+
+COOKIE_PARAMETER = openapi.parameter(
+    "cookie",
+    str,
+    "query",
+    description="1: also set the access token as the HttpOnly cookie __Host-wagerkit_token",
+)
+
+
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -92,6 +136,7 @@ def _widget_fields(request: WagerkitRequest) -> dict[str, Any]:
 
 
 @openapi.operation("signInTelegramWidget")
+@COOKIE_PARAMETER
 @openapi.tag("auth")
 @openapi.body({"application/json": component(TelegramWidgetIn)}, required=True)
 @openapi.response(200, {"application/json": component(SessionOut)}, "Signed in")
@@ -102,11 +147,13 @@ async def telegram_widget(request: WagerkitRequest) -> HTTPResponse:
     fields = _widget_fields(request)
     ctx = request.app.ctx
     await ctx.kit.identity.limit(client_address(request), "telegram")
+    _wants_cookie(request)  # an Origin check before any work
     identity = ctx.telegram.verify_widget(fields, now=ctx.kit.deps.clock.now())
-    return json_response(_session_body(await ctx.kit.identity.sign_in_telegram(identity)))
+    return _signed_in(request, await ctx.kit.identity.sign_in_telegram(identity))
 
 
 @openapi.operation("signInTelegramWebApp")
+@COOKIE_PARAMETER
 @openapi.tag("auth")
 @openapi.body({"application/json": component(TelegramWebAppIn)}, required=True)
 @openapi.response(200, {"application/json": component(SessionOut)}, "Signed in")
@@ -117,11 +164,13 @@ async def telegram_webapp(request: WagerkitRequest) -> HTTPResponse:
     body = parse_body(request, TelegramWebAppIn)
     ctx = request.app.ctx
     await ctx.kit.identity.limit(client_address(request), "telegram")
+    _wants_cookie(request)
     identity = ctx.telegram.verify_webapp(body.init_data, now=ctx.kit.deps.clock.now())
-    return json_response(_session_body(await ctx.kit.identity.sign_in_telegram(identity)))
+    return _signed_in(request, await ctx.kit.identity.sign_in_telegram(identity))
 
 
 @openapi.operation("register")
+@COOKIE_PARAMETER
 @openapi.tag("auth")
 @openapi.body({"application/json": component(RegisterIn)}, required=True)
 @openapi.response(201, {"application/json": component(SessionOut)}, "Registered and signed in")
@@ -132,13 +181,14 @@ async def register(request: WagerkitRequest) -> HTTPResponse:
     body = parse_body(request, RegisterIn)
     identity = request.app.ctx.kit.identity
     await identity.limit(client_address(request), "register")
+    _wants_cookie(request)
     user = await identity.register(
         password=body.password,
         display_name=body.display_name,
         username=body.username,
         email=body.email,
     )
-    return json_response(_session_body(identity.session_for(user)), status=201)
+    return _signed_in(request, identity.session_for(user), status=201)
 
 
 def client_address(request: WagerkitRequest) -> str:
@@ -146,6 +196,7 @@ def client_address(request: WagerkitRequest) -> str:
 
 
 @openapi.operation("login")
+@COOKIE_PARAMETER
 @openapi.tag("auth")
 @openapi.body({"application/json": component(LoginIn)}, required=True)
 @openapi.response(200, {"application/json": component(SessionOut)}, "Signed in")
@@ -158,7 +209,21 @@ async def login(request: WagerkitRequest) -> HTTPResponse:
     address = client_address(request)
     await identity.limit(address, "login_ip")
     await identity.limit(f"{body.login.strip().lower()}|{address}", "login")
-    return json_response(_session_body(await identity.login(body.login, body.password)))
+    _wants_cookie(request)
+    return _signed_in(request, await identity.login(body.login, body.password))
+
+
+@openapi.operation("logout")
+@openapi.tag("auth")
+@openapi.response(204, None, "The access-token cookie is cleared")
+async def logout(request: WagerkitRequest) -> HTTPResponse:
+    """Clear the access-token cookie set by a sign-in with ``?cookie=1`` (harmless without
+    one). Access tokens are stateless: a token already copied stays valid until it expires."""
+    response = HTTPResponse(status=204)
+    response.add_cookie(
+        AUTH_COOKIE, "", path="/", secure=True, httponly=True, samesite="Strict", max_age=0
+    )
+    return response
 
 
 def auth_blueprint() -> Blueprint:
@@ -167,4 +232,5 @@ def auth_blueprint() -> Blueprint:
     bp.add_route(telegram_webapp, "/telegram/webapp", methods=["POST"], name="telegram_webapp")
     bp.add_route(register, "/register", methods=["POST"], name="register")
     bp.add_route(login, "/login", methods=["POST"], name="login")
+    bp.add_route(logout, "/logout", methods=["POST"], name="logout")
     return bp
