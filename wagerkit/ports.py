@@ -581,6 +581,7 @@ class OrderRepository(Protocol):
         client_id: int | None = None,
         limit: int = 50,
         offset: int = 0,
+        created_after: datetime | None = None,
     ) -> list[Order]:
         """Newest first (city compared case-insensitively)."""
         ...
@@ -661,6 +662,11 @@ class OrderRepository(Protocol):
 
     async def put_preferences(self, prefs: Preferences) -> None:
         """Create or replace."""
+        ...
+
+    async def claim_digests(self, now: datetime, limit: int) -> list[Preferences]:
+        """Preferences in digest mode whose ``digest_due`` passed (or is unset), locked
+        ``FOR UPDATE SKIP LOCKED``; the caller moves ``digest_due`` on."""
         ...
 
     async def subscribers(self, category: str, city: str) -> list[Preferences]:

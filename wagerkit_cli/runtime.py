@@ -185,6 +185,7 @@ class CliState:
                     realtime=sink,
                     realtime_coalesce=0,  # inline sends: the process ends with the command
                     orders_currency=settings.orders_currency,
+                    cities=settings.city_directory(),
                     **identity,
                 )
                 if self.acting_user_id is not None:

@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("digest_minutes", sa.Integer(), nullable=False),
         sa.Column("phone", sa.String(length=32), nullable=False),
         sa.Column("digest_after", UtcDateTime(), nullable=True),
+        sa.Column("digest_due", UtcDateTime(), nullable=True),
         sa.CheckConstraint(
             "mode IN ('instant', 'digest', 'off')", name=op.f("ck_order_preferences_mode")
         ),

@@ -19,13 +19,13 @@ def people(cli: Cli) -> Cli:
 def test_an_order_from_create_to_review(people: Cli) -> None:
     cli = people
     made = cli.json(
-        "orders", "create", "plumbing", "Moscow", "Leaking tap", "--contact", "+7 1", "--as", "1"
+        "orders", "create", "plumbing", "Москва", "Leaking tap", "--contact", "+7 1", "--as", "1"
     )
     oid = made["id"]
     assert made["contact"] == "+7 1"
     assert made["fee"] == 2
     assert made["free_slots"] == 3
-    listed = cli.json("orders", "list", "--city", "moscow")["orders"]
+    listed = cli.json("orders", "list", "--city", "москва")["orders"]
     assert [o["id"] for o in listed] == [oid]
     assert listed[0]["contact"] is None
     assert cli.json("orders", "show", oid)["contact"] is None
@@ -46,7 +46,7 @@ def test_an_order_from_create_to_review(people: Cli) -> None:
 def test_reports_and_categories(people: Cli) -> None:
     cli = people
     oid = cli.json(
-        "orders", "create", "locksmith", "Kazan", "Locked out", "--contact", "c2", "--as", "1"
+        "orders", "create", "locksmith", "Казань", "Locked out", "--contact", "c2", "--as", "1"
     )["id"]
     cli.ok("orders", "take", oid, "--as", "2")
     line = cli.fail("orders", "reports", "--as", "2")
@@ -69,12 +69,16 @@ def test_errors_are_one_line(people: Cli) -> None:
     assert cli.fail("orders", "create", "nope", "X", "Y", "--contact", "c", "--as", "1").startswith(
         "error: invalid_input:"
     )
-    oid = cli.json("orders", "create", "plumbing", "Omsk", "Tap", "--contact", "c3", "--as", "1")[
+    oid = cli.json("orders", "create", "plumbing", "Омск", "Tap", "--contact", "c3", "--as", "1")[
         "id"
     ]
     assert cli.fail("orders", "take", oid, "--as", "1").startswith("error: own_order:")
     assert cli.fail(
-        "orders", "create", "plumbing", "Omsk", "Tap", "--contact", "c3", "--as", "2"
+        "orders", "create", "plumbing", "Омск", "Tap", "--contact", "c3", "--as", "2"
     ).startswith("error: active_order_exists:")
     assert cli.fail("orders", "report", "accept", "99").startswith("error: report_not_found:")
     assert cli.fail("orders", "list", "--status", "weird").startswith("error: invalid_input:")
+    line = cli.fail(
+        "orders", "create", "plumbing", "Atlantis", "Tap", "--contact", "c4", "--as", "1"
+    )
+    assert line == "error: invalid_input: unknown city 'Atlantis'"

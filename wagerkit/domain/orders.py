@@ -261,6 +261,7 @@ class Preferences:
     digest_minutes: int = 60
     phone: str = ""
     digest_after: datetime | None = None  # orders newer than this go in the next digest
+    digest_due: datetime | None = None  # when the next digest is due (digest mode)
 
     def matches(self, order: Order) -> bool:
         """An order this executor subscribed to (an empty list matches everything)."""

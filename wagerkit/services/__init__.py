@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..domain.cities import CityDirectory
 from ..domain.money import CurrencyRegistry
 from ..ports import (
     Clock,
     EventPublisher,
     IdFactory,
+    Notifier,
     PasswordHasher,
     PaymentProvider,
     RateLimiter,
@@ -23,7 +25,16 @@ from .events import BetReceipt, EventChanges, EventService, SettlementReport
 from .events.live import register_event_updates
 from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
 from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
-from .orders import OrdersDueWork, OrderService, OrderView, Profile, TakeReceipt
+from .orders import (
+    OrderDigests,
+    OrderNotifications,
+    OrdersDueWork,
+    OrderService,
+    OrderView,
+    Profile,
+    TakeReceipt,
+    register_order_updates,
+)
 from .payments import PaymentPage, PaymentService
 from .realtime import ChainPublisher, LiveUpdates
 from .users import UserService
@@ -97,6 +108,8 @@ class WagerKit:
         payment_providers: Mapping[str, PaymentProvider] | None = None,
         # -- the service-order marketplace: its fees' currency (docs/orders.md) --------------
         orders_currency: str | None = None,
+        cities: CityDirectory | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         deps = Deps(uow)
         if clock is not None:
@@ -130,15 +143,21 @@ class WagerKit:
         )
         self.chat = ChatService(deps, limit=self.identity.limit)
         # -- the service-order marketplace (docs/orders.md) ----------------------------------
-        self.orders = OrderService(deps, limit=self.identity.limit, currency=orders_currency)
-        self.jobs = JobService(
+        self.orders = OrderService(
             deps,
-            [
-                EventsDueWork(deps, self.events),
-                ExpiredHolds(self.wallets),
-                OrdersDueWork(self.orders),
-            ],
+            limit=self.identity.limit,
+            city=cities.canonical if cities is not None else None,
+            currency=orders_currency,
         )
+        self.cities = cities
+        sources: list[DueWork] = [
+            EventsDueWork(deps, self.events),
+            ExpiredHolds(self.wallets),
+            OrdersDueWork(self.orders),
+        ]
+        if notifier is not None:
+            sources.append(OrderDigests(self.orders, notifier))
+        self.jobs = JobService(deps, sources)
         # -- live updates (docs/realtime.md), after every service they read through ----------
         self.live: LiveUpdates | None = None
         if realtime is not None:
@@ -146,5 +165,13 @@ class WagerKit:
                 realtime, self.wallets, deps.currencies, coalesce_seconds=realtime_coalesce
             )
             register_event_updates(live, self.events)  # pools, results and chat
+            register_order_updates(live, self.orders)  # order_new, order_updated
             self.live = live
             deps.publisher = live if publisher is None else ChainPublisher(publisher, live)
+        # -- new orders through the Notifier (a Telegram bot), after the commit -------------
+        self.order_notifications: OrderNotifications | None = None
+        if notifier is not None:
+            self.order_notifications = OrderNotifications(
+                self.orders, notifier, inline=realtime_coalesce <= 0
+            )
+            deps.publisher = ChainPublisher(deps.publisher, self.order_notifications)

@@ -425,11 +425,11 @@ def reviews_list(
 DEMO_ORDERS = [
     # (client, category, city, description, contact, takers, finish with a review); Alice
     # never pays a fee, so her demo balance stays what README.md's tour shows
-    ("demo-alice", "plumbing", "Moscow", "Demo: leaking tap, today", "demo-contact-1", (), False),
+    ("demo-alice", "plumbing", "Москва", "Demo: leaking tap, today", "demo-contact-1", (), False),
     (
         "demo-bob",
         "locksmith",
-        "Kazan",
+        "Казань",
         "Demo: locked out",
         "demo-contact-2",
         ("demo-carol",),
@@ -438,7 +438,7 @@ DEMO_ORDERS = [
     (
         "demo-alice",
         "cleaning",
-        "Moscow",
+        "Москва",
         "Demo: after-party cleaning",
         "demo-contact-3",
         ("demo-bob", "demo-carol"),

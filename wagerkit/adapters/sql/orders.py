@@ -175,6 +175,7 @@ class SqlOrders(Repository):
         client_id: int | None = None,
         limit: int = 50,
         offset: int = 0,
+        created_after: datetime | None = None,
     ) -> list[Order]:
         q = select(orders).order_by(_o.created_at.desc(), _o.id.desc()).limit(limit)
         if offset:
@@ -187,6 +188,8 @@ class SqlOrders(Repository):
             q = q.where(_o.status == status.value)
         if client_id is not None:
             q = q.where(_o.client_id == client_id)
+        if created_after is not None:
+            q = q.where(_o.created_at > created_after)
         return [_order(r) for r in await self._c.execute(q)]
 
     # -- takes -------------------------------------------------------------------------------
@@ -421,6 +424,7 @@ class SqlOrders(Repository):
             r.digest_minutes,
             r.phone,
             utc(r.digest_after),
+            utc(r.digest_due),
         )
 
     async def get_preferences(self, user_id: int) -> Preferences | None:
@@ -437,6 +441,7 @@ class SqlOrders(Repository):
             "digest_minutes": prefs.digest_minutes,
             "phone": prefs.phone,
             "digest_after": prefs.digest_after,
+            "digest_due": prefs.digest_due,
         }
         q = self._insert(order_preferences).values(values)
         q = q.on_conflict_do_update(index_elements=["user_id"], set_=values)
@@ -456,6 +461,23 @@ class SqlOrders(Repository):
                     for (k, v), label in rows.items()
                 ],
             )
+
+    async def claim_digests(self, now: datetime, limit: int) -> list[Preferences]:
+        p = order_preferences.c
+        q = (
+            select(order_preferences)
+            .where(
+                p.mode == NotifyMode.DIGEST.value,
+                or_(p.digest_due.is_(None), p.digest_due <= now),
+            )
+            .order_by(p.user_id)
+            .limit(limit)
+        )
+        if self._pg:
+            q = q.with_for_update(skip_locked=True)
+        rows = list(await self._c.execute(q))
+        subs = await self._subscriptions([r.user_id for r in rows]) if rows else {}
+        return [self._prefs(r, subs.get(r.user_id)) for r in rows]
 
     async def subscribers(self, category: str, city: str) -> list[Preferences]:
         """One statement: a user matches a kind when it has no subscription of that kind or

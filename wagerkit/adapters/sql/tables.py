@@ -488,6 +488,7 @@ order_preferences = Table(
     Column("digest_minutes", Integer, nullable=False),
     Column("phone", String(32), nullable=False, default=""),
     Column("digest_after", UtcDateTime),
+    Column("digest_due", UtcDateTime),
     CheckConstraint("mode IN ('instant', 'digest', 'off')", name="mode"),
 )
 

@@ -17,16 +17,20 @@ from ..base import Deps
 from ..groupcommit import GroupCommit
 from .common import OrderView
 from .due import OrdersDue, OrdersDueWork
+from .live import OrderDigests, OrderNotifications, register_order_updates
 from .operations import OrderOperations, Profile
 from .taking import OrderTaking, TakeReceipt
 
 __all__ = [
+    "OrderDigests",
+    "OrderNotifications",
     "OrderService",
     "OrderView",
     "OrdersDue",
     "OrdersDueWork",
     "Profile",
     "TakeReceipt",
+    "register_order_updates",
 ]
 
 

@@ -482,6 +482,7 @@ class OrderOperations(OrdersBase):
             if categories is not None:
                 known = await self._categories(uow)
                 cats = tuple(dict.fromkeys(check_category(c, known).slug for c in categories))
+            now = self._d.clock.now()
             new = dataclasses.replace(
                 old,
                 categories=cats,
@@ -489,8 +490,14 @@ class OrderOperations(OrdersBase):
                 mode=mode if isinstance(mode, NotifyMode) else old.mode,
                 digest_minutes=digest_minutes or old.digest_minutes,
                 phone=phone if phone is not None else old.phone,
-                digest_after=old.digest_after or self._d.clock.now(),
+                digest_after=old.digest_after or now,
             )
+            if new.mode is NotifyMode.DIGEST and (
+                old.mode is not NotifyMode.DIGEST or new.digest_minutes != old.digest_minutes
+            ):  # the first digest one period from now, listing orders from now
+                new = dataclasses.replace(
+                    new, digest_after=now, digest_due=now + timedelta(minutes=new.digest_minutes)
+                )
             await uow.orders.put_preferences(new)
             return new
 

@@ -86,6 +86,7 @@ class MemoryOrders:
         client_id: int | None = None,
         limit: int = 50,
         offset: int = 0,
+        created_after: datetime | None = None,
     ) -> list[Order]:
         out = [
             o
@@ -94,6 +95,7 @@ class MemoryOrders:
             and (city is None or o.city.casefold() == city.casefold())
             and (status is None or o.status is status)
             and (client_id is None or o.client_id == client_id)
+            and (created_after is None or o.created_at > created_after)
         ]
         return out[offset : offset + limit]
 
@@ -224,6 +226,14 @@ class MemoryOrders:
 
     async def put_preferences(self, prefs: Preferences) -> None:
         set_undoable(self._d.prefs, self._undo, prefs.user_id, prefs)
+
+    async def claim_digests(self, now: datetime, limit: int) -> list[Preferences]:
+        due = [
+            p
+            for p in sorted(self._d.prefs.values(), key=lambda p: p.user_id)
+            if p.mode is NotifyMode.DIGEST and (p.digest_due is None or p.digest_due <= now)
+        ]
+        return due[:limit]
 
     async def subscribers(self, category: str, city: str) -> list[Preferences]:
         return [
