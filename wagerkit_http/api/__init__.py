@@ -15,6 +15,7 @@ from .events import (
     bets_blueprint,
     events_blueprint,
 )
+from .orders import orders_blueprints
 from .payments import admin_payments_blueprint, payments_blueprint
 from .wallet import me_blueprint, wallet_blueprint
 
@@ -39,5 +40,6 @@ def api_v1() -> BlueprintGroup:
         admin_events_blueprint(),
         admin_bets_blueprint(),
         admin_chat_blueprint(),
+        *orders_blueprints(),  # docs/orders.md
     ]
     return Blueprint.group(*areas, url_prefix=API_PREFIX)
