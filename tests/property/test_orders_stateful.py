@@ -106,11 +106,14 @@ class OrdersMachine(RuleBasedStateMachine):
         return out
 
     def _expect(self, call: Awaitable[T], error: str | None) -> T | None:
+        refused: WagerkitError | None = None
         try:
             result = self.run(call)
         except WagerkitError as exc:
-            assert error is not None, f"refused with {exc.code}: {exc}"
-            assert exc.code == error, (exc.code, error, str(exc))
+            refused = exc
+        if refused is not None:
+            assert error is not None, f"refused with {refused.code}: {refused}"
+            assert refused.code == error, (refused.code, error, str(refused))
             return None
         assert error is None, f"accepted, expected {error}"
         return result
