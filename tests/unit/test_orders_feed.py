@@ -128,3 +128,48 @@ async def test_digests_are_due_work(
     clock.advance(minutes=30)  # nothing new since: nothing sent
     await kit.jobs.tick()
     assert len(notifier.to(601)) == 1
+
+
+async def test_the_telegram_stub_receives_new_orders(clock: FixedClock) -> None:
+    """The Bot API adapter end to end: a local stub of the Bot API gets one ``sendMessage``
+    per instant subscriber with a Telegram id, with a button opening the Mini App on the
+    order; the use case returned before (the send runs after the commit)."""
+    from aiohttp import web
+
+    from wagerkit.adapters.telegram_bot import TelegramBotNotifier
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        calls.append((request.match_info["method"], await request.json()))
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post(r"/bot{token}/{method}", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    bot = TelegramBotNotifier(
+        "123:stub-token", api_base=url, mini_app_url="https://t.me/wagerkit_bot/orders"
+    )
+    try:
+        kit = WagerKit(InMemoryStore(), clock=clock, notifier=bot)
+        client = await _user(kit, "Client", 700)
+        ex = await _user(kit, "Executor", 701)
+        await _user(kit, "Not subscribed", 702)
+        await kit.orders.set_preferences(Actor.of(ex), categories=["locksmith"])
+        view = await kit.orders.create(Actor.of(client), "locksmith", "Tula", "Door", "+7 5")
+        assert kit.order_notifications is not None
+        await kit.order_notifications.drain()
+        [(method, body)] = calls
+        assert method == "sendMessage"
+        assert body["chat_id"] == 701
+        assert "Door" in body["text"]
+        assert "+7 5" not in body["text"]
+        [[button]] = body["reply_markup"]["inline_keyboard"]
+        assert button["url"] == f"https://t.me/wagerkit_bot/orders?startapp=order_{view.order.id}"
+    finally:
+        await bot.aclose()
+        await runner.cleanup()
