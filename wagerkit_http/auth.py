@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
 
 from wagerkit import (
@@ -58,8 +59,11 @@ __all__ = [
     "authenticated",
     "build_identity",
     "check_origin",
+    "cookie_in_header",
     "cookie_token",
     "is_jwt",
+    "origin_allowed",
+    "origin_not_allowed",
     "unauthenticated",
 ]
 
@@ -185,12 +189,35 @@ def cookie_token(request: WagerkitRequest) -> str | None:
 def check_origin(request: WagerkitRequest) -> None:
     """403 ``origin_not_allowed`` unless the request's ``Origin`` is one of
     ``WAGERKIT_ALLOWED_ORIGINS`` (a missing or ``null`` Origin is refused too)."""
-    origin = (request.headers.get("origin") or "").strip().rstrip("/").lower()
-    if not origin or origin not in request.app.ctx.settings.allowed_origin_set():
-        raise ProblemError(
-            403,
-            "origin_not_allowed",
-            "this request is authenticated by a cookie and its Origin is not allowed "
-            "(WAGERKIT_ALLOWED_ORIGINS); send Authorization instead",
-            title="Origin not allowed",
-        )
+    if not origin_allowed(request.app.ctx, request.headers.get("origin")):
+        raise origin_not_allowed()
+
+
+def origin_allowed(ctx: AppContext, origin: str | None) -> bool:
+    """Whether ``origin`` is listed in ``WAGERKIT_ALLOWED_ORIGINS`` (None, empty: no)."""
+    normalized = (origin or "").strip().rstrip("/").lower()
+    return bool(normalized) and normalized in ctx.settings.allowed_origin_set()
+
+
+def origin_not_allowed() -> ProblemError:
+    return ProblemError(
+        403,
+        "origin_not_allowed",
+        "this request is authenticated by a cookie and its Origin is not allowed "
+        "(WAGERKIT_ALLOWED_ORIGINS); send Authorization instead",
+        title="Origin not allowed",
+    )
+
+
+def cookie_in_header(header: str | None) -> str | None:
+    """The access token in a raw ``Cookie`` header (a Socket.IO handshake's), if any."""
+    if not header:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return None
+    morsel = jar.get(AUTH_COOKIE)
+    token = morsel.value.strip() if morsel is not None else ""
+    return token or None

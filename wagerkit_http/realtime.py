@@ -5,7 +5,8 @@ With ``REDIS_URL`` set, ``AsyncRedisManager`` relays emits and room membership b
 server processes, so an event emitted in one process reaches a client connected to another.
 
 - **connect** with ``auth: {"token": "<access token>"}`` (or ``{"init_data": "<initData>"}``
-  from a Telegram Mini App). A missing, bad or expired token, a banned or non-whitelisted
+  from a Telegram Mini App, or, with no ``auth``, the ``__Host-wagerkit_token`` cookie from
+  an Origin in ``WAGERKIT_ALLOWED_ORIGINS``: docs/auth.md). A missing, bad or expired token, a banned or non-whitelisted
   user is refused: the client gets a ``connect_error`` whose data is ``{"code", "message"}``
   (the same stable codes as the HTTP problems). An accepted socket joins ``user:<id>``.
 - **request_balance** → ``balance_update`` ``{"user_id", "balances": [...]}`` to that socket
@@ -53,7 +54,7 @@ from wagerkit.realtime import (
     user_room,
 )
 
-from .auth import actor_from_credentials
+from .auth import actor_from_credentials, cookie_in_header, origin_allowed, origin_not_allowed
 from .context import WagerkitApp
 from .errors import ProblemError
 from .sio_packets import harden
@@ -165,6 +166,12 @@ class WagerkitNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             scheme, credentials = "bearer", auth["token"]
         elif isinstance(auth, Mapping) and isinstance(auth.get("init_data"), str):
             scheme, credentials = "tma", auth["init_data"]
+        elif (cookie := cookie_in_header(environ.get("HTTP_COOKIE"))) is not None:
+            # a browser page with the HttpOnly access-token cookie (docs/auth.md): only from
+            # an allowed Origin, as every state-changing request authenticated by the cookie
+            if not origin_allowed(self.app.ctx, environ.get("HTTP_ORIGIN")):
+                raise _refuse(_refusal(origin_not_allowed()))
+            scheme, credentials = "bearer", cookie
         else:
             raise _refuse(
                 {"code": "unauthenticated", "message": "connect with auth: {token: <token>}"}

@@ -4,6 +4,7 @@ with its Origin rule for state-changing requests."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,7 +13,16 @@ from typing import Any
 
 import httpx
 import pytest
-from authkit import BOT_TOKEN, CHEAP_ARGON2, JWT_SECRET, bearer, init_data, webapp_pairs
+import socketio
+from authkit import (
+    BOT_TOKEN,
+    CHEAP_ARGON2,
+    JWT_SECRET,
+    bearer,
+    init_data,
+    webapp_pairs,
+    widget_for,
+)
 
 from wagerkit.config import Settings
 from wagerkit_http import create_app, create_asgi
@@ -31,7 +41,7 @@ def problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def base(server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live(server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     from wagerkit.adapters.passwords import Argon2PasswordHasher
 
     settings = Settings(  # type: ignore[call-arg]
@@ -46,7 +56,12 @@ def base(server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     relaxed = {"login_ip": (10_000, 60), "register": (10_000, 60), "telegram": (10_000, 60)}
     identity.policy = replace(identity.policy, limits={**identity.policy.limits, **relaxed})
     with server(create_asgi(settings, app=app)) as url:
-        yield url
+        yield url, app
+
+
+@pytest.fixture(scope="module")
+def base(live: tuple[str, Any]) -> str:
+    return str(live[0])
 
 
 @pytest.fixture
@@ -167,6 +182,11 @@ def test_a_sign_in_sets_the_cookie_only_when_asked(http: httpx.Client) -> None:
     )
     assert webapp.status_code == 200, webapp.text
     assert set_cookie(webapp).startswith(f"{AUTH_COOKIE}=")
+    widget = http.post(
+        "/api/v1/auth/telegram", params={"cookie": "true"}, json=widget_for(new_tg())
+    )
+    assert widget.status_code == 200, widget.text
+    assert set_cookie(widget).startswith(f"{AUTH_COOKIE}={widget.json()['access_token']};")
 
 
 def test_the_api_accepts_the_cookie(http: httpx.Client) -> None:
@@ -210,7 +230,8 @@ def test_asking_for_a_cookie_from_a_foreign_origin_is_refused(http: httpx.Client
 
 def test_logout_clears_the_cookie(http: httpx.Client) -> None:
     r = http.post("/api/v1/auth/logout")
-    assert r.status_code == 204
+    assert r.status_code == 200
+    assert r.json() == {"cookie_cleared": True}
     header = set_cookie(r).lower()
     assert header.startswith(f"{AUTH_COOKIE.lower()}=;") or header.startswith(
         f'{AUTH_COOKIE.lower()}="";'
@@ -218,3 +239,51 @@ def test_logout_clears_the_cookie(http: httpx.Client) -> None:
     assert "max-age=0" in header
     assert "path=/" in header
     assert "secure" in header
+
+
+# -- Socket.IO with the cookie -----------------------------------------------------------------
+
+
+async def socket_with_cookie(url: str, headers: dict[str, str]) -> tuple[bool, Any]:
+    """Connect with only these handshake headers (no ``auth``): (connected, refusal or the
+    balance_update answer)."""
+    client = socketio.AsyncClient(reconnection=False)
+    refusals: asyncio.Queue[Any] = asyncio.Queue()
+    client.on("connect_error", refusals.put)
+    try:
+        await client.connect(url, transports=["websocket"], wait_timeout=5, headers=headers)
+    except socketio.exceptions.ConnectionError:
+        return False, await asyncio.wait_for(refusals.get(), 5)
+    try:
+        return True, await client.call("request_balance", timeout=5)
+    finally:
+        await client.disconnect()
+
+
+def test_a_socket_connects_with_the_cookie_from_an_allowed_origin(
+    live: tuple[str, Any], http: httpx.Client
+) -> None:
+    url, app = live
+    r = register(http, cookie=True)
+    token, user_id = r.json()["access_token"], r.json()["user"]["id"]
+    cookie = f"{AUTH_COOKIE}={token}"
+    # python-socketio admits browsers from the server's own origin only: allow that one here
+    settings = app.ctx.settings
+    app.ctx.settings = settings.model_copy(update={"allowed_origins": f"{ALLOWED},{url}"})
+    try:
+        ok, answer = asyncio.run(socket_with_cookie(url, {"Cookie": cookie, "Origin": url}))
+        assert ok, answer
+        assert answer["user_id"] == user_id
+        ok, refusal = asyncio.run(socket_with_cookie(url, {"Cookie": cookie}))  # no Origin
+        assert not ok
+        assert refusal["data"]["code"] == "origin_not_allowed"
+        ok, refusal = asyncio.run(
+            socket_with_cookie(url, {"Cookie": f"{AUTH_COOKIE}=garbage", "Origin": url})
+        )
+        assert not ok
+        assert refusal["data"]["code"] == "token_invalid"
+    finally:
+        app.ctx.settings = settings
+    ok, refusal = asyncio.run(socket_with_cookie(url, {"Cookie": cookie, "Origin": url}))
+    assert not ok  # the server's own origin is not in the list now
+    assert refusal["data"]["code"] == "origin_not_allowed"

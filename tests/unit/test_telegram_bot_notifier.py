@@ -3,6 +3,7 @@ test starts on a free port): what arrives, 429 retries, refusals, and no token i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -63,7 +64,12 @@ async def notifier(stub: BotStub, sleeps: list[float]) -> AsyncIterator[Telegram
         sleeps.append(seconds)
 
     async with TelegramBotNotifier(
-        TOKEN, api_base=stub.url, mini_app_url=MINI_APP, timeout=5, sleep=sleep
+        TOKEN,
+        api_base=stub.url,
+        mini_app_url=MINI_APP,
+        timeout=5,
+        sleep=sleep,
+        max_per_second=None,  # pacing has its own test
     ) as bot:
         yield bot
 
@@ -156,6 +162,30 @@ async def test_no_log_line_shows_the_token(
     assert TOKEN not in repr(notifier)
 
 
+async def test_concurrent_sends_are_paced(stub: BotStub) -> None:
+    now = [100.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(round(seconds, 6))
+
+    async with TelegramBotNotifier(
+        TOKEN, api_base=stub.url, max_per_second=4, sleep=sleep, monotonic=lambda: now[0]
+    ) as bot:
+        sent = await asyncio.gather(
+            *(bot.send(OutboundMessage(chat_id=i, text="x")) for i in range(5))
+        )
+        assert sent == [True] * 5
+        assert waits == [0.25, 0.5, 0.75, 1.0]  # the first goes at once, then 4 a second
+        waits.clear()
+        now[0] += 10  # later, the queue has drained: no wait
+        assert await bot.send(OutboundMessage(chat_id=9, text="y"))
+        assert waits == []
+    assert sorted(body["chat_id"] for _, _, body in stub.calls) == [0, 1, 2, 3, 4, 9]
+    with pytest.raises(ValueError, match="max_per_second"):
+        TelegramBotNotifier(TOKEN, max_per_second=0)
+
+
 def test_deep_links() -> None:
     assert startapp_link(MINI_APP, "order_abc") == f"{MINI_APP}?startapp=order_abc"
     assert startapp_link(MINI_APP + "?mode=compact", "x") == f"{MINI_APP}?mode=compact&startapp=x"
@@ -182,7 +212,7 @@ async def test_the_test_notifiers_follow_the_port() -> None:
     assert await null.send(OutboundMessage(chat_id=1, text="a")) is False
 
 
-def test_settings_give_the_notifier_options(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_settings_give_the_notifier_options(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings(_env_file=None).telegram_notifier_options() is None  # type: ignore[call-arg]
     monkeypatch.setenv("WAGERKIT_TELEGRAM_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("WAGERKIT_TELEGRAM_MINI_APP_URL", MINI_APP)
@@ -193,5 +223,5 @@ def test_settings_give_the_notifier_options(monkeypatch: pytest.MonkeyPatch) -> 
         "mini_app_url": MINI_APP,
         "timeout": 10.0,
     }
-    bot = TelegramBotNotifier(**options)  # type: ignore[arg-type]
-    assert bot.button_url("order_x") == f"{MINI_APP}?startapp=order_x"
+    async with TelegramBotNotifier(**options) as bot:  # type: ignore[arg-type]
+        assert bot.button_url("order_x") == f"{MINI_APP}?startapp=order_x"

@@ -6,6 +6,11 @@ keyboard button: a Mini App ``startapp`` parameter (``order_<id>``: letters, dig
 ``-``, at most 512 characters) is turned into the deep link ``<mini_app_url>?startapp=order_<id>``,
 which opens the Mini App on that order; a full ``https://`` URL is used as it is.
 
+Pacing: Telegram accepts about 30 messages a second from one bot. Sends are spaced at most
+``max_per_second`` apart (default 25) across all concurrent callers of one notifier, so a
+fan-out that sends to many executors at once queues itself instead of collecting 429s
+(``None``: no pacing).
+
 Delivery (docs/notifications.md):
 
 - ``ok: true`` → True;
@@ -26,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -86,6 +92,8 @@ class TelegramBotNotifier:
         max_retry_after: float = 60.0,
         sleep: Sleeper = asyncio.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_per_second: float | None = 25.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if not token or "/" in token or any(c.isspace() for c in token):
             raise ValueError("the Telegram bot token is empty or malformed")
@@ -95,6 +103,11 @@ class TelegramBotNotifier:
         self.max_retries = max_retries
         self.max_retry_after = max_retry_after
         self._sleep = sleep
+        if max_per_second is not None and max_per_second <= 0:
+            raise ValueError("max_per_second must be positive (or None: no pacing)")
+        self._interval = 1.0 / max_per_second if max_per_second else 0.0
+        self._monotonic = monotonic
+        self._next_slot = float("-inf")
         self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
         self._filter = _RedactToken(token)
         logging.getLogger("httpx").addFilter(self._filter)
@@ -143,6 +156,7 @@ class TelegramBotNotifier:
         module says; never raises for a delivery failure and never shows the token."""
         url = f"{self._base}/bot{self._token}/{method}"
         for attempt in range(self.max_retries + 1):
+            await self._pace()
             try:
                 response = await self._client.post(url, json=body)
             except httpx.HTTPError as exc:
@@ -163,6 +177,17 @@ class TelegramBotNotifier:
             )
             return False
         return False  # pragma: no cover - the loop always returns
+
+    async def _pace(self) -> None:
+        """Wait for this request's slot: slots are ``1 / max_per_second`` apart, taken in
+        call order (the reservation happens before any await, so concurrent callers queue)."""
+        if not self._interval:
+            return
+        now = self._monotonic()
+        slot = max(now, self._next_slot + self._interval)
+        self._next_slot = slot
+        if slot > now:
+            await self._sleep(slot - now)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

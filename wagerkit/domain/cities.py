@@ -7,8 +7,8 @@ Two names that fold alike are one city (the first spelling wins).
 
 ``search(prefix)`` returns the names whose folded form starts with the folded prefix, **in the
 order of the list**, at most ``limit``. The bundled list (``wagerkit/data/cities_ru.txt``) puts
-the cities of more than 100,000 inhabitants first, roughly largest first, then the others
-alphabetically, so ``search("Но")`` offers Новосибирск before Новоалтайск. An empty prefix
+the 185 largest cities first (down to about 80,000 inhabitants), roughly largest first, then
+the others alphabetically, so ``search("Но")`` offers Новосибирск before Новоалтайск. An empty prefix
 gives the first ``limit`` names (the largest cities).
 
 ``bundled_cities()`` loads the bundled Russian list once, on first use (``import wagerkit``

@@ -65,6 +65,12 @@ class RegisterIn(ApiModel):
     email: StrictStr | None = None
 
 
+class LogoutOut(ApiModel):
+    """The answer of ``POST /auth/logout``."""
+
+    cookie_cleared: bool = True
+
+
 class LoginIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -90,11 +96,12 @@ def _wants_cookie(request: WagerkitRequest) -> bool:
     return wanted
 
 
-def _signed_in(request: WagerkitRequest, session: Session, *, status: int = 200) -> HTTPResponse:
+def _signed_in(
+    request: WagerkitRequest, session: Session, *, cookie: bool, status: int = 200
+) -> HTTPResponse:
     """The session body, and the cookie when ``?cookie=1`` asked for it."""
-    wants_cookie = _wants_cookie(request)
     response = json_response(_session_body(session), status=status)
-    if wants_cookie:
+    if cookie:
         now = request.app.ctx.kit.deps.clock.now()
         response.add_cookie(
             AUTH_COOKIE,
@@ -147,9 +154,9 @@ async def telegram_widget(request: WagerkitRequest) -> HTTPResponse:
     fields = _widget_fields(request)
     ctx = request.app.ctx
     await ctx.kit.identity.limit(client_address(request), "telegram")
-    _wants_cookie(request)  # an Origin check before any work
+    cookie = _wants_cookie(request)  # the Origin is checked before any work
     identity = ctx.telegram.verify_widget(fields, now=ctx.kit.deps.clock.now())
-    return _signed_in(request, await ctx.kit.identity.sign_in_telegram(identity))
+    return _signed_in(request, await ctx.kit.identity.sign_in_telegram(identity), cookie=cookie)
 
 
 @openapi.operation("signInTelegramWebApp")
@@ -164,9 +171,9 @@ async def telegram_webapp(request: WagerkitRequest) -> HTTPResponse:
     body = parse_body(request, TelegramWebAppIn)
     ctx = request.app.ctx
     await ctx.kit.identity.limit(client_address(request), "telegram")
-    _wants_cookie(request)
+    cookie = _wants_cookie(request)
     identity = ctx.telegram.verify_webapp(body.init_data, now=ctx.kit.deps.clock.now())
-    return _signed_in(request, await ctx.kit.identity.sign_in_telegram(identity))
+    return _signed_in(request, await ctx.kit.identity.sign_in_telegram(identity), cookie=cookie)
 
 
 @openapi.operation("register")
@@ -181,14 +188,14 @@ async def register(request: WagerkitRequest) -> HTTPResponse:
     body = parse_body(request, RegisterIn)
     identity = request.app.ctx.kit.identity
     await identity.limit(client_address(request), "register")
-    _wants_cookie(request)
+    cookie = _wants_cookie(request)
     user = await identity.register(
         password=body.password,
         display_name=body.display_name,
         username=body.username,
         email=body.email,
     )
-    return _signed_in(request, identity.session_for(user), status=201)
+    return _signed_in(request, identity.session_for(user), cookie=cookie, status=201)
 
 
 def client_address(request: WagerkitRequest) -> str:
@@ -209,17 +216,17 @@ async def login(request: WagerkitRequest) -> HTTPResponse:
     address = client_address(request)
     await identity.limit(address, "login_ip")
     await identity.limit(f"{body.login.strip().lower()}|{address}", "login")
-    _wants_cookie(request)
-    return _signed_in(request, await identity.login(body.login, body.password))
+    cookie = _wants_cookie(request)
+    return _signed_in(request, await identity.login(body.login, body.password), cookie=cookie)
 
 
 @openapi.operation("logout")
 @openapi.tag("auth")
-@openapi.response(204, None, "The access-token cookie is cleared")
+@openapi.response(200, {"application/json": component(LogoutOut)}, "The cookie is cleared")
 async def logout(request: WagerkitRequest) -> HTTPResponse:
     """Clear the access-token cookie set by a sign-in with ``?cookie=1`` (harmless without
     one). Access tokens are stateless: a token already copied stays valid until it expires."""
-    response = HTTPResponse(status=204)
+    response = json_response(LogoutOut().model_dump())
     response.add_cookie(
         AUTH_COOKIE, "", path="/", secure=True, httponly=True, samesite="Strict", max_age=0
     )
