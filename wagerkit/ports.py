@@ -594,8 +594,9 @@ class OrderRepository(Protocol):
         """The executor's takes, newest first."""
         ...
 
-    async def add_takes(self, takes: Sequence[Take]) -> None:
-        """Insert takes (one statement); the caller writes the orders' ``takers``."""
+    async def add_takes(self, takes: Sequence[Take], orders: Sequence[Order]) -> None:
+        """Insert ``takes`` (one statement) and write ``orders``' ``takers``, ``respond_by``
+        and ``updated_at`` (one batched statement): a take batch's whole write."""
         ...
 
     async def mark_refunded(self, pairs: Sequence[tuple[str, int]]) -> None:

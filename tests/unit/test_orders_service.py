@@ -465,3 +465,18 @@ async def test_orders_currency_scales_the_default_fee(
     await kit.orders.take(Actor.of(ex), view.order.id)
     assert (await kit.wallets.balance(Actor.system(), ex.id, "RUB")).balance == 800
     await assert_conserved(kit)
+
+
+async def test_a_refused_fee_frees_its_slot_for_the_next_executor(kit: WagerKit) -> None:
+    client, *funded = await _users(kit, 4)
+    (broke,) = await _users(kit, 1, grant=False)
+    oid = await _order(kit, client)
+    takers = [broke, *funded]  # the broke one first: its slot goes to the last in line
+    results = await asyncio.gather(
+        *(kit.orders.take(Actor.of(e), oid) for e in takers), return_exceptions=True
+    )
+    assert isinstance(results[0], InsufficientFunds)
+    assert not any(isinstance(r, BaseException) for r in results[1:]), results
+    assert (await kit.orders.get(None, oid)).order.takers == 3
+    assert await _house(kit) == 3 * FEE
+    await assert_conserved(kit)

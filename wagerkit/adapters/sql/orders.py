@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, not_, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, not_, or_, select, update
 from sqlalchemy.engine import Row
 
 from ...domain.errors import AlreadyExists
@@ -214,7 +214,26 @@ class SqlOrders(Repository):
         )
         return [_take(r) for r in await self._c.execute(q)]
 
-    async def add_takes(self, takes: Sequence[Take]) -> None:
+    async def add_takes(self, takes: Sequence[Take], orders_: Sequence[Order]) -> None:
+        if orders_:  # one executemany (psycopg pipelines it: one round trip)
+            await self._c.execute(
+                update(orders)
+                .where(_o.id == bindparam("o_id"))
+                .values(
+                    takers=bindparam("o_takers"),
+                    respond_by=bindparam("o_respond_by"),
+                    updated_at=bindparam("o_updated_at"),
+                ),
+                [
+                    {
+                        "o_id": o.id,
+                        "o_takers": o.takers,
+                        "o_respond_by": o.respond_by,
+                        "o_updated_at": o.updated_at,
+                    }
+                    for o in orders_
+                ],
+            )
         if not takes:
             return
         await self._c.execute(

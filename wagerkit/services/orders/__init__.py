@@ -57,6 +57,6 @@ class OrderService(OrderOperations, OrderTaking):
         self._takes = GroupCommit(
             self._run_takes,
             max_batch=256,
-            conflict_key=lambda c: c.order_id,  # one take per order per batch
+            conflict_key=lambda c: (c.order_id, c.executor_id),  # one per pair and batch
             after=self._after_takes,
         )

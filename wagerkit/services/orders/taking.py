@@ -1,16 +1,17 @@
 """Orders: the take path, on the shared group commit (services/groupcommit.py).
 
-``take`` submits the command to the area's ``GroupCommit`` (conflict key: the order, so one
-take per order per batch). A batch is ONE transaction: the orders are read locked
-(``FOR UPDATE``, id order), with their takes; each command is decided on its own
-(``domain.orders.check_take``): a repeat take answers the contact again with no charge; an
+``take`` submits the command to the area's ``GroupCommit`` (conflict key: the order and the
+executor). A batch is ONE transaction: the orders are read locked (``FOR UPDATE``, id order),
+with their takes; each command is checked (``domain.orders.check_take``), and the takes of one
+order share its free slots in arrival order (a fee the ledger refuses frees its slot for the
+next in line, in the same transaction): a repeat take answers the contact with no charge; an
 order found past its lifetime or unanswered response window is closed on the spot (as the job
 runner would: ``expired``, or ``closed_no_response`` with every fee refunded) and the take is
 refused. The fees go to the ledger as one batch (wallet → house, id ``orders:fee:<order>:
 <executor>``, so a fee is paid at most once per order and executor, whoever retries), each
 accepted or refused on its own (``insufficient_funds``); the takes are inserted in one
-statement and the orders' takers written. Each caller is answered after that commit; then the
-batch publishes ``WalletChanged`` and ``OrderUpdated``.
+statement and the orders' takers written in one batched statement. Each caller is answered
+after that commit; then the batch publishes ``WalletChanged`` and ``OrderUpdated``.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from ...domain.errors import (
     OrderExpired,
+    OrderFull,
     OrderNotFound,
     PermissionDenied,
     StoreError,
@@ -112,33 +114,66 @@ class OrderTaking(OrdersBase):
                     continue
                 try:
                     check_take(order, c.executor_id, now)
+                except OrderFull:
+                    todo.append(i)  # decided with the batch's other takes of this order below
                 except OrderExpired as exc:
-                    status = auto_close(order, now)
-                    assert status is not None
-                    closed.append(await close_order(uow, order, status, now))
+                    if not any(x.order.id == order.id for x in closed):
+                        status = auto_close(order, now)
+                        assert status is not None
+                        closed.append(await close_order(uow, order, status, now))
                     answers[i] = exc
-                    continue
                 except WagerkitError as exc:
                     answers[i] = exc
-                    continue
-                todo.append(i)
-            if not todo:
-                return
-            currencies = sorted({orders[batch[i].order_id].currency for i in todo})
-            house = {c: (await system_account(uow, AccountKind.HOUSE, c)).id for c in currencies}
-            wallets = await uow.ledger.open_accounts(
-                [
-                    (
-                        AccountKind.USER,
-                        user_ref(batch[i].executor_id),
-                        orders[batch[i].order_id].currency,
-                        AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-                    )
-                    for i in todo
-                ]
-            )
-            paid = [i for i in todo if orders[batch[i].order_id].fee > 0]
-            wallet_of = {i: w.id for i, w in zip(todo, wallets, strict=True)}
+                else:
+                    todo.append(i)
+            if todo:
+                await self._charge(uow, batch, todo, orders, answers, now)
+
+        await self._d.transaction(work)
+        self._closed_in_batch = list(closed)
+        return [answers.get(i) or StoreError("the take was not decided") for i in range(len(batch))]
+
+    async def _charge(
+        self,
+        uow: UnitOfWork,
+        batch: Sequence[_Take],
+        todo: list[int],
+        orders: dict[str, Order],
+        answers: dict[int, TakeReceipt | WagerkitError],
+        now: datetime,
+    ) -> None:
+        """Charge the takes in ``todo`` (in arrival order), as many per order as it has free
+        slots. A fee the ledger refuses frees its slot: the takes first turned away as full
+        from that order are then tried again, in the same transaction."""
+        currencies = sorted({orders[batch[i].order_id].currency for i in todo})
+        house = {c: (await system_account(uow, AccountKind.HOUSE, c)).id for c in currencies}
+        wallets = await uow.ledger.open_accounts(
+            [
+                (
+                    AccountKind.USER,
+                    user_ref(batch[i].executor_id),
+                    orders[batch[i].order_id].currency,
+                    AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+                )
+                for i in todo
+            ]
+        )
+        wallet_of = {i: w.id for i, w in zip(todo, wallets, strict=True)}
+        new_takes: list[Take] = []
+        changed: dict[str, Order] = {}
+        pending = list(todo)
+        while pending:
+            accepted: list[int] = []
+            full: dict[str, list[int]] = {}
+            free = {oid: orders[oid].free_slots for oid in {batch[i].order_id for i in pending}}
+            for i in pending:
+                oid = batch[i].order_id
+                if free[oid] > 0:
+                    free[oid] -= 1
+                    accepted.append(i)
+                else:
+                    full.setdefault(oid, []).append(i)
+            paid = [i for i in accepted if orders[batch[i].order_id].fee > 0]
             results = await uow.ledger.apply(
                 [
                     TransferRequest(
@@ -157,12 +192,13 @@ class OrderTaking(OrdersBase):
             if any(r.ok and r.replayed for r in results):
                 raise TransientStoreError()  # a fee committed after our read: start over
             refused = {i: r.error for i, r in zip(paid, results, strict=True) if not r.ok}
-            new_takes: list[Take] = []
-            for i in todo:
+            freed: set[str] = set()
+            for i in accepted:
                 c = batch[i]
                 error = refused.get(i)
                 if error is not None:
                     answers[i] = error
+                    freed.add(c.order_id)
                     continue
                 order = orders[c.order_id]
                 new_takes.append(
@@ -174,15 +210,17 @@ class OrderTaking(OrdersBase):
                 order = dataclasses.replace(
                     order, takers=order.takers + 1, respond_by=respond_by, updated_at=now
                 )
-                orders[c.order_id] = order
-                await uow.orders.update(order)
+                orders[c.order_id] = changed[c.order_id] = order
                 answers[i] = TakeReceipt(order, order.contact, order.fee, order.currency)
-            if new_takes:
-                await uow.orders.add_takes(new_takes)
-
-        await self._d.transaction(work)
-        self._closed_in_batch = list(closed)
-        return [answers.get(i) or StoreError("the take was not decided") for i in range(len(batch))]
+            pending = [i for oid in sorted(freed) for i in full.pop(oid, [])]
+            for oid, rest in full.items():
+                for i in rest:
+                    answers[i] = OrderFull(
+                        f"at most {orders[oid].max_executors} executors may take an order"
+                    )
+            pending.sort()
+        if new_takes:
+            await uow.orders.add_takes(new_takes, list(changed.values()))
 
     async def _after_takes(
         self, batch: Sequence[_Take], answers: Sequence[TakeReceipt | Exception]
@@ -200,6 +238,9 @@ class OrderTaking(OrdersBase):
         )
         if users:
             await self._d.publisher.publish(WalletChanged(tuple(users)))
-        last: dict[str, Order] = {a.order.id: a.order for a in took}
+        last: dict[str, Order] = {}
+        for a in took:  # each order as its last take of the batch left it
+            if a.order.id not in last or a.order.takers > last[a.order.id].takers:
+                last[a.order.id] = a.order
         for order in last.values():
             await self._d.publisher.publish(OrderUpdated(order.id, order.status, order.takers))

@@ -111,7 +111,13 @@ class MemoryOrders:
         mine = [t for t in self._d.takes.values() if t.executor_id == executor_id]
         return sorted(mine, key=lambda t: t.taken_at, reverse=True)[:limit]
 
-    async def add_takes(self, takes: Sequence[Take]) -> None:
+    async def add_takes(self, takes: Sequence[Take], orders: Sequence[Order]) -> None:
+        for o in orders:
+            old = self._d.orders[o.id]
+            new = dataclasses.replace(
+                old, takers=o.takers, respond_by=o.respond_by, updated_at=o.updated_at
+            )
+            set_undoable(self._d.orders, self._undo, o.id, new)
         for t in takes:
             if (t.order_id, t.executor_id) in self._d.takes:
                 raise TransientStoreError()
