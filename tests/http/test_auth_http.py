@@ -317,8 +317,14 @@ ADMIN_CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/api/v1/admin/users/{id}/mute", {"minutes": 5}),
     ("POST", "/api/v1/admin/users/{id}/unmute", None),
 ]
-#: staff operations on events, bets and chat messages: test_events_http.py checks them (403)
-EVENT_ADMIN_PREFIXES = ("/api/v1/admin/events", "/api/v1/admin/bets", "/api/v1/admin/chat")
+#: staff operations on events, bets and chat messages: test_events_http.py checks them (403);
+#: on order reports and categories: test_orders_http.py
+EVENT_ADMIN_PREFIXES = (
+    "/api/v1/admin/events",
+    "/api/v1/admin/bets",
+    "/api/v1/admin/chat",
+    "/api/v1/admin/order-",
+)
 
 
 def test_a_player_gets_403_from_every_admin_endpoint(
@@ -354,12 +360,13 @@ def test_a_user_can_read_only_its_own_wallet(http: httpx.Client) -> None:
     spec = http.get("/openapi.json").json()
     with_params = [p for p in spec["paths"] if "{" in p and p.startswith("/api/v1")]
     assert with_params
-    # outside /admin only the provider webhook and the events have path parameters, and
-    # they name no user
+    # outside /admin only the provider webhook, the events and the orders have path
+    # parameters, and they name no user
     assert all(
         p.startswith("/api/v1/admin/")
         or p == "/api/v1/payments/webhooks/{provider}"
         or p.startswith("/api/v1/events/{event_id}")
+        or p.startswith("/api/v1/orders/{order_id}")
         for p in with_params
     )
     for p in spec["paths"]:

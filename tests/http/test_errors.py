@@ -57,6 +57,18 @@ EXPECTED_STATUS: dict[type[domain.WagerkitError], int] = {
     domain.EventHasBets: 409,
     domain.AlreadyBet: 409,
     domain.ChatMuted: 403,
+    # the service-order marketplace (docs/orders.md)
+    domain.OrderNotFound: 404,
+    domain.ReportNotFound: 404,
+    domain.OrderStateConflict: 409,
+    domain.OrderClosed: 409,
+    domain.OrderExpired: 409,
+    domain.OrderFull: 409,
+    domain.OrderLocked: 409,
+    domain.ActiveOrderExists: 409,
+    domain.AlreadyReviewed: 409,
+    domain.OwnOrder: 403,
+    domain.ReportNotAllowed: 403,
 }
 
 

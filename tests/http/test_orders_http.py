@@ -175,6 +175,10 @@ async def test_edits_reports_and_staff(live: Live, http: httpx.AsyncClient) -> N
     assert r.status_code == 201, r.text
     rid = r.json()["id"]
     _problem(await http.get("/admin/order-reports", headers=ht), 403, "forbidden")
+    for verdict in ("accept", "reject"):
+        _problem(
+            await http.post(f"/admin/order-reports/{rid}/{verdict}", headers=ht), 403, "forbidden"
+        )
     pending = (await http.get("/admin/order-reports", headers=hop)).json()["reports"]
     assert rid in [x["id"] for x in pending]
     r = await http.post(f"/admin/order-reports/{rid}/accept", json={"reason": "ok"}, headers=hop)
