@@ -82,3 +82,21 @@ def test_errors_are_one_line(people: Cli) -> None:
         "orders", "create", "plumbing", "Atlantis", "Tap", "--contact", "c4", "--as", "1"
     )
     assert line == "error: invalid_input: unknown city 'Atlantis'"
+
+
+def test_jobs_report_shows_what_the_orders_source_did() -> None:
+    from wagerkit.services import TickReport
+    from wagerkit.services.orders import OrdersDue
+    from wagerkit_cli.commands.jobs import report_json, report_line
+
+    idle = TickReport(parts={"orders": OrdersDue()})
+    assert "orders" not in report_json(idle)
+    busy = TickReport(parts={"orders": OrdersDue(["a"], ["b", "c"], 5)})
+    assert report_json(busy)["orders"] == {
+        "expired": ["a"],
+        "closed_no_response": ["b", "c"],
+        "refunds": 5,
+    }
+    assert report_line(busy).endswith(
+        "; expired orders: 1; orders closed unanswered: 2 (5 fees refunded)"
+    )

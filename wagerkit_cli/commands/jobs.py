@@ -33,12 +33,28 @@ app = typer.Typer(
 
 
 def report_json(r: TickReport) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "locked": list(r.locked),
         "voided": list(r.voided),
         "resumed": list(r.resumed),
         "expired_holds": r.expired_holds,
         "idle": r.idle,
+    }
+    orders = _orders_part(r)
+    if orders is not None:
+        out["orders"] = orders
+    return out
+
+
+def _orders_part(r: TickReport) -> dict[str, Any] | None:
+    """What the orders source did (docs/orders.md), when it did anything."""
+    part = r.parts.get("orders")
+    if part is None or part.idle:
+        return None
+    return {
+        "expired": list(getattr(part, "expired", [])),
+        "closed_no_response": list(getattr(part, "closed_no_response", [])),
+        "refunds": getattr(part, "refunds", 0),
     }
 
 
@@ -49,10 +65,17 @@ def report_line(r: TickReport) -> str:
     def ids(values: list[int]) -> str:
         return ", ".join(str(v) for v in values) if values else "none"
 
-    return (
+    line = (
         f"locked events: {ids(r.locked)}; voided events: {ids(r.voided)}; "
         f"resumed events: {ids(r.resumed)}; expired holds: {r.expired_holds}"
     )
+    orders = _orders_part(r)
+    if orders is not None:
+        line += (
+            f"; expired orders: {len(orders['expired'])}; orders closed unanswered: "
+            f"{len(orders['closed_no_response'])} ({orders['refunds']} fees refunded)"
+        )
+    return line
 
 
 @app.command()
