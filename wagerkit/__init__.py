@@ -34,10 +34,29 @@ from .domain.events import (
     pool_view,
 )
 from .domain.money import MAX_AMOUNT
+
+# -- the service-order marketplace (docs/orders.md) -------------------------------------------
+from .domain.orders import (
+    COMPLAINT_REASONS,
+    DEFAULT_CATEGORIES,
+    REPORT_REJECTION_LIMIT,
+    OrderCategory,
+    Complaint,
+    ContactReport,
+    NotifyMode,
+    Order,
+    OrderCreated,
+    OrderStatus,
+    OrderUpdated,
+    Preferences,
+    ReportStatus,
+    Review,
+    Take,
+)
 from .domain.payments import Payment, PaymentKind, PaymentStatus, ProviderResult, WebhookEvent
 from .domain.raffles import (
-    Category,
-    CategoryDraft,
+    RaffleCategory,
+    RaffleCategoryDraft,
     DrawMode,
     PrizeMode,
     PrizePlan,
@@ -133,6 +152,7 @@ from .services.predictions import (
     contract_view,
     round_view,
 )
+from .services.orders import OrderService, OrderView, Profile, TakeReceipt
 
 __version__ = "0.1.0"
 
@@ -238,10 +258,31 @@ __all__ += [  # price predictions
     "parse_direction",
     "round_view",
 ]
+__all__ += [  # the service-order marketplace
+    "COMPLAINT_REASONS",
+    "DEFAULT_CATEGORIES",
+    "REPORT_REJECTION_LIMIT",
+    "OrderCategory",
+    "Complaint",
+    "ContactReport",
+    "NotifyMode",
+    "Order",
+    "OrderCreated",
+    "OrderService",
+    "OrderStatus",
+    "OrderUpdated",
+    "OrderView",
+    "Preferences",
+    "Profile",
+    "ReportStatus",
+    "Review",
+    "Take",
+    "TakeReceipt",
+]
 __all__ += _errors.__all__
 __all__ += [
-    "Category",
-    "CategoryDraft",
+    "RaffleCategory",
+    "RaffleCategoryDraft",
     "DrawMode",
     "PrizeMode",
     "PrizePlan",

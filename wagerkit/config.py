@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .domain.cities import CityDirectory, bundled_cities
 from .domain.errors import InvalidInput
 from .domain.money import CurrencyRegistry
 
@@ -294,6 +295,29 @@ class Settings(BaseSettings):
         description="seconds between two passes of the job loop run by `wagerkit serve` "
         "(when jobs_in_server)",
     )
+
+    # -- the service-order marketplace (docs/orders.md) ------------------------------------
+    orders_currency: str | None = Field(
+        None,
+        description="currency of order fees and refunds (default: the first configured one); "
+        "the default categories' fee is 2 of its major unit",
+    )
+    orders_cities: str = Field(
+        "bundled",
+        pattern=r"^(bundled|any)$",
+        description="'bundled': an order's city must be in the bundled list (plus "
+        "orders_extra_cities), spelled as the list does; 'any': any clean name",
+    )
+    orders_extra_cities: str = Field(
+        "", max_length=100_000, description="comma-separated city names added to the list"
+    )
+
+    def city_directory(self) -> CityDirectory | None:
+        """The cities orders are checked against (None: any city)."""
+        if self.orders_cities == "any":
+            return None
+        extra = [c.strip() for c in self.orders_extra_cities.split(",") if c.strip()]
+        return bundled_cities().extended(extra) if extra else bundled_cities()
 
     # -- rate limits (docs/auth.md, docs/events.md) ----------------------------------------
     rate_limits: str = Field("", description="overrides, e.g. 'bet=600/60,chat=20/60'")

@@ -75,3 +75,13 @@ __all__ = [
     "symbol_rounds_room",
     "user_room",
 ]
+
+# -- the service-order marketplace (docs/orders.md) -------------------------------------------
+from .services.orders.live import (
+    ORDER_NEW,
+    ORDER_UPDATED,
+    order_payload,
+    register_order_updates,
+)
+
+__all__ += ["ORDER_NEW", "ORDER_UPDATED", "order_payload", "register_order_updates"]

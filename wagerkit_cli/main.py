@@ -24,6 +24,7 @@ from .commands import (
     demo,
     events,
     jobs,
+    orders,
     predictions,
     prices,
     raffles,
@@ -112,6 +113,8 @@ app.add_typer(auth.app, name="auth")
 app.add_typer(prices.app, name="prices")
 app.add_typer(raffles.app, name="raffles")
 app.add_typer(raffles.tickets_app, name="tickets")
+app.add_typer(orders.app, name="orders")
+app.add_typer(orders.reviews_app, name="reviews")
 
 
 def _version(value: bool) -> None:

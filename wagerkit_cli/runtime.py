@@ -186,6 +186,8 @@ class CliState:
                     realtime=sink,
                     realtime_coalesce=0,  # inline sends: the process ends with the command
                     beacon=settings.randomness_beacon(),  # drand rounds for raffle draws
+                    orders_currency=settings.orders_currency,
+                    cities=settings.city_directory(),
                     **identity,
                     **prices,
                     predictions=settings.prediction_policy(),

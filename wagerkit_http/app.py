@@ -22,7 +22,7 @@ from sanic_ext.extensions.injection.extension import InjectionExtension
 from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 import wagerkit
-from wagerkit import UnitOfWorkFactory, WagerKit
+from wagerkit import Notifier, UnitOfWorkFactory, WagerKit
 from wagerkit.adapters.passwords import Argon2PasswordHasher
 from wagerkit.adapters.realtime import SocketIOSink
 from wagerkit.adapters.sql import SqlStore
@@ -83,6 +83,17 @@ def _app_name() -> str:
     return name
 
 
+def _order_notifier(settings: Settings) -> Notifier | None:
+    """The Telegram bot that announces new orders (docs/orders.md), when a token is set."""
+    options = settings.telegram_notifier_options()
+    if options is None:
+        return None
+    from wagerkit.adapters.telegram_bot import TelegramBotNotifier
+
+    token = str(options.pop("token"))
+    return TelegramBotNotifier(token, **options)  # type: ignore[arg-type]
+
+
 def create_app(
     settings: Settings,
     *,
@@ -115,6 +126,7 @@ def create_app(
     to start) when ``WAGERKIT_JWT_SECRET`` is missing or too short.
     """
     owns_store = False
+    notifier: Notifier | None = None
     uow: UnitOfWorkFactory
     sio = sio if sio is not None else create_sio(settings)
     if kit is None:
@@ -136,6 +148,9 @@ def create_app(
             **settings.price_options(),  # the recorder's feed and the price rule
             predictions=settings.prediction_policy(),  # contracts and rounds
             beacon=settings.randomness_beacon(),  # drand rounds for raffle draws
+            orders_currency=settings.orders_currency,
+            cities=settings.city_directory(),
+            notifier=(notifier := _order_notifier(settings)),
         )
     else:
         if kit.deps.tokens is None:
@@ -171,6 +186,14 @@ def create_app(
         description="an access token from /api/v1/auth/*; Mini Apps may send "
         "`Authorization: tma <initData>` instead",
     )
+
+    close = getattr(notifier, "aclose", None)
+    if close is not None:  # a Telegram bot's HTTP client, closed at shutdown
+
+        async def _close_notifier(_: object) -> None:
+            await close()
+
+        app.register_listener(_close_notifier, "after_server_stop")
 
     app.blueprint(system_blueprint())
     app.blueprint(docs_blueprint())

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from wagerkit import Actor, CategoryDraft, PrizeMode, RaffleDraft, Role, WagerKit, raffle_draw
+from wagerkit import Actor, RaffleCategoryDraft, PrizeMode, RaffleDraft, Role, WagerKit, raffle_draw
 from wagerkit.adapters.sql import SqlStore
 from wagerkit.domain.ledger import AccountKind, TransferRequest
 
@@ -51,7 +51,7 @@ async def _setup(url: str, tickets: int, winners: int) -> tuple[SqlStore, WagerK
     kit = WagerKit(store)
     users = [await kit.users.add(Actor.system(), f"b{i}") for i in range(USERS)]
     c = await kit.raffles.create_category(
-        OPERATOR, CategoryDraft("Bench", PRICE, tickets, winners, 1000, (), PrizeMode.PROPORTIONAL)
+        OPERATOR, RaffleCategoryDraft("Bench", PRICE, tickets, winners, 1000, (), PrizeMode.PROPORTIONAL)
     )
     now = kit.deps.clock.now()
     r = await kit.raffles.create(
@@ -166,7 +166,7 @@ async def _buyers(url: str, secret: str) -> tuple[list[str], int]:
     try:
         people = await asyncio.gather(*(buyer(i) for i in range(eb.USERS)))
         c = await kit.raffles.create_category(
-            OPERATOR, CategoryDraft("Hot", 1, HOT_CAPACITY, 1, 0, (), PrizeMode.PROPORTIONAL)
+            OPERATOR, RaffleCategoryDraft("Hot", 1, HOT_CAPACITY, 1, 0, (), PrizeMode.PROPORTIONAL)
         )
         now = datetime.now(UTC)
         r = await kit.raffles.create(

@@ -13,11 +13,12 @@ def test_demo_twice_leaves_the_same_balances(cli: Cli) -> None:
     # 1000 welcome + 500 demo grant; alice -150 +20, bob +150 -75, carol +75 -20 -10;
     # bets: alice -100 -30 +43, bob -200 -60 +87, carol -50 -40 (second event: Blue won);
     # predictions: contracts of 10, 11, 12 and a round bet of 5 each (open);
-    # raffles: alice -15 -20, bob -10 -20 +48 (the lightning raffle's prize), carol -10
+    # raffles: alice -15 -20, bob -10 -20 +48 (the lightning raffle's prize), carol -10;
+    # order fees: bob -2, carol -4
     assert summary == [
         ("demo-alice", "player", 1233, True),
-        ("demo-bob", "player", 1404, True),
-        ("demo-carol", "player", 1428, True),
+        ("demo-bob", "player", 1402, True),
+        ("demo-carol", "player", 1424, True),
         ("demo-oscar", "operator", 1000, True),
     ]
     assert first["currency"] == "COIN"
@@ -44,7 +45,9 @@ def test_demo_twice_leaves_the_same_balances(cli: Cli) -> None:
     carol = [
         (e["transfer_id"], e["amount"]) for e in cli.json("wallet", "statement", "3")["entries"]
     ]
-    assert carol == [
+    # the demo orders (docs/orders.md): carol took two, paying the fee of 2 COIN each
+    assert [(t.split(":")[:2], a) for t, a in carol[:2]] == [(["orders", "fee"], -2)] * 2
+    assert carol[2:] == [
         ("raffles:buy:2:3:demo-raffle-5", -10),
         ("predictions:rbet:3:demo-round-2", -5),
         ("predictions:stake:3:demo-contract-2", -12),
@@ -72,8 +75,8 @@ def test_demo_adds_to_existing_data_and_prints_a_table(cli: Cli) -> None:
     assert [r.split() for r in rows[4:8]] == [
         # other user ids, another raffle listing: alice wins the lightning raffle here
         ["2", "Alice", "Demo", "demo-alice", "player", "1281", "new"],
-        ["3", "Bob", "Demo", "demo-bob", "player", "1356", "new"],
-        ["4", "Carol", "Demo", "demo-carol", "player", "1428", "new"],
+        ["3", "Bob", "Demo", "demo-bob", "player", "1354", "new"],
+        ["4", "Carol", "Demo", "demo-carol", "player", "1424", "new"],
         ["5", "Oscar", "Demo", "demo-oscar", "operator", "1000", "new"],
     ]
     assert rows[9] == "Demo events"

@@ -18,11 +18,11 @@ def test_postgres_upgrade_add_adjust_show(pg_cli: Cli) -> None:
         f"error: schema_missing: the database {shown} has no wagerkit schema; "
         "run 'wagerkit db upgrade'"
     )
-    assert cli.ok("db", "upgrade") == f"{shown} is now at revision 0007 (head)\n"
+    assert cli.ok("db", "upgrade") == f"{shown} is now at revision 0008 (head)\n"
     assert cli.json("db", "current") == {
         "database": shown,
-        "revision": "0007",
-        "head": "0007",
+        "revision": "0008",
+        "head": "0008",
         "up_to_date": True,
     }
 

@@ -319,12 +319,14 @@ ADMIN_CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
 ]
 #: staff operations on events, bets and chat messages: test_events_http.py checks them (403);
 #: on predictions and rounds: test_predictions_http.py does
+#: on order reports and categories: test_orders_http.py
 EVENT_ADMIN_PREFIXES = (
     "/api/v1/admin/events",
     "/api/v1/admin/bets",
     "/api/v1/admin/chat",
     "/api/v1/admin/predictions",
     "/api/v1/admin/rounds",
+    "/api/v1/admin/order-",
 )
 
 
@@ -361,7 +363,7 @@ def test_a_user_can_read_only_its_own_wallet(http: httpx.Client) -> None:
     spec = http.get("/openapi.json").json()
     with_params = [p for p in spec["paths"] if "{" in p and p.startswith("/api/v1")]
     assert with_params
-    # outside /admin only the provider webhook, the events and the prices have path
+    # outside /admin only the provider webhook, the events, prices, predictions and orders have path
     # parameters, and they name no user
     assert all(
         p.startswith("/api/v1/admin/")
@@ -369,6 +371,7 @@ def test_a_user_can_read_only_its_own_wallet(http: httpx.Client) -> None:
         or p.startswith("/api/v1/events/{event_id}")
         or p.startswith("/api/v1/prices/{symbol}")
         or p.startswith(("/api/v1/predictions/{contract_id}", "/api/v1/rounds/{round_id}"))
+        or p.startswith("/api/v1/orders/{order_id}")
         for p in with_params
     )
     for p in spec["paths"]:

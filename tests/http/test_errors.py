@@ -67,8 +67,7 @@ EXPECTED_STATUS: dict[type[domain.WagerkitError], int] = {
     domain.DrawError: 422,
     domain.BeaconInvalid: 422,
     domain.BeaconUnavailable: 503,
-    # prices
-    # prices (merged from the feeds branch) and price predictions
+    # prices and price predictions
     domain.PriceNotFound: 404,
     domain.ContractNotFound: 404,
     domain.RoundNotFound: 404,
@@ -76,6 +75,18 @@ EXPECTED_STATUS: dict[type[domain.WagerkitError], int] = {
     domain.ExposureLimit: 409,
     domain.ContractStateConflict: 409,
     domain.RoundClosed: 409,
+    # the service-order marketplace (docs/orders.md)
+    domain.OrderNotFound: 404,
+    domain.ReportNotFound: 404,
+    domain.OrderStateConflict: 409,
+    domain.OrderClosed: 409,
+    domain.OrderExpired: 409,
+    domain.OrderFull: 409,
+    domain.OrderLocked: 409,
+    domain.ActiveOrderExists: 409,
+    domain.AlreadyReviewed: 409,
+    domain.OwnOrder: 403,
+    domain.ReportNotAllowed: 403,
 }
 
 

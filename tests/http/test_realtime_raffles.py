@@ -14,12 +14,12 @@ from typing import Any
 from test_realtime_events import SYSTEM, Client, Live, coin, connected
 from test_realtime_events import live as live  # the module's server fixture
 
-from wagerkit import Actor, CategoryDraft, RaffleDraft
+from wagerkit import Actor, RaffleCategoryDraft, RaffleDraft
 
 
 async def _raffle(live: Live) -> Any:
     c = await live.call(
-        live.kit.raffles.create_category(SYSTEM, CategoryDraft("Live", 10, 20, 2, 1000, (60, 40)))
+        live.kit.raffles.create_category(SYSTEM, RaffleCategoryDraft("Live", 10, 20, 2, 1000, (60, 40)))
     )
     now = datetime.now(UTC)
     draft = RaffleDraft(f"r{uuid.uuid4().hex[:6]}", c.id, now, now + timedelta(hours=1))

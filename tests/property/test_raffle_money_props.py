@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from wagerkit.domain.errors import InvalidInput
 from wagerkit.domain.raffles import (
-    Category,
-    CategoryDraft,
+    RaffleCategory,
+    RaffleCategoryDraft,
     PrizeMode,
     check_category,
     parse_split,
@@ -26,9 +26,9 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 def category(
     price: int, capacity: int, winners: int, rake: int, split: tuple[int, ...], mode: PrizeMode
-) -> Category:
-    d = check_category(CategoryDraft("c", price, capacity, winners, rake, split, mode))
-    return Category(
+) -> RaffleCategory:
+    d = check_category(RaffleCategoryDraft("c", price, capacity, winners, rake, split, mode))
+    return RaffleCategory(
         1, d.name, d.ticket_price, d.capacity, d.winners, d.rake_bps, d.split, d.prize_mode,
         d.colour, d.currency, T0,
     )  # fmt: skip
@@ -46,7 +46,7 @@ def tables(draw: st.DrawFn) -> tuple[int, ...]:
 
 
 @st.composite
-def categories(draw: st.DrawFn) -> Category:
+def categories(draw: st.DrawFn) -> RaffleCategory:
     split = draw(tables())
     winners = len(split) if split else draw(st.integers(1, 8))
     capacity = draw(st.integers(winners, 5000))
@@ -80,7 +80,7 @@ def test_guaranteed_house_pays_the_difference() -> None:
 
 
 @given(categories(), st.data())
-def test_prizes_and_rake_add_up_to_the_unit(c: Category, data: st.DataObject) -> None:
+def test_prizes_and_rake_add_up_to_the_unit(c: RaffleCategory, data: st.DataObject) -> None:
     sold = data.draw(st.integers(c.winners, c.capacity))
     plan = prize_plan(c, sold)
     assert all(p >= 0 for p in plan.prizes)
@@ -94,7 +94,7 @@ def test_prizes_and_rake_add_up_to_the_unit(c: Category, data: st.DataObject) ->
 
 
 @given(categories(), st.data())
-def test_prizes_non_increasing_for_a_non_increasing_table(c: Category, data: st.DataObject) -> None:
+def test_prizes_non_increasing_for_a_non_increasing_table(c: RaffleCategory, data: st.DataObject) -> None:
     plan = prize_plan(c, data.draw(st.integers(c.winners, c.capacity)))
     assert list(plan.prizes) == sorted(plan.prizes, reverse=True)
     assert max(plan.prizes) - min(plan.prizes) <= (1 if not c.split else max(plan.prizes))

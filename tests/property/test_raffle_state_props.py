@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from wagerkit import (
     Actor,
-    CategoryDraft,
+    RaffleCategoryDraft,
     DrawMode,
     PrizeMode,
     RaffleDraft,
@@ -60,7 +60,7 @@ async def _scenario(
     kit = WagerKit(InMemoryStore(), clock=clock, ids=SequentialIds())
     users = [Actor.of(await kit.users.add(Actor.system(), f"u{i}")) for i in range(4)]
     c = await kit.raffles.create_category(
-        OP, CategoryDraft("c", 7, 12, 2, 750, (60, 40), prize_mode)
+        OP, RaffleCategoryDraft("c", 7, 12, 2, 750, (60, 40), prize_mode)
     )
     now = clock.now()
     r = await kit.raffles.create(

@@ -56,7 +56,7 @@ def test_migrations_produce_the_models_schema(backend: str, request: pytest.Fixt
     url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
     assert current(url) is None
     upgrade(url)
-    assert current(url) == "0007"
+    assert current(url) == "0008"
     assert _diff(url) == []
     # compare_metadata ignores CHECK constraints: make sure the invariants are really there
     assert {
@@ -97,4 +97,4 @@ def test_migrations_produce_the_models_schema(backend: str, request: pytest.Fixt
                 assert opts.scalar() == ["fillfactor=50"], table
         engine.dispose()
     upgrade(url)  # idempotent
-    assert current(url) == "0007"
+    assert current(url) == "0008"

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from wagerkit import Actor, CategoryDraft, PrizeMode, RaffleDraft, RaffleStatus, Role, WagerKit
+from wagerkit import Actor, RaffleCategoryDraft, PrizeMode, RaffleDraft, RaffleStatus, Role, WagerKit
 from wagerkit.adapters.sql import SqlStore
 from wagerkit.adapters.sql.migrate import upgrade
 from wagerkit.domain.identity import User
@@ -65,7 +65,7 @@ async def _users(kit: WagerKit, n: int) -> list[User]:
 
 async def _raffle(kit: WagerKit, capacity: int, *, minutes: int = 60, min_tickets: int = 1):  # type: ignore[no-untyped-def]
     c = await kit.raffles.create_category(
-        OPERATOR, CategoryDraft("Hot", PRICE, capacity, 1, 1000, (), PrizeMode.PROPORTIONAL)
+        OPERATOR, RaffleCategoryDraft("Hot", PRICE, capacity, 1, 1000, (), PrizeMode.PROPORTIONAL)
     )
     now = kit.deps.clock.now()
     return await kit.raffles.create(

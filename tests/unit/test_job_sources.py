@@ -45,7 +45,14 @@ async def test_a_new_area_adds_its_source_and_its_part_of_the_report() -> None:
     base = [s for s in kit.jobs.sources if s.name != "raffles"]
     jobs = JobService(kit.deps, [*base, Raffles([4, 5, 6], seen)])
     report = await jobs.tick(limit=2)
-    assert [s.name for s in jobs.sources] == ["prices", "events", "holds", "predictions", "raffles"]
+    assert [s.name for s in jobs.sources] == [
+        "prices",
+        "events",
+        "holds",
+        "predictions",
+        "orders",
+        "raffles",
+    ]
     assert seen == [("raffles", clock.now(), 2)]
     assert isinstance(report.parts["events"], EventsDue)
     assert isinstance(report.parts["holds"], HoldsDue)

@@ -16,7 +16,7 @@ from builders import assert_conserved
 
 from wagerkit import (
     Actor,
-    CategoryDraft,
+    RaffleCategoryDraft,
     DrawMode,
     PrizeMode,
     Raffle,
@@ -83,7 +83,7 @@ async def make_raffle(
     max_per_user: int | None = None,
 ) -> Raffle:
     c = await kit.raffles.create_category(
-        op, CategoryDraft("Gold", price, capacity, winners, rake, split, mode, "#ffd700")
+        op, RaffleCategoryDraft("Gold", price, capacity, winners, rake, split, mode, "#ffd700")
     )
     now = clock.now()
     return await kit.raffles.create(
@@ -326,7 +326,7 @@ async def test_authorisation_and_update_before_sales(kit: WagerKit, clock: Fixed
     op = await staff(kit)
     a = await player(kit, "a")
     with pytest.raises(PermissionDenied):
-        await kit.raffles.create_category(a, CategoryDraft("x", 1, 10))
+        await kit.raffles.create_category(a, RaffleCategoryDraft("x", 1, 10))
     r = await make_raffle(kit, op, clock)
     with pytest.raises(PermissionDenied):
         await kit.raffles.close(a, r.id)

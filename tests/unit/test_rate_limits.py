@@ -52,6 +52,8 @@ async def test_kit_limit_uses_policy_per_user_and_key() -> None:
         "telegram": (30, 60),
         "bet": (5, 60),
         "chat": (20, 60),
+        "order": (10, 3600),
+        "take": (60, 60),
     }
     kit = WagerKit(InMemoryStore(), rate_limiter=LimitsRateLimiter("memory://"))
     alice, bob = Actor(1, Role.PLAYER, "a"), Actor(2, Role.PLAYER, "b")

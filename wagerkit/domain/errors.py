@@ -72,6 +72,11 @@ contains secrets::
     │   ├── PendingExpired           pending_expired
     │   ├── ExceedsPendingAmount     exceeds_pending_amount
     │   └── LinkedTransferFailed     linked_transfer_failed  a sibling in its linked batch failed
+    ├── (orders, docs/orders.md) OrderNotFound order_not_found, ReportNotFound
+    │   report_not_found, OrderStateConflict order_state_conflict (OrderClosed order_closed,
+    │   OrderExpired order_expired, OrderFull order_full, OrderLocked order_locked),
+    │   ActiveOrderExists active_order_exists, AlreadyReviewed already_reviewed,
+    │   OwnOrder own_order, ReportNotAllowed report_not_allowed
     └── StoreError                   store_error         the store failed (not the caller's fault)
         ├── TransientStoreError      store_busy          lost a race; safe to retry
         └── BeaconUnavailable        beacon_unavailable  the drand relay is unreachable or answers garbage
@@ -85,8 +90,10 @@ __all__ = [
     "AccountBanned",
     "AccountFrozen",
     "AccountNotFound",
+    "ActiveOrderExists",
     "AlreadyBet",
     "AlreadyExists",
+    "AlreadyReviewed",
     "AuthenticationFailed",
     "BeaconInvalid",
     "BeaconUnavailable",
@@ -115,6 +122,13 @@ __all__ = [
     "NotFound",
     "NotPending",
     "NotWhitelisted",
+    "OrderClosed",
+    "OrderExpired",
+    "OrderFull",
+    "OrderLocked",
+    "OrderNotFound",
+    "OrderStateConflict",
+    "OwnOrder",
     "PaymentAlreadyFinal",
     "PaymentMismatch",
     "PaymentNotFound",
@@ -131,6 +145,8 @@ __all__ = [
     "RateLimited",
     "RoundClosed",
     "RoundNotFound",
+    "ReportNotAllowed",
+    "ReportNotFound",
     "SameAccount",
     "SoldOut",
     "StakeOutOfRange",
@@ -554,3 +570,61 @@ def all_error_types() -> list[type[WagerkitError]]:
 
     walk(WagerkitError)
     return out
+
+
+# -- the service-order marketplace (docs/orders.md) -------------------------------------------
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+    title = "Order not found"
+
+
+class ReportNotFound(NotFound):
+    code = "report_not_found"
+    title = "Contact report not found"
+
+
+class OrderStateConflict(Conflict):
+    code = "order_state_conflict"
+    title = "The order's status does not allow this"
+
+
+class OrderClosed(OrderStateConflict):
+    code = "order_closed"
+    title = "The order is no longer active"
+
+
+class OrderExpired(OrderStateConflict):
+    code = "order_expired"
+    title = "The order expired"
+
+
+class OrderFull(OrderStateConflict):
+    code = "order_full"
+    title = "The order has its maximum number of executors"
+
+
+class OrderLocked(OrderStateConflict):
+    code = "order_locked"
+    title = "The order was taken and can no longer be edited"
+
+
+class ActiveOrderExists(Conflict):
+    code = "active_order_exists"
+    title = "This contact already has an active order"
+
+
+class AlreadyReviewed(Conflict):
+    code = "already_reviewed"
+    title = "Already reviewed"
+
+
+class OwnOrder(PermissionDenied):
+    code = "own_order"
+    title = "You cannot take your own order"
+
+
+class ReportNotAllowed(PermissionDenied):
+    code = "report_not_allowed"
+    title = "You may not report this contact"

@@ -1,6 +1,6 @@
 """Raffles: categories with prize tables, ticket sales, close, draw and prizes (SPEC section 5).
 
-A ``Category`` is a template: ticket price, capacity (numbers ``0 … capacity−1``), rake in
+A ``RaffleCategory`` is a template: ticket price, capacity (numbers ``0 … capacity−1``), rake in
 basis points, number of winners, a prize split (equal, or a percentage table such as
 50/30/20) and a prize mode. A ``Raffle`` moves ``open → closed → drawn | voided``: tickets are
 sold while it is ``open`` and the clock is inside its sale window; ``close`` freezes the
@@ -136,7 +136,7 @@ def split_fund(fund: int, winners: int, split: Sequence[int] = ()) -> list[int]:
 
 
 @dataclass(frozen=True, slots=True)
-class CategoryDraft:
+class RaffleCategoryDraft:
     """A category as entered (``check_category`` validates it)."""
 
     name: str
@@ -150,7 +150,7 @@ class CategoryDraft:
     currency: str = "COIN"
 
 
-def check_category(d: CategoryDraft) -> CategoryDraft:
+def check_category(d: RaffleCategoryDraft) -> RaffleCategoryDraft:
     """The draft cleaned, or ``InvalidInput`` naming what is wrong."""
     name = clean_name(d.name, "name", max_length=100)
     colour = clean_text(d.colour, "colour", max_length=MAX_COLOUR, required=False)
@@ -172,11 +172,11 @@ def check_category(d: CategoryDraft) -> CategoryDraft:
         mode = PrizeMode(d.prize_mode)
     except ValueError:
         raise InvalidInput("prize_mode must be proportional or guaranteed") from None
-    return CategoryDraft(name, price, capacity, winners, rake, split, mode, colour, d.currency)
+    return RaffleCategoryDraft(name, price, capacity, winners, rake, split, mode, colour, d.currency)
 
 
 @dataclass(frozen=True, slots=True)
-class Category:
+class RaffleCategory:
     id: int
     name: str
     ticket_price: int
@@ -222,7 +222,7 @@ class PrizePlan:
     house: int
 
 
-def prize_plan(category: Category, sold: int) -> PrizePlan:
+def prize_plan(category: RaffleCategory, sold: int) -> PrizePlan:
     """The money rule of SPEC section 5 for ``sold`` tickets (see the module docstring)."""
     sales = category.ticket_price * sold
     if category.prize_mode is PrizeMode.GUARANTEED:
@@ -251,7 +251,7 @@ class RaffleDraft:
     lottery_url: str = ""
 
 
-def check_raffle(d: RaffleDraft, category: Category) -> RaffleDraft:
+def check_raffle(d: RaffleDraft, category: RaffleCategory) -> RaffleDraft:
     """The draft cleaned against its category (defaults: ``min_tickets`` = winners, no
     per-user limit beyond capacity)."""
     name = clean_name(d.name, "name", max_length=200)
@@ -283,7 +283,7 @@ class Raffle:
 
     id: int
     name: str
-    category: Category
+    category: RaffleCategory
     start: datetime
     end: datetime
     min_tickets: int

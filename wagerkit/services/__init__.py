@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..domain.cities import CityDirectory
 from ..domain.money import CurrencyRegistry
 from ..domain.predictions import PredictionPolicy
 from ..ports import (
     Clock,
     EventPublisher,
     IdFactory,
+    Notifier,
     PasswordHasher,
     PaymentProvider,
     PriceFeed,
@@ -26,6 +28,16 @@ from .events import BetReceipt, EventChanges, EventService, SettlementReport
 from .events.live import register_event_updates
 from .identity import DEFAULT_LIMITS, IdentityPolicy, IdentityService, LocalRateLimiter, Session
 from .jobs import DueWork, EventsDueWork, ExpiredHolds, JobService, TickReport
+from .orders import (
+    OrderDigests,
+    OrderNotifications,
+    OrdersDueWork,
+    OrderService,
+    OrderView,
+    Profile,
+    TakeReceipt,
+    register_order_updates,
+)
 from .payments import PaymentPage, PaymentService
 from .predictions import PredictionsDueWork, PredictionService
 from .predictions.live import register_prediction_updates
@@ -52,6 +64,9 @@ __all__ = [
     "JobService",
     "LiveUpdates",
     "LocalRateLimiter",
+    "OrderService",
+    "OrderView",
+    "OrdersDueWork",
     "PaymentPage",
     "PaymentService",
     "PredictionService",
@@ -61,10 +76,12 @@ __all__ = [
     "RaffleChanges",
     "RaffleService",
     "RafflesDueWork",
+    "Profile",
     "Session",
     "SettlementReport",
     "StatementEntry",
     "StatementPage",
+    "TakeReceipt",
     "TickReport",
     "UserService",
     "WagerKit",
@@ -111,6 +128,10 @@ class WagerKit:
         price_policy: PricePolicy | None = None,
         # -- raffles: the randomness beacon of drand draws (docs/raffles.md) ----------------
         beacon: RandomnessBeacon | None = None,
+        # -- the service-order marketplace: its fees' currency (docs/orders.md) --------------
+        orders_currency: str | None = None,
+        cities: CityDirectory | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         deps = Deps(uow)
         if clock is not None:
@@ -148,16 +169,25 @@ class WagerKit:
         self.raffles = RaffleService(  # raffles and their draws (docs/raffles.md)
             deps, beacon=beacon, claims=self.identity.claims, admit=self.identity.admit
         )
-        self.jobs = JobService(
+        # -- the service-order marketplace (docs/orders.md) ----------------------------------
+        self.orders = OrderService(
             deps,
-            [
-                PricesDueWork(self.prices),  # first: a pass settles on the ticks it recorded
-                EventsDueWork(deps, self.events),
-                ExpiredHolds(self.wallets),
-                PredictionsDueWork(self.predictions),
-                RafflesDueWork(deps, self.raffles),
-            ],
+            limit=self.identity.limit,
+            city=cities.canonical if cities is not None else None,
+            currency=orders_currency,
         )
+        self.cities = cities
+        sources: list[DueWork] = [
+            PricesDueWork(self.prices),  # first: a pass settles on the ticks it recorded
+            EventsDueWork(deps, self.events),
+            ExpiredHolds(self.wallets),
+            PredictionsDueWork(self.predictions),
+            RafflesDueWork(deps, self.raffles),
+            OrdersDueWork(self.orders),
+        ]
+        if notifier is not None:
+            sources.append(OrderDigests(self.orders, notifier))
+        self.jobs = JobService(deps, sources)
         # -- live updates (docs/realtime.md), after every service they read through ----------
         self.live: LiveUpdates | None = None
         if realtime is not None:
@@ -168,5 +198,13 @@ class WagerKit:
             register_prediction_updates(live, self.predictions)  # rounds, contract results
             register_price_updates(live, self.prices)  # price:<symbol> ticks
             register_raffle_updates(live, self.raffles)  # sold counts, close, draw
+            register_order_updates(live, self.orders)  # order_new, order_updated
             self.live = live
             deps.publisher = live if publisher is None else ChainPublisher(publisher, live)
+        # -- new orders through the Notifier (a Telegram bot), after the commit -------------
+        self.order_notifications: OrderNotifications | None = None
+        if notifier is not None:
+            self.order_notifications = OrderNotifications(
+                self.orders, notifier, inline=realtime_coalesce <= 0
+            )
+            deps.publisher = ChainPublisher(deps.publisher, self.order_notifications)

@@ -78,6 +78,8 @@ DEFAULT_LIMITS: Mapping[str, tuple[int, int]] = {
     "telegram": (30, 60),  # per client address (Login Widget and Mini App sign-in together)
     "bet": (5, 60),  # seed 000: 5 bets a minute per user
     "chat": (20, 60),  # seed 000: 20 chat messages a minute per user
+    "order": (10, 3600),  # seed 001's roadmap: 10 new orders an hour per user
+    "take": (60, 60),  # order takes per executor (docs/orders.md)
 }
 """Action -> (at most this many hits, per this many seconds)."""
 

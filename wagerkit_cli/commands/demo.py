@@ -20,6 +20,7 @@ from . import JsonOpt, raffles
 from .events import event_json, event_row
 from .predictions import seed_predictions_demo
 from .prices import seed_prices_demo
+from .orders import seed_orders_demo
 
 if TYPE_CHECKING:
     from wagerkit import Currency, Event, User, WagerKit, WalletBalance
@@ -145,6 +146,7 @@ def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             kit, [u for u, _ in users.values() if u.role is Role.PLAYER], "DEMO-USD"
         )
         await raffles.seed_raffle_demo(kit, actor, {u: v[0] for u, v in users.items()})
+        await seed_orders_demo(kit, {u: v[0] for u, v in users.items()})  # docs/orders.md
         return [
             (user, created, await kit.wallets.balance(actor, user.id, cur.code))
             for user, created in users.values()

@@ -48,8 +48,20 @@ def _predictions(r: TickReport) -> dict[str, Any] | None:
     }
 
 
+def _orders_part(r: TickReport) -> dict[str, Any] | None:
+    """What the orders source did (docs/orders.md), when it did anything."""
+    part = r.parts.get("orders")
+    if part is None or part.idle:
+        return None
+    return {
+        "expired": list(getattr(part, "expired", [])),
+        "closed_no_response": list(getattr(part, "closed_no_response", [])),
+        "refunds": getattr(part, "refunds", 0),
+    }
+
+
 def report_json(r: TickReport) -> dict[str, Any]:
-    out = {
+    out: dict[str, Any] = {
         "locked": list(r.locked),
         "voided": list(r.voided),
         "resumed": list(r.resumed),
@@ -58,6 +70,8 @@ def report_json(r: TickReport) -> dict[str, Any]:
     }
     if (pred := _predictions(r)) is not None:
         out["predictions"] = pred
+    if (orders := _orders_part(r)) is not None:
+        out["orders"] = orders
     return out
 
 
@@ -77,6 +91,11 @@ def report_line(r: TickReport) -> str:
             f"; contracts settled: {p['contracts_settled']}, voided: {p['contracts_voided']}; "
             f"rounds created: {ids(p['rounds_created'])}, locked: {ids(p['rounds_locked'])}, "
             f"settled: {ids(p['rounds_settled'])}, voided: {ids(p['rounds_voided'])}"
+        )
+    if (orders := _orders_part(r)) is not None:
+        line += (
+            f"; expired orders: {len(orders['expired'])}; orders closed unanswered: "
+            f"{len(orders['closed_no_response'])} ({orders['refunds']} fees refunded)"
         )
     return line
 

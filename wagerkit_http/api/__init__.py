@@ -15,6 +15,7 @@ from .events import (
     bets_blueprint,
     events_blueprint,
 )
+from .orders import orders_blueprints
 from .payments import admin_payments_blueprint, payments_blueprint
 from .predictions import (
     admin_predictions_blueprint,
@@ -52,5 +53,6 @@ def api_v1() -> BlueprintGroup:
         prices_blueprint(),
         raffles_blueprint(),
         admin_raffles_blueprint(),
+        *orders_blueprints(),  # docs/orders.md
     ]
     return Blueprint.group(*areas, url_prefix=API_PREFIX)

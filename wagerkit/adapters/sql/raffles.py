@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, tuple_, update
 
 from ...domain.raffles import (
-    Category,
-    CategoryDraft,
+    RaffleCategory,
+    RaffleCategoryDraft,
     DrawMode,
     PrizeMode,
     Raffle,
@@ -63,8 +63,8 @@ def _split(text_: str) -> tuple[int, ...]:
     return tuple(int(p) for p in text_.split(",")) if text_ else ()
 
 
-def _category(m: Mapping[str, Any], *, raffle: bool = False) -> Category:
-    return Category(
+def _category(m: Mapping[str, Any], *, raffle: bool = False) -> RaffleCategory:
+    return RaffleCategory(
         id=m["category_id"] if raffle else m["id"],
         name=m["category_name"] if raffle else m["name"],
         ticket_price=m["ticket_price"],
@@ -159,7 +159,7 @@ def _values(r: Raffle) -> dict[str, Any]:
 
 class SqlRaffles(Repository):
     # -- categories ---------------------------------------------------------------------------
-    async def add_category(self, draft: CategoryDraft, now: datetime) -> Category:
+    async def add_category(self, draft: RaffleCategoryDraft, now: datetime) -> RaffleCategory:
         row = {
             "name": draft.name,
             "ticket_price": draft.ticket_price,
@@ -177,18 +177,18 @@ class SqlRaffles(Repository):
         )
         return _category({**row, "id": res.scalar_one(), "created_at": _utc(now)})
 
-    async def get_category(self, category_id: int) -> Category | None:
+    async def get_category(self, category_id: int) -> RaffleCategory | None:
         res = await self._c.execute(
             select(raffle_categories).where(raffle_categories.c.id == category_id)
         )
         m = res.mappings().first()
         return None if m is None else _category(m)
 
-    async def list_categories(self) -> list[Category]:
+    async def list_categories(self) -> list[RaffleCategory]:
         res = await self._c.execute(select(raffle_categories).order_by(raffle_categories.c.id))
         return [_category(m) for m in res.mappings()]
 
-    async def update_category(self, category: Category) -> None:
+    async def update_category(self, category: RaffleCategory) -> None:
         c = category
         await self._c.execute(
             update(raffle_categories)
@@ -213,7 +213,7 @@ class SqlRaffles(Repository):
 
     # -- raffles --------------------------------------------------------------------------------
     async def add(
-        self, draft: RaffleDraft, category: Category, *, escrow_account_id: int, now: datetime
+        self, draft: RaffleDraft, category: RaffleCategory, *, escrow_account_id: int, now: datetime
     ) -> Raffle:
         assert draft.min_tickets is not None
         assert draft.max_per_user is not None

@@ -21,6 +21,7 @@ from .audit import SqlAudit
 from .chat import SqlChat
 from .events import SqlEvents
 from .ledger import SqlLedger
+from .orders import SqlOrders
 from .payments import SqlPayments
 from .predictions import SqlPredictions
 from .prices import SqlPrices
@@ -41,6 +42,7 @@ REPOSITORIES: tuple[tuple[str, Callable[[Session], Any]], ...] = (
     ("prices", SqlPrices),
     ("predictions", SqlPredictions),
     ("raffles", SqlRaffles),
+    ("orders", SqlOrders),
 )
 
 
@@ -56,6 +58,7 @@ class SqlUnitOfWork:
     prices: SqlPrices
     predictions: SqlPredictions
     raffles: SqlRaffles
+    orders: SqlOrders
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from ...domain.audit import AuditRecord
 from ...domain.errors import RaffleNotFound
 from ...domain.identity import Actor, User
-from ...domain.raffles import Category, Raffle
+from ...domain.raffles import RaffleCategory, Raffle
 from ...domain.refs import Area, transfer_id
 from ...ports import RandomnessBeacon, UnitOfWork
 from ..base import Deps
@@ -38,7 +38,7 @@ async def get_raffle(uow: UnitOfWork, raffle_id: int, lock: str = "none") -> Raf
     return raffle
 
 
-async def get_category(uow: UnitOfWork, category_id: int) -> Category:
+async def get_category(uow: UnitOfWork, category_id: int) -> RaffleCategory:
     category = await uow.raffles.get_category(_check_id(category_id, "category"))
     if category is None:
         raise RaffleNotFound(f"no raffle category {category_id}")

@@ -11,8 +11,8 @@ from ...domain.errors import InvalidInput, RaffleStateConflict
 from ...domain.identity import Actor
 from ...domain.ledger import AccountFlags, AccountKind
 from ...domain.raffles import (
-    Category,
-    CategoryDraft,
+    RaffleCategory,
+    RaffleCategoryDraft,
     DrawMode,
     Raffle,
     RaffleDraft,
@@ -44,12 +44,12 @@ class RaffleChanges:
 
 class RaffleOperations(RafflesBase):
     # -- categories (staff) ---------------------------------------------------------------
-    async def create_category(self, actor: Actor, draft: CategoryDraft) -> Category:
+    async def create_category(self, actor: Actor, draft: RaffleCategoryDraft) -> RaffleCategory:
         actor.require_staff()
         draft = dataclasses.replace(draft, currency=self._d.currencies[draft.currency].code)
         draft = check_category(draft)
 
-        async def work(uow: UnitOfWork) -> Category:
+        async def work(uow: UnitOfWork) -> RaffleCategory:
             c = await uow.raffles.add_category(draft, self._d.clock.now())
             await uow.audit.add(
                 self._audit(actor, "raffle.category_create", 0, "", category=str(c.id))
@@ -59,16 +59,16 @@ class RaffleOperations(RafflesBase):
         return await self._d.transaction(work)
 
     async def update_category(
-        self, actor: Actor, category_id: int, draft: CategoryDraft
-    ) -> Category:
+        self, actor: Actor, category_id: int, draft: RaffleCategoryDraft
+    ) -> RaffleCategory:
         """Replace a category's terms (raffles made from it keep their own copy)."""
         actor.require_staff()
         draft = dataclasses.replace(draft, currency=self._d.currencies[draft.currency].code)
         draft = check_category(draft)
 
-        async def work(uow: UnitOfWork) -> Category:
+        async def work(uow: UnitOfWork) -> RaffleCategory:
             old = await get_category(uow, category_id)
-            new = Category(
+            new = RaffleCategory(
                 old.id, draft.name, draft.ticket_price, draft.capacity, draft.winners,
                 draft.rake_bps, draft.split, draft.prize_mode, draft.colour, draft.currency,
                 old.created_at,
@@ -93,14 +93,14 @@ class RaffleOperations(RafflesBase):
 
         await self._d.transaction(work)
 
-    async def get_category(self, category_id: int) -> Category:
-        async def work(uow: UnitOfWork) -> Category:
+    async def get_category(self, category_id: int) -> RaffleCategory:
+        async def work(uow: UnitOfWork) -> RaffleCategory:
             return await get_category(uow, category_id)
 
         return await self._d.transaction(work)
 
-    async def list_categories(self) -> list[Category]:
-        async def work(uow: UnitOfWork) -> list[Category]:
+    async def list_categories(self) -> list[RaffleCategory]:
+        async def work(uow: UnitOfWork) -> list[RaffleCategory]:
             return await uow.raffles.list_categories()
 
         return await self._d.transaction(work)

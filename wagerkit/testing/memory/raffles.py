@@ -10,8 +10,8 @@ from datetime import datetime
 
 from ...domain.errors import TransientStoreError
 from ...domain.raffles import (
-    Category,
-    CategoryDraft,
+    RaffleCategory,
+    RaffleCategoryDraft,
     DrawMode,
     Raffle,
     RaffleDraft,
@@ -26,7 +26,7 @@ __all__ = ["MemoryRaffles"]
 
 class _Data:
     def __init__(self) -> None:
-        self.categories: dict[int, Category] = {}
+        self.categories: dict[int, RaffleCategory] = {}
         self.raffles: dict[int, Raffle] = {}
         self.tickets: dict[int, Ticket] = {}
         self.numbers: dict[tuple[int, int], int] = {}  # (raffle, number) → ticket id
@@ -54,22 +54,22 @@ class MemoryRaffles:
         self._d, self._undo = data, undo
 
     # -- categories ---------------------------------------------------------------------------
-    async def add_category(self, draft: CategoryDraft, now: datetime) -> Category:
+    async def add_category(self, draft: RaffleCategoryDraft, now: datetime) -> RaffleCategory:
         cid = max(self._d.categories, default=0) + 1
-        c = Category(
+        c = RaffleCategory(
             cid, draft.name, draft.ticket_price, draft.capacity, draft.winners, draft.rake_bps,
             draft.split, draft.prize_mode, draft.colour, draft.currency, now,
         )  # fmt: skip
         set_undoable(self._d.categories, self._undo, cid, c)
         return c
 
-    async def get_category(self, category_id: int) -> Category | None:
+    async def get_category(self, category_id: int) -> RaffleCategory | None:
         return self._d.categories.get(category_id)
 
-    async def list_categories(self) -> list[Category]:
+    async def list_categories(self) -> list[RaffleCategory]:
         return [self._d.categories[i] for i in sorted(self._d.categories)]
 
-    async def update_category(self, category: Category) -> None:
+    async def update_category(self, category: RaffleCategory) -> None:
         set_undoable(self._d.categories, self._undo, category.id, category)
 
     async def delete_category(self, category_id: int) -> None:
@@ -79,7 +79,7 @@ class MemoryRaffles:
 
     # -- raffles --------------------------------------------------------------------------------
     async def add(
-        self, draft: RaffleDraft, category: Category, *, escrow_account_id: int, now: datetime
+        self, draft: RaffleDraft, category: RaffleCategory, *, escrow_account_id: int, now: datetime
     ) -> Raffle:
         assert draft.min_tickets is not None
         assert draft.max_per_user is not None

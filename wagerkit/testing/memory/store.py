@@ -15,6 +15,7 @@ from .audit import MemoryAudit
 from .chat import MemoryChat
 from .events import MemoryEvents
 from .ledger import MemoryLedger
+from .orders import MemoryOrders
 from .payments import MemoryPayments
 from .predictions import MemoryPredictions
 from .prices import MemoryPrices
@@ -36,6 +37,7 @@ REPOSITORIES: tuple[tuple[str, Callable[[State, Undo], Any]], ...] = (
     ("prices", MemoryPrices),
     ("predictions", MemoryPredictions),
     ("raffles", MemoryRaffles),
+    ("orders", MemoryOrders),
 )
 
 
@@ -69,6 +71,7 @@ class InMemoryUnitOfWork:
     prices: MemoryPrices
     predictions: MemoryPredictions
     raffles: MemoryRaffles
+    orders: MemoryOrders
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store

@@ -24,7 +24,7 @@ from .views import (
 )
 
 if TYPE_CHECKING:
-    from wagerkit import Category, Raffle, Ticket, WagerKit
+    from wagerkit import RaffleCategory, Raffle, Ticket, WagerKit
 
 __all__ = ["app", "categories_app", "seed_raffle_demo", "tickets_app"]
 
@@ -71,18 +71,18 @@ def categories_create(
     as_user: AsOpt = None,
 ) -> None:
     """Create a raffle category (staff)."""
-    from wagerkit import CategoryDraft, PrizeMode, parse_split
+    from wagerkit import RaffleCategoryDraft, PrizeMode, parse_split
 
     st = state(ctx)
     st.act_as(as_user)
     cur = st.currency(currency)
-    draft = CategoryDraft(
+    draft = RaffleCategoryDraft(
         name, cur.parse(price), capacity, winners, rake_bps, parse_split(split),
         PrizeMode(mode) if mode in ("proportional", "guaranteed") else mode,  # type: ignore[arg-type]
         colour, cur.code,
     )  # fmt: skip
 
-    async def work(kit: WagerKit) -> Category:
+    async def work(kit: WagerKit) -> RaffleCategory:
         return await kit.raffles.create_category(st.actor, draft)
 
     c = st.run(work)
@@ -100,7 +100,7 @@ def categories_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List raffle categories with their derived figures."""
     st = state(ctx)
 
-    async def work(kit: WagerKit) -> list[Category]:
+    async def work(kit: WagerKit) -> list[RaffleCategory]:
         return await kit.raffles.list_categories()
 
     cats = st.run(work)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from wagerkit import Actor, Category, Raffle, User, WagerKit
+    from wagerkit import Actor, RaffleCategory, Raffle, User, WagerKit
 
 __all__ = ["DEMO_RAFFLES", "seed_raffle_demo"]
 
@@ -36,8 +36,8 @@ DEMO_RAFFLES = [
 ]
 
 
-async def _category(kit: WagerKit, actor: Actor, spec: tuple[object, ...]) -> Category:
-    from wagerkit import CategoryDraft, PrizeMode
+async def _category(kit: WagerKit, actor: Actor, spec: tuple[object, ...]) -> RaffleCategory:
+    from wagerkit import RaffleCategoryDraft, PrizeMode
 
     name, price, capacity, winners, split, rake = spec
     for c in await kit.raffles.list_categories():
@@ -45,7 +45,7 @@ async def _category(kit: WagerKit, actor: Actor, spec: tuple[object, ...]) -> Ca
             return c
     return await kit.raffles.create_category(
         actor,
-        CategoryDraft(str(name), price, capacity, winners, rake, split, PrizeMode.PROPORTIONAL),  # type: ignore[arg-type]
+        RaffleCategoryDraft(str(name), price, capacity, winners, rake, split, PrizeMode.PROPORTIONAL),  # type: ignore[arg-type]
     )
 
 

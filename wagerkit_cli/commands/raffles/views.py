@@ -10,7 +10,7 @@ from ...output import amounts, when
 from ...terminal import Column
 
 if TYPE_CHECKING:
-    from wagerkit import Category, Currency, Raffle, Ticket
+    from wagerkit import RaffleCategory, Currency, Raffle, Ticket
 
 __all__ = [
     "CATEGORY_COLUMNS",
@@ -85,7 +85,7 @@ def _iso(dt: datetime | None) -> str | None:
     return None if dt is None else dt.astimezone(UTC).isoformat()
 
 
-def category_json(c: Category, cur: Currency) -> dict[str, Any]:
+def category_json(c: RaffleCategory, cur: Currency) -> dict[str, Any]:
     return {
         "id": c.id,
         "name": c.name,

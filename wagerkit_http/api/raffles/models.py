@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from wagerkit import MAX_AMOUNT, CategoryDraft, DrawMode, PrizeMode, RaffleChanges, RaffleDraft
+from wagerkit import MAX_AMOUNT, RaffleCategoryDraft, DrawMode, PrizeMode, RaffleChanges, RaffleDraft
 
 from ...models import ApiModel
 from .._common import MAX_ID
@@ -90,8 +90,8 @@ class CategoryIn(ApiModel):
     colour: StrictStr = Field("", max_length=100)
     currency: StrictStr | None = Field(None, min_length=1, max_length=16)
 
-    def draft(self, default_currency: str) -> CategoryDraft:
-        return CategoryDraft(
+    def draft(self, default_currency: str) -> RaffleCategoryDraft:
+        return RaffleCategoryDraft(
             self.name, self.ticket_price, self.capacity, self.winners, self.rake_bps,
             tuple(self.split), PrizeMode(self.prize_mode), self.colour,
             self.currency or default_currency,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wagerkit import Category, Purchase, Raffle, Ticket
+from wagerkit import RaffleCategory, Purchase, Raffle, Ticket
 
 from .._common import iso
 
@@ -15,7 +15,7 @@ def _opt(t: Any) -> str | None:
     return None if t is None else iso(t)
 
 
-def category_out(c: Category) -> dict[str, Any]:
+def category_out(c: RaffleCategory) -> dict[str, Any]:
     return {
         "id": c.id,
         "name": c.name,

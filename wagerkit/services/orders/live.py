@@ -1,0 +1,206 @@
+"""What the orders area sends outside the transaction (docs/orders.md, "The feed").
+
+* ``register_order_updates(live, orders)`` — the area's one registration on ``LiveUpdates``:
+  ``OrderCreated`` → ``order_new`` (the public view, no contact) to the ``user:<id>`` room of
+  every executor subscribed to the order's category and city whose setting is ``instant``
+  (never the client); ``OrderUpdated`` → ``order_updated`` (takers, free slots, status) to
+  the same executors, the client and the order's takers.
+* ``OrderNotifications(orders, notifier)`` — an ``EventPublisher`` that sends the same new
+  order through the ``Notifier`` port (a Telegram bot) to instant subscribers who have a
+  Telegram id, as a background task after the commit (``inline=True``: awaited, for the
+  CLI), so no use case and no database transaction waits for the chat service.
+* ``OrderDigests`` — a ``DueWork`` source: executors whose setting is a digest every N
+  minutes get one message listing the matching orders created since their last digest. Each
+  due preference row is claimed ``FOR UPDATE SKIP LOCKED`` and moved to its next due time in
+  one transaction; the messages go after that commit (at most once: a failed delivery is not
+  retried).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ...domain.notifications import Notification, OutboundMessage
+from ...domain.orders import NotifyMode, Order, OrderCreated, OrderUpdated, Preferences
+from ...ports import Notifier, UnitOfWork
+from ..realtime import user_room
+
+if TYPE_CHECKING:
+    from ..realtime import LiveUpdates
+    from . import OrderService
+
+__all__ = [
+    "ORDER_NEW",
+    "ORDER_UPDATED",
+    "DigestsDue",
+    "OrderDigests",
+    "OrderNotifications",
+    "order_payload",
+    "register_order_updates",
+]
+
+log = logging.getLogger("wagerkit.orders")
+
+ORDER_NEW = "order_new"
+ORDER_UPDATED = "order_updated"
+_DIGEST_MAX = 20  # orders listed in one digest message
+
+
+def order_payload(order: Order) -> dict[str, Any]:
+    """The public view of an order as the feed carries it (never the contact)."""
+    return {
+        "id": order.id,
+        "category": order.category,
+        "city": order.city,
+        "description": order.description,
+        "status": order.status.value,
+        "takers": order.takers,
+        "free_slots": order.free_slots,
+        "fee": order.fee,
+        "currency": order.currency,
+        "created_at": order.created_at.isoformat(),
+        "expires_at": order.expires_at.isoformat(),
+    }
+
+
+async def _read(orders: OrderService, order_id: str) -> tuple[Order, list[Preferences], list[int]]:
+    """The order, its instant subscribers and its takers, in one unit of work."""
+    async with orders._d.uow() as uow:
+        found = (await uow.orders.get_many([order_id])).get(order_id)
+        if found is None:
+            raise LookupError(order_id)
+        subs = await uow.orders.subscribers(found.category, found.city)
+        takes = (await uow.orders.takes_of([order_id])).get(order_id, [])
+    instant = [p for p in subs if p.mode is NotifyMode.INSTANT and p.matches(found)]
+    return found, instant, [t.executor_id for t in takes]
+
+
+def register_order_updates(live: LiveUpdates, orders: OrderService) -> None:
+    """The orders area's Socket.IO pushes (see the module docstring)."""
+
+    async def created(note: OrderCreated) -> None:
+        order, instant, _ = await _read(orders, note.order_id)
+        data = order_payload(order)
+        for p in instant:
+            room = user_room(p.user_id)
+            if live.sink.listening(room):
+                await live.send(ORDER_NEW, data, room)
+
+    async def updated(note: OrderUpdated) -> None:
+        order, instant, takers = await _read(orders, note.order_id)
+        data = order_payload(order)
+        for uid in sorted({order.client_id, *takers, *(p.user_id for p in instant)}):
+            room = user_room(uid)
+            if live.sink.listening(room):
+                await live.send(ORDER_UPDATED, data, room)
+
+    live.on(OrderCreated, created)
+    live.on(OrderUpdated, updated)
+
+
+def _message(chat_id: int, order: Order) -> OutboundMessage:
+    return OutboundMessage(
+        chat_id,
+        f"New order: {order.category}, {order.city}\n{order.description[:300]}",
+        link=f"order_{order.id}",
+        link_text="Open the order",
+    )
+
+
+class OrderNotifications:
+    """New orders to instant subscribers through the ``Notifier`` (module docstring)."""
+
+    def __init__(self, orders: OrderService, notifier: Notifier, *, inline: bool = False) -> None:
+        self._orders = orders
+        self._notifier = notifier
+        self.inline = inline
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def publish(self, note: Notification) -> None:
+        if not isinstance(note, OrderCreated):
+            return
+        if self.inline:
+            await self._send_new(note.order_id)
+            return
+        task = asyncio.get_running_loop().create_task(self._send_new(note.order_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for the sends under way (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _send_new(self, order_id: str) -> None:
+        try:
+            order, instant, _ = await _read(self._orders, order_id)
+            async with self._orders._d.uow() as uow:
+                users = await uow.users.get_many([p.user_id for p in instant])
+            for p in instant:
+                tid = users[p.user_id].telegram_id if p.user_id in users else None
+                if tid is not None:
+                    await self._notifier.send(_message(tid, order))
+        except Exception:
+            log.warning("could not notify the subscribers of order %s", order_id, exc_info=True)
+
+
+@dataclass(slots=True)
+class DigestsDue:
+    sent: list[int] = field(default_factory=list)  # users who got a digest
+
+    @property
+    def idle(self) -> bool:
+        return not self.sent
+
+
+class OrderDigests:
+    """Digest notifications as a job-runner source (module docstring)."""
+
+    name = "order_digests"
+
+    def __init__(self, orders: OrderService, notifier: Notifier) -> None:
+        self._orders = orders
+        self._notifier = notifier
+
+    async def run_due(self, now: datetime, limit: int) -> DigestsDue:
+        part = DigestsDue()
+
+        async def work(uow: UnitOfWork) -> tuple[int, list[tuple[int, list[Order]]]]:
+            out: list[tuple[int, list[Order]]] = []
+            due = await uow.orders.claim_digests(now, limit)
+            if not due:
+                return 0, out
+            users = await uow.users.get_many([p.user_id for p in due])
+            for p in due:
+                since = p.digest_after or now - timedelta(minutes=p.digest_minutes)
+                active = await uow.orders.list_orders(status=None, limit=200, created_after=since)
+                found = [o for o in active if p.matches(o)][:_DIGEST_MAX]
+                await uow.orders.put_preferences(_advanced(p, now))
+                tid = users[p.user_id].telegram_id if p.user_id in users else None
+                if found and tid is not None:
+                    out.append((tid, found))
+                    part.sent.append(p.user_id)
+            return len(due), out
+
+        while True:
+            claimed, batch = await self._orders._d.transaction(work)
+            for chat_id, found in batch:  # after the commit: no transaction held open
+                lines = [f"{o.category}, {o.city}: {o.description[:80]}" for o in found]
+                await self._notifier.send(
+                    OutboundMessage(chat_id, f"{len(found)} new order(s)\n" + "\n".join(lines))
+                )
+            if not claimed:
+                break
+        return part
+
+
+def _advanced(p: Preferences, now: datetime) -> Preferences:
+    """Digest sent at ``now``: the next one lists orders from now, in ``digest_minutes``."""
+    return dataclasses.replace(
+        p, digest_after=now, digest_due=now + timedelta(minutes=p.digest_minutes)
+    )
