@@ -40,11 +40,11 @@ from .domain.orders import (
     COMPLAINT_REASONS,
     DEFAULT_CATEGORIES,
     REPORT_REJECTION_LIMIT,
-    OrderCategory,
     Complaint,
     ContactReport,
     NotifyMode,
     Order,
+    OrderCategory,
     OrderCreated,
     OrderStatus,
     OrderUpdated,
@@ -55,12 +55,12 @@ from .domain.orders import (
 )
 from .domain.payments import Payment, PaymentKind, PaymentStatus, ProviderResult, WebhookEvent
 from .domain.raffles import (
-    RaffleCategory,
-    RaffleCategoryDraft,
     DrawMode,
     PrizeMode,
     PrizePlan,
     Raffle,
+    RaffleCategory,
+    RaffleCategoryDraft,
     RaffleClosed,
     RaffleDraft,
     RaffleDrawn,
@@ -140,6 +140,7 @@ from .domain.predictions import (
     parse_direction,
 )
 from .ports import PredictionRepository
+from .services.orders import OrderService, OrderView, Profile, TakeReceipt
 from .services.predictions import (
     ContractReceipt,
     ExposureRow,
@@ -152,7 +153,6 @@ from .services.predictions import (
     contract_view,
     round_view,
 )
-from .services.orders import OrderService, OrderView, Profile, TakeReceipt
 
 __version__ = "0.1.0"
 
@@ -262,11 +262,11 @@ __all__ += [  # the service-order marketplace
     "COMPLAINT_REASONS",
     "DEFAULT_CATEGORIES",
     "REPORT_REJECTION_LIMIT",
-    "OrderCategory",
     "Complaint",
     "ContactReport",
     "NotifyMode",
     "Order",
+    "OrderCategory",
     "OrderCreated",
     "OrderService",
     "OrderStatus",
@@ -281,13 +281,13 @@ __all__ += [  # the service-order marketplace
 ]
 __all__ += _errors.__all__
 __all__ += [
-    "RaffleCategory",
-    "RaffleCategoryDraft",
     "DrawMode",
     "PrizeMode",
     "PrizePlan",
     "Purchase",
     "Raffle",
+    "RaffleCategory",
+    "RaffleCategoryDraft",
     "RaffleChanges",
     "RaffleClosed",
     "RaffleDraft",

@@ -32,10 +32,10 @@ from .domain.ledger import (
 )
 from .domain.notifications import Notification, OutboundMessage
 from .domain.orders import (
-    OrderCategory,
     Complaint,
     ContactReport,
     Order,
+    OrderCategory,
     OrderStatus,
     Preferences,
     ReportStatus,
@@ -45,7 +45,14 @@ from .domain.orders import (
 from .domain.payments import Payment, ProviderResult, WebhookEvent
 from .domain.predictions import Contract, ContractStatus, Round, RoundBet
 from .domain.prices import Tick
-from .domain.raffles import RaffleCategory, RaffleCategoryDraft, Raffle, RaffleDraft, RaffleStatus, Ticket
+from .domain.raffles import (
+    Raffle,
+    RaffleCategory,
+    RaffleCategoryDraft,
+    RaffleDraft,
+    RaffleStatus,
+    Ticket,
+)
 
 __all__ = [
     "AuditRepository",

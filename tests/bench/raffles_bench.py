@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from wagerkit import Actor, RaffleCategoryDraft, PrizeMode, RaffleDraft, Role, WagerKit, raffle_draw
+from wagerkit import Actor, PrizeMode, RaffleCategoryDraft, RaffleDraft, Role, WagerKit, raffle_draw
 from wagerkit.adapters.sql import SqlStore
 from wagerkit.domain.ledger import AccountKind, TransferRequest
 
@@ -51,7 +51,8 @@ async def _setup(url: str, tickets: int, winners: int) -> tuple[SqlStore, WagerK
     kit = WagerKit(store)
     users = [await kit.users.add(Actor.system(), f"b{i}") for i in range(USERS)]
     c = await kit.raffles.create_category(
-        OPERATOR, RaffleCategoryDraft("Bench", PRICE, tickets, winners, 1000, (), PrizeMode.PROPORTIONAL)
+        OPERATOR,
+        RaffleCategoryDraft("Bench", PRICE, tickets, winners, 1000, (), PrizeMode.PROPORTIONAL),
     )
     now = kit.deps.clock.now()
     r = await kit.raffles.create(

@@ -19,7 +19,9 @@ from wagerkit import Actor, RaffleCategoryDraft, RaffleDraft
 
 async def _raffle(live: Live) -> Any:
     c = await live.call(
-        live.kit.raffles.create_category(SYSTEM, RaffleCategoryDraft("Live", 10, 20, 2, 1000, (60, 40)))
+        live.kit.raffles.create_category(
+            SYSTEM, RaffleCategoryDraft("Live", 10, 20, 2, 1000, (60, 40))
+        )
     )
     now = datetime.now(UTC)
     draft = RaffleDraft(f"r{uuid.uuid4().hex[:6]}", c.id, now, now + timedelta(hours=1))

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from wagerkit.domain.errors import InvalidInput
 from wagerkit.domain.raffles import (
+    PrizeMode,
     RaffleCategory,
     RaffleCategoryDraft,
-    PrizeMode,
     check_category,
     parse_split,
     prize_plan,
@@ -94,7 +94,9 @@ def test_prizes_and_rake_add_up_to_the_unit(c: RaffleCategory, data: st.DataObje
 
 
 @given(categories(), st.data())
-def test_prizes_non_increasing_for_a_non_increasing_table(c: RaffleCategory, data: st.DataObject) -> None:
+def test_prizes_non_increasing_for_a_non_increasing_table(
+    c: RaffleCategory, data: st.DataObject
+) -> None:
     plan = prize_plan(c, data.draw(st.integers(c.winners, c.capacity)))
     assert list(plan.prizes) == sorted(plan.prizes, reverse=True)
     assert max(plan.prizes) - min(plan.prizes) <= (1 if not c.split else max(plan.prizes))

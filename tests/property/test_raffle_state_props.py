@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from wagerkit import (
     Actor,
-    RaffleCategoryDraft,
     DrawMode,
     PrizeMode,
+    RaffleCategoryDraft,
     RaffleDraft,
     RaffleStatus,
     Role,

@@ -26,7 +26,15 @@ from typing import Any
 
 import pytest
 
-from wagerkit import Actor, RaffleCategoryDraft, PrizeMode, RaffleDraft, RaffleStatus, Role, WagerKit
+from wagerkit import (
+    Actor,
+    PrizeMode,
+    RaffleCategoryDraft,
+    RaffleDraft,
+    RaffleStatus,
+    Role,
+    WagerKit,
+)
 from wagerkit.adapters.sql import SqlStore
 from wagerkit.adapters.sql.migrate import upgrade
 from wagerkit.domain.identity import User

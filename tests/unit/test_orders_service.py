@@ -34,8 +34,8 @@ from wagerkit.domain.ledger import AccountKind
 from wagerkit.domain.notifications import WalletChanged
 from wagerkit.domain.orders import (
     REPORT_REJECTION_LIMIT,
-    OrderCategory,
     NotifyMode,
+    OrderCategory,
     OrderCreated,
     OrderStatus,
     OrderUpdated,

@@ -16,10 +16,10 @@ from builders import assert_conserved
 
 from wagerkit import (
     Actor,
-    RaffleCategoryDraft,
     DrawMode,
     PrizeMode,
     Raffle,
+    RaffleCategoryDraft,
     RaffleChanges,
     RaffleClosed,
     RaffleDraft,

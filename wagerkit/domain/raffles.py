@@ -47,12 +47,12 @@ __all__ = [
     "RAKE_CODE",
     "REFUND_CODE",
     "TICKET_CODE",
-    "Category",
-    "CategoryDraft",
     "DrawMode",
     "PrizeMode",
     "PrizePlan",
     "Raffle",
+    "RaffleCategory",
+    "RaffleCategoryDraft",
     "RaffleClosed",
     "RaffleDraft",
     "RaffleDrawn",
@@ -172,7 +172,9 @@ def check_category(d: RaffleCategoryDraft) -> RaffleCategoryDraft:
         mode = PrizeMode(d.prize_mode)
     except ValueError:
         raise InvalidInput("prize_mode must be proportional or guaranteed") from None
-    return RaffleCategoryDraft(name, price, capacity, winners, rake, split, mode, colour, d.currency)
+    return RaffleCategoryDraft(
+        name, price, capacity, winners, rake, split, mode, colour, d.currency
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,9 @@ from ..runtime import CliState, state
 from ..terminal import Column
 from . import JsonOpt, raffles
 from .events import event_json, event_row
+from .orders import seed_orders_demo
 from .predictions import seed_predictions_demo
 from .prices import seed_prices_demo
-from .orders import seed_orders_demo
 
 if TYPE_CHECKING:
     from wagerkit import Currency, Event, User, WagerKit, WalletBalance

@@ -19,8 +19,8 @@ from . import JsonOpt, KeyOpt
 
 if TYPE_CHECKING:
     from wagerkit import (
-        OrderCategory,
         ContactReport,
+        OrderCategory,
         OrderView,
         Review,
         TakeReceipt,

@@ -18,11 +18,11 @@ from sqlalchemy.engine import Row
 
 from ...domain.errors import AlreadyExists
 from ...domain.orders import (
-    OrderCategory,
     Complaint,
     ContactReport,
     NotifyMode,
     Order,
+    OrderCategory,
     OrderStatus,
     Preferences,
     ReportStatus,

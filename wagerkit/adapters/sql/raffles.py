@@ -20,11 +20,11 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, tuple_, update
 
 from ...domain.raffles import (
-    RaffleCategory,
-    RaffleCategoryDraft,
     DrawMode,
     PrizeMode,
     Raffle,
+    RaffleCategory,
+    RaffleCategoryDraft,
     RaffleDraft,
     RaffleStatus,
     Ticket,

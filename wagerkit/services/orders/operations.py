@@ -23,11 +23,11 @@ from ...domain.ledger import AccountKind
 from ...domain.orders import (
     COMPLAINT_REASONS,
     DEFAULT_CATEGORIES,
-    OrderCategory,
     Complaint,
     ContactReport,
     NotifyMode,
     Order,
+    OrderCategory,
     OrderCreated,
     OrderStatus,
     Preferences,

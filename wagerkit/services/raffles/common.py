@@ -7,7 +7,7 @@ from collections.abc import Callable
 from ...domain.audit import AuditRecord
 from ...domain.errors import RaffleNotFound
 from ...domain.identity import Actor, User
-from ...domain.raffles import RaffleCategory, Raffle
+from ...domain.raffles import Raffle, RaffleCategory
 from ...domain.refs import Area, transfer_id
 from ...ports import RandomnessBeacon, UnitOfWork
 from ..base import Deps

@@ -11,10 +11,10 @@ from ...domain.errors import InvalidInput, RaffleStateConflict
 from ...domain.identity import Actor
 from ...domain.ledger import AccountFlags, AccountKind
 from ...domain.raffles import (
-    RaffleCategory,
-    RaffleCategoryDraft,
     DrawMode,
     Raffle,
+    RaffleCategory,
+    RaffleCategoryDraft,
     RaffleDraft,
     RaffleStatus,
     Ticket,

@@ -10,11 +10,11 @@ from datetime import datetime
 
 from ...domain.errors import AlreadyExists, TransientStoreError
 from ...domain.orders import (
-    OrderCategory,
     Complaint,
     ContactReport,
     NotifyMode,
     Order,
+    OrderCategory,
     OrderStatus,
     Preferences,
     ReportStatus,

@@ -10,10 +10,10 @@ from datetime import datetime
 
 from ...domain.errors import TransientStoreError
 from ...domain.raffles import (
-    RaffleCategory,
-    RaffleCategoryDraft,
     DrawMode,
     Raffle,
+    RaffleCategory,
+    RaffleCategoryDraft,
     RaffleDraft,
     RaffleStatus,
     Ticket,

@@ -24,7 +24,7 @@ from .views import (
 )
 
 if TYPE_CHECKING:
-    from wagerkit import RaffleCategory, Raffle, Ticket, WagerKit
+    from wagerkit import Raffle, RaffleCategory, Ticket, WagerKit
 
 __all__ = ["app", "categories_app", "seed_raffle_demo", "tickets_app"]
 
@@ -71,7 +71,7 @@ def categories_create(
     as_user: AsOpt = None,
 ) -> None:
     """Create a raffle category (staff)."""
-    from wagerkit import RaffleCategoryDraft, PrizeMode, parse_split
+    from wagerkit import PrizeMode, RaffleCategoryDraft, parse_split
 
     st = state(ctx)
     st.act_as(as_user)

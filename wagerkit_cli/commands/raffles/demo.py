@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from wagerkit import Actor, RaffleCategory, Raffle, User, WagerKit
+    from wagerkit import Actor, Raffle, RaffleCategory, User, WagerKit
 
 __all__ = ["DEMO_RAFFLES", "seed_raffle_demo"]
 
@@ -36,8 +36,12 @@ DEMO_RAFFLES = [
 ]
 
 
-async def _category(kit: WagerKit, actor: Actor, spec: tuple[object, ...]) -> RaffleCategory:
-    from wagerkit import RaffleCategoryDraft, PrizeMode
+#: a demo category: name, price, capacity, winners, split, rake bps
+CategorySpec = tuple[str, int, int, int, tuple[int, ...], int]
+
+
+async def _category(kit: WagerKit, actor: Actor, spec: CategorySpec) -> RaffleCategory:
+    from wagerkit import PrizeMode, RaffleCategoryDraft
 
     name, price, capacity, winners, split, rake = spec
     for c in await kit.raffles.list_categories():
@@ -45,7 +49,7 @@ async def _category(kit: WagerKit, actor: Actor, spec: tuple[object, ...]) -> Ra
             return c
     return await kit.raffles.create_category(
         actor,
-        RaffleCategoryDraft(str(name), price, capacity, winners, rake, split, PrizeMode.PROPORTIONAL),  # type: ignore[arg-type]
+        RaffleCategoryDraft(name, price, capacity, winners, rake, split, PrizeMode.PROPORTIONAL),
     )
 
 

@@ -10,7 +10,7 @@ from ...output import amounts, when
 from ...terminal import Column
 
 if TYPE_CHECKING:
-    from wagerkit import RaffleCategory, Currency, Raffle, Ticket
+    from wagerkit import Currency, Raffle, RaffleCategory, Ticket
 
 __all__ = [
     "CATEGORY_COLUMNS",

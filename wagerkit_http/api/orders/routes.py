@@ -26,8 +26,8 @@ from sanic_ext import openapi
 
 from wagerkit import (
     Actor,
-    OrderCategory,
     ContactReport,
+    OrderCategory,
     OrderView,
     Preferences,
     Profile,

@@ -20,7 +20,14 @@ from pydantic import (
     model_validator,
 )
 
-from wagerkit import MAX_AMOUNT, RaffleCategoryDraft, DrawMode, PrizeMode, RaffleChanges, RaffleDraft
+from wagerkit import (
+    MAX_AMOUNT,
+    DrawMode,
+    PrizeMode,
+    RaffleCategoryDraft,
+    RaffleChanges,
+    RaffleDraft,
+)
 
 from ...models import ApiModel
 from .._common import MAX_ID

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wagerkit import RaffleCategory, Purchase, Raffle, Ticket
+from wagerkit import Purchase, Raffle, RaffleCategory, Ticket
 
 from .._common import iso
 
