@@ -61,6 +61,7 @@ __all__ = [
     "check_origin",
     "cookie_in_header",
     "cookie_token",
+    "is_init_data",
     "is_jwt",
     "origin_allowed",
     "origin_not_allowed",
@@ -141,6 +142,12 @@ def is_jwt(credentials: str) -> bool:
     return _JWT.fullmatch(credentials) is not None
 
 
+def is_init_data(credentials: str) -> bool:
+    """Whether a Bearer credential is Mini App initData (seed 001's clients): it has a ``=``
+    and is not JWT-shaped. Anything else is taken for an access token."""
+    return "=" in credentials and not is_jwt(credentials)
+
+
 async def actor_from_credentials(ctx: AppContext, scheme: str, credentials: str) -> Actor:
     """The actor for one credential: ``bearer`` (a JWT, or initData as the module says) or
     ``tma`` (Mini App initData)."""
@@ -148,7 +155,7 @@ async def actor_from_credentials(ctx: AppContext, scheme: str, credentials: str)
     credentials = credentials.strip()
     if not credentials:
         raise unauthenticated("the Authorization header has no credentials")
-    if scheme == "bearer" and "=" in credentials and not is_jwt(credentials):
+    if scheme == "bearer" and is_init_data(credentials):
         scheme = "tma"
     if scheme == "bearer":
         return await ctx.kit.identity.authenticate(credentials)

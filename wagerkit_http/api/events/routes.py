@@ -20,7 +20,7 @@ from sanic_ext.extensions.openapi.types import Array, String
 
 from wagerkit import Actor, EventStatus
 
-from ...auth import authenticated, is_jwt
+from ...auth import authenticated, is_init_data
 from ...context import WagerkitRequest
 from ...models import component
 from ...models_events import BetList, BetReceiptOut, EventDetailOut, EventList, EventOut
@@ -128,8 +128,9 @@ async def place_bet(request: WagerkitRequest) -> HTTPResponse:
     per user by default (429 ``rate_limited``). Honours ``Idempotency-Key``."""
     kit = request.app.ctx.kit
     scheme, _, token = (request.headers.get("authorization") or "").strip().partition(" ")
-    if scheme.lower() == "bearer" and is_jwt(token.strip()):
-        # (Bearer initData, seed 001's clients, takes the general path below)
+    if scheme.lower() == "bearer" and not is_init_data(token.strip()):
+        # (Bearer initData, seed 001's clients, takes the general path below; anything else
+        # is an access token, checked in the batch after the body, so a bad body is a 400)
         # the user is read fresh (banned, whitelist, password) inside the bet's own batch
         body = parse_body(request, BetIn)
         receipt = await kit.events.place_bet_with_token(
