@@ -32,7 +32,8 @@ from ...domain.raffles import (
 from ...ports import NewTicket
 from .session import Repository
 from .session import utc as _utc
-from .tables import _RAFFLE_PENDING, raffle_categories, raffle_tickets, raffles
+from .tables import raffle_categories, raffle_tickets, raffles
+from .tables.raffles import _RAFFLE_PENDING
 
 __all__ = ["SqlRaffles"]
 

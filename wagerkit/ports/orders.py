@@ -1,0 +1,151 @@
+"""The service-order marketplace (docs/orders.md)."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from ..domain.orders import (
+    Complaint,
+    ContactReport,
+    Order,
+    OrderCategory,
+    OrderStatus,
+    Preferences,
+    ReportStatus,
+    Review,
+    Take,
+)
+
+# -- the service-order marketplace (docs/orders.md) --------------------------------------------
+
+
+class OrderRepository(Protocol):
+    """Orders and their takes, categories, invalid-contact reports, reviews, complaints and
+    executors' preferences. ``lock=True`` locks order rows (``FOR UPDATE``, in id order) until
+    the unit of work ends; SQLite and the in-memory store run one writer at a time."""
+
+    async def categories(self) -> list[OrderCategory]:
+        """Every category (inactive ones included), by slug."""
+        ...
+
+    async def put_category(self, category: OrderCategory) -> None:
+        """Create or replace a category."""
+        ...
+
+    async def add(self, order: Order) -> None:
+        """Insert; a second active order of the same contact makes the store raise
+        ``TransientStoreError`` (a lost race; the retry finds it with ``active_for_contact``)."""
+        ...
+
+    async def active_for_contact(self, contact: str) -> Order | None: ...
+
+    async def get_many(self, order_ids: Sequence[str], *, lock: bool = False) -> dict[str, Order]:
+        """Orders by id (missing ids absent)."""
+        ...
+
+    async def update(self, order: Order) -> None:
+        """Write every field but ``id``, ``client_id``, ``created_at`` and ``currency``."""
+        ...
+
+    async def list_orders(
+        self,
+        *,
+        category: str | None = None,
+        city: str | None = None,
+        status: OrderStatus | None = None,
+        client_id: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        created_after: datetime | None = None,
+    ) -> list[Order]:
+        """Newest first (city compared case-insensitively)."""
+        ...
+
+    async def takes_of(self, order_ids: Sequence[str]) -> dict[str, list[Take]]:
+        """Each order's takes, first first (orders without takes absent)."""
+        ...
+
+    async def takes_by(self, executor_id: int, *, limit: int = 100) -> list[Take]:
+        """The executor's takes, newest first."""
+        ...
+
+    async def add_takes(self, takes: Sequence[Take], orders: Sequence[Order]) -> None:
+        """Insert ``takes`` (one statement) and write ``orders``' ``takers``, ``respond_by``
+        and ``updated_at`` (one batched statement): a take batch's whole write."""
+        ...
+
+    async def mark_refunded(self, pairs: Sequence[tuple[str, int]]) -> None:
+        """Set ``refunded`` on the (order id, executor id) takes."""
+        ...
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Order]:
+        """Active orders past ``expires_at`` or past an unanswered ``respond_by``, locked
+        ``FOR UPDATE SKIP LOCKED`` (rows another runner holds are skipped)."""
+        ...
+
+    async def add_report(
+        self, order_id: str, executor_id: int, reason: str, now: datetime
+    ) -> ContactReport:
+        """Insert a pending report; one per (order, executor): a second raises
+        ``AlreadyExists``."""
+        ...
+
+    async def get_report(self, report_id: int, *, lock: bool = False) -> ContactReport | None: ...
+
+    async def decide_report(self, report: ContactReport) -> None:
+        """Write the report's status, ``decided_at`` and ``decided_by``."""
+        ...
+
+    async def list_reports(
+        self, *, status: ReportStatus | None = None, limit: int = 50
+    ) -> list[ContactReport]:
+        """Oldest first."""
+        ...
+
+    async def rejected_reports(self, executor_id: int) -> int: ...
+
+    async def add_review(
+        self,
+        order_id: str,
+        client_id: int,
+        executor_id: int,
+        stars: int,
+        text: str,
+        now: datetime,
+    ) -> Review:
+        """One per (order, executor): a second raises ``AlreadyExists``."""
+        ...
+
+    async def list_reviews(
+        self,
+        *,
+        executor_id: int | None = None,
+        min_stars: int | None = None,
+        max_stars: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Review]:
+        """Newest first, with the order's category and city."""
+        ...
+
+    async def add_complaint(
+        self, order_id: str, executor_id: int, reason: str, text: str, now: datetime
+    ) -> Complaint:
+        """One per (order, executor): a second raises ``AlreadyExists``."""
+        ...
+
+    async def get_preferences(self, user_id: int) -> Preferences | None: ...
+
+    async def put_preferences(self, prefs: Preferences) -> None:
+        """Create or replace."""
+        ...
+
+    async def claim_digests(self, now: datetime, limit: int) -> list[Preferences]:
+        """Preferences in digest mode whose ``digest_due`` passed (or is unset), locked
+        ``FOR UPDATE SKIP LOCKED``; the caller moves ``digest_due`` on."""
+        ...
+
+    async def subscribers(self, category: str, city: str) -> list[Preferences]:
+        """Preferences subscribed to ``category`` and ``city`` (an empty list matching all),
+        notification setting not ``off``."""
+        ...

@@ -1,0 +1,97 @@
+"""Price predictions: contracts, exposure, rounds (docs/predictions.md)."""
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from ..domain.predictions import Contract, ContractStatus, Round, RoundBet
+from ..domain.prices import Tick
+
+# -- Price predictions: contracts, exposure, rounds (docs/predictions.md) -----------------------
+
+
+class PredictionRepository(Protocol):
+    """House-banked contracts, the house's exposure rows and pari-mutuel rounds."""
+
+    async def add_contracts(self, contracts: Sequence[Contract]) -> list[Contract]:
+        """Insert (ids ignored and assigned, in order); one statement."""
+        ...
+
+    async def get(self, contract_id: int, *, for_update: bool = False) -> Contract | None: ...
+
+    async def by_stake_ids(self, transfer_ids: Sequence[str]) -> dict[str, Contract]:
+        """Contracts by the id of their stake transfer (idempotent replays)."""
+        ...
+
+    async def list_contracts(
+        self,
+        *,
+        user_id: int | None = None,
+        status: ContractStatus | None = None,
+        symbol: str | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[Contract]:
+        """Newest first."""
+        ...
+
+    async def claim_due(
+        self, now: datetime, buffer: timedelta, limit: int
+    ) -> list[tuple[Contract, Tick | None]]:
+        """Open contracts whose result is decided at ``now``, with their exit tick, locked
+        (``FOR UPDATE SKIP LOCKED``), by id: expired ones with a first tick at or after
+        expiry within ``buffer`` (the tick), or with none and ``expires_at + buffer`` passed
+        (``None``: void). One statement."""
+        ...
+
+    async def resolve(self, contracts: Sequence[Contract]) -> None:
+        """Write resolved contracts (status, exit, payout, times), set-based."""
+        ...
+
+    async def lock_exposure(self, currency: str, symbols: Sequence[str]) -> dict[str, int]:
+        """The exposure of ``symbols`` and the total (``"*"``), rows created if missing and
+        locked until the unit of work ends (the total first, then by symbol)."""
+        ...
+
+    async def add_exposure(self, currency: str, deltas: Mapping[str, int]) -> None:
+        """Add to exposure rows (keys: symbols and ``"*"``)."""
+        ...
+
+    async def exposure(self) -> list[tuple[str, str, int]]:
+        """Every (currency, symbol or ``"*"``, amount)."""
+        ...
+
+    # -- rounds --------------------------------------------------------------------------
+    async def add_round(self, round_: Round) -> Round | None:
+        """Insert (id assigned); ``None`` when (symbol, starts_at) exists already."""
+        ...
+
+    async def get_round(self, round_id: int, *, for_update: bool = False) -> Round | None: ...
+
+    async def list_rounds(
+        self, *, symbol: str | None = None, limit: int = 20, before_id: int | None = None
+    ) -> list[Round]:
+        """Newest first."""
+        ...
+
+    async def claim_due_rounds(self, now: datetime, stale: datetime, limit: int) -> list[Round]:
+        """Rounds to move on (``FOR UPDATE SKIP LOCKED``): open past ``lock_at``, locked past
+        ``close_at``, or settling/voiding untouched since ``stale``."""
+        ...
+
+    async def update_round(self, round_: Round) -> None:
+        """Write status, prices, winner, rake (not the pools)."""
+        ...
+
+    async def add_round_bet(self, bet: RoundBet) -> RoundBet:
+        """Insert and add the stake to the round's pool; ``AlreadyExists`` for a second bet
+        of the user on the round."""
+        ...
+
+    async def round_bets(self, round_id: int, *, user_id: int | None = None) -> list[RoundBet]: ...
+
+    async def user_round_bets(self, user_id: int, round_ids: Sequence[int]) -> list[RoundBet]: ...
+
+    async def record_round_payouts(self, items: Sequence[tuple[int, int]]) -> None:
+        """Set ``payout`` of (bet id, amount) pairs."""
+        ...

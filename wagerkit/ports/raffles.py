@@ -1,0 +1,172 @@
+"""Raffles and the randomness beacons of their draws (docs/raffles.md, docs/draw.md)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from ..domain.draw import BeaconRound
+from ..domain.raffles import (
+    Raffle,
+    RaffleCategory,
+    RaffleCategoryDraft,
+    RaffleDraft,
+    RaffleStatus,
+    Ticket,
+)
+
+
+# -- raffles (docs/raffles.md) ---------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    raffle_id: int
+    number: int
+    user_id: int
+    price: int
+    wallet_account_id: int
+    purchase: str
+    bought_at: datetime
+
+
+class RaffleRepository(Protocol):
+    """Raffle categories, raffles (the category's terms copied in) and their tickets.
+
+    Locks (PostgreSQL): purchases read the raffle ``lock="share"`` (FOR KEY SHARE: they run
+    together and each adds to ``sold``), status changes ``"update"``, so a close waits for the
+    purchases in flight and they for it. A number is sold once: ``add_tickets`` of a taken
+    number raises ``TransientStoreError`` (the unique constraint), and the retried purchase
+    sees it sold."""
+
+    async def add_category(self, draft: RaffleCategoryDraft, now: datetime) -> RaffleCategory: ...
+
+    async def get_category(self, category_id: int) -> RaffleCategory | None: ...
+
+    async def list_categories(self) -> list[RaffleCategory]: ...
+
+    async def update_category(self, category: RaffleCategory) -> None: ...
+
+    async def delete_category(self, category_id: int) -> None: ...
+
+    async def add(
+        self, draft: RaffleDraft, category: RaffleCategory, *, escrow_account_id: int, now: datetime
+    ) -> Raffle:
+        """Insert a raffle (validated draft) with its category's terms copied in."""
+        ...
+
+    async def get(self, raffle_id: int, *, lock: str = "none") -> Raffle | None: ...
+
+    async def update(self, raffle: Raffle) -> None:
+        """Write every field of the raffle but ``sold`` (which ``add_tickets`` keeps)."""
+        ...
+
+    async def list_raffles(
+        self,
+        *,
+        statuses: Sequence[RaffleStatus] | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[Raffle]:
+        """Newest first."""
+        ...
+
+    async def claim_due(
+        self, now: datetime, stale_before: datetime, hold_before: datetime, limit: int
+    ) -> list[Raffle]:
+        """Raffles a job must act on, locked ``FOR UPDATE SKIP LOCKED``: open past ``end``;
+        voided or drawn and not paid, untouched since ``stale_before`` (a lottery draw not
+        yet paying: since ``hold_before``, its correction window)."""
+        ...
+
+    async def sold_numbers(self, raffle_id: int) -> list[int]:
+        """The sold numbers, ascending (read lean: a draw reads a million of them)."""
+        ...
+
+    async def taken_among(self, raffle_id: int, numbers: Sequence[int]) -> list[int]:
+        """Which of ``numbers`` are sold (one indexed look-up)."""
+        ...
+
+    async def user_counts(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
+        """Tickets held per (raffle id, user id) (pairs without tickets absent)."""
+        ...
+
+    async def purchases(self, purchase_ids: Sequence[str]) -> dict[str, list[Ticket]]:
+        """The tickets of earlier purchases (by the purchase's transfer id), by number."""
+        ...
+
+    async def add_tickets(self, tickets: Sequence[NewTicket]) -> list[Ticket]:
+        """Insert tickets (one statement) and add them to their raffles' ``sold``."""
+        ...
+
+    async def tickets_of(self, raffle_id: int) -> list[Ticket]:
+        """Every ticket of the raffle, by number."""
+        ...
+
+    async def listing_of(self, raffle_id: int) -> list[tuple[int, int]]:
+        """(number, user id) of every ticket, by number: the draw's listing, read lean (a
+        million-ticket raffle is closed, drawn and published from this)."""
+        ...
+
+    async def holders_of(
+        self, raffle_id: int, numbers: Sequence[int]
+    ) -> dict[int, tuple[int, int]]:
+        """(user id, wallet account id) of each of these ticket numbers."""
+        ...
+
+    async def list_tickets(
+        self,
+        *,
+        raffle_id: int | None = None,
+        user_id: int | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[Ticket]:
+        """Newest first."""
+        ...
+
+    async def record_prizes(self, raffle_id: int, prizes: Sequence[tuple[int, int]]) -> None:
+        """Set the prize of each (number, prize) of the raffle (one statement)."""
+        ...
+
+    async def record_refunds(self, ticket_ids: Sequence[int]) -> None:
+        """Mark tickets refunded (one statement)."""
+        ...
+
+
+# -- Randomness beacons for raffle draws (docs/draw.md) ----------------------------------------
+
+
+class RandomnessBeacon(Protocol):
+    """A public randomness beacon (drand quicknet by default): rounds are fetched or entered,
+    and every round is verified before a draw may use it.
+
+    ``fetch`` raises ``BeaconUnavailable`` when the relay cannot be reached or answers garbage
+    (nothing is drawn then: retry, or enter the round and signature by hand) and
+    ``BeaconInvalid`` for a round that does not verify or is not the one asked for.
+    """
+
+    @property
+    def chain_hash(self) -> str: ...
+
+    def round_after(self, moment: datetime) -> int:
+        """The first round produced strictly after ``moment`` (the round to draw with)."""
+        ...
+
+    async def fetch(self, round: int | None = None) -> BeaconRound:
+        """That round (``None``: the latest), checked: randomness, BLS signature, number."""
+        ...
+
+    def entered(self, round: int, signature: str) -> BeaconRound:
+        """A round typed in by an operator (round and hex signature), checked like a fetched
+        one; ``BeaconInvalid`` if it does not verify."""
+        ...
+
+    def check(self, beacon: BeaconRound, not_before: datetime) -> None:
+        """Refuse (``BeaconInvalid``) a round of another chain, one whose randomness or BLS
+        signature does not verify, or one produced at or before ``not_before`` (the close)."""
+        ...
+
+    async def round(
+        self, round: int, *, signature: str | None = None, not_before: datetime
+    ) -> BeaconRound:
+        """The round a draw uses: ``entered`` when the operator gives the signature, else
+        ``fetch``ed; then ``check``ed against ``not_before`` (the close)."""
