@@ -84,9 +84,11 @@ def test_demo_adds_to_existing_data_and_prints_a_table(cli: Cli) -> None:
         "1 Demo: Red vs Blue, grand final open 350 COIN 3 YYYY-MM-DD hh:mm:ss new",
         "2 Demo: who takes the first map? settled 130 COIN 3 YYYY-MM-DD hh:mm:ss Blue new",
     ]
-    assert rows[-1] == (
+    assert rows[-2:] == [
         "try: wagerkit users list; wagerkit wallet statement 2; wagerkit events show 1; "
-        "wagerkit bets list"
-    )
+        "wagerkit bets list",
+        "and: wagerkit prices show; wagerkit rounds list; wagerkit predictions list --as 2; "
+        "wagerkit raffles list; wagerkit orders list; wagerkit reviews list",
+    ]
     assert "existing" in cli.ok("demo")
     assert cli.json("wallet", "show", "1")["wallets"][0]["balance"] == 1000

@@ -183,6 +183,11 @@ def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         f"try: wagerkit users list; wagerkit wallet statement {result[0][0].id}; "
         f"wagerkit events show {found_events[0][0].id}; wagerkit bets list"
     )
+    st.terminal.line(
+        "and: wagerkit prices show; wagerkit rounds list; "
+        f"wagerkit predictions list --as {result[0][0].id}; wagerkit raffles list; "
+        "wagerkit orders list; wagerkit reviews list"
+    )
 
 
 async def _find_event(kit: WagerKit, title: str) -> Event | None:
