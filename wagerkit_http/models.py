@@ -23,8 +23,20 @@ __all__ = [
 ]
 
 
+#: every model given to ``component``, by name: OpenAPI components are keyed by the class
+#: name, so a second model of the same name would silently replace the first in the document
+_COMPONENTS: dict[str, type[BaseModel]] = {}
+
+
 def component(model: type[BaseModel]) -> Any:
-    """The OpenAPI reference to ``model`` (registered on first use)."""
+    """The OpenAPI reference to ``model`` (registered on first use). Two different models
+    with one name are refused at import time (the areas' ``CategoryOut`` once collided)."""
+    seen = _COMPONENTS.setdefault(model.__name__, model)
+    if seen is not model:
+        raise TypeError(
+            f"two API models are named {model.__name__} ({seen.__module__} and "
+            f"{model.__module__}): give one an area prefix"
+        )
     return Component(model)
 
 

@@ -8,6 +8,7 @@ import asyncio
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -319,8 +320,10 @@ ADMIN_CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
 ]
 #: staff operations on events, bets and chat messages: test_events_http.py checks them (403);
 #: on predictions and rounds: test_predictions_http.py does
-#: on order reports and categories: test_orders_http.py
+#: on order reports and categories: test_orders_http.py; on raffles: the test after the next
+RAFFLE_ADMIN_PREFIXES = ("/api/v1/admin/raffle", "/api/v1/admin/tickets")
 EVENT_ADMIN_PREFIXES = (
+    *RAFFLE_ADMIN_PREFIXES,
     "/api/v1/admin/events",
     "/api/v1/admin/bets",
     "/api/v1/admin/chat",
@@ -357,14 +360,61 @@ def test_a_player_gets_403_from_every_admin_endpoint(
     conserved(auth_live[2])
 
 
+def test_a_player_gets_403_from_every_raffle_admin_endpoint(
+    http: httpx.Client, auth_live: tuple[str, WagerkitApp, str]
+) -> None:
+    """Every staff raffle operation, called by a player with a body that would be accepted
+    from staff, is refused with 403 and changes nothing."""
+    admin = bearer(admin_session(http)["access_token"])
+    h = bearer(register(http)["access_token"])
+    cat = {"name": "Gold", "ticket_price": 10, "capacity": 100, "winners": 3}
+    r = http.post("/api/v1/admin/raffle-categories", json=cat, headers=admin)
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    now = datetime.now(UTC)
+    raffle = {"name": "Friday", "category_id": cid, "start": now.isoformat(),
+              "end": (now + timedelta(hours=1)).isoformat(), "min_tickets": 3}  # fmt: skip
+    r = http.post("/api/v1/admin/raffles", json=raffle, headers=admin)
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    calls: list[tuple[str, str, str, dict[str, Any] | None]] = [
+        ("POST", "/api/v1/admin/raffle-categories", "", cat),
+        ("PUT", "/api/v1/admin/raffle-categories/{category_id}", f"/{cid}", cat),
+        ("DELETE", "/api/v1/admin/raffle-categories/{category_id}", f"/{cid}", None),
+        ("POST", "/api/v1/admin/raffles", "", raffle),
+        ("PATCH", "/api/v1/admin/raffles/{raffle_id}", f"/{rid}", {"name": "Saturday"}),
+        ("POST", "/api/v1/admin/raffles/{raffle_id}/close", f"/{rid}/close", None),
+        ("POST", "/api/v1/admin/raffles/{raffle_id}/draw", f"/{rid}/draw",
+         {"numbers": [1, 2, 3], "reason": "x"}),
+        ("POST", "/api/v1/admin/raffles/{raffle_id}/pay", f"/{rid}/pay", None),
+        ("POST", "/api/v1/admin/raffles/{raffle_id}/void", f"/{rid}/void", {"reason": "x"}),
+        ("POST", "/api/v1/admin/raffles/{raffle_id}/correct", f"/{rid}/correct",
+         {"numbers": [1, 2, 3], "reason": "x"}),
+        ("GET", "/api/v1/admin/tickets", "", None),
+    ]  # fmt: skip
+    spec = http.get("/openapi.json").json()
+    assert {(m, p) for m, p, _, _ in calls} == {
+        (m.upper(), p)
+        for p, ops in spec["paths"].items()
+        if p.startswith(RAFFLE_ADMIN_PREFIXES)
+        for m in ops
+    }
+    for method, path, tail, body in calls:
+        concrete = path.split("/{")[0] + tail
+        problem(http.request(method, concrete, json=body, headers=h), 403, "forbidden")
+    after = http.get(f"/api/v1/raffles/{rid}").json()
+    assert (after["name"], after["status"]) == ("Friday", "open")
+    conserved(auth_live[2])
+
+
 def test_a_user_can_read_only_its_own_wallet(http: httpx.Client) -> None:
     """No user id in any non-admin path: the wallet and statement are the caller's own, and
     the only routes that name another user are the admin ones (403 for players, above)."""
     spec = http.get("/openapi.json").json()
     with_params = [p for p in spec["paths"] if "{" in p and p.startswith("/api/v1")]
     assert with_params
-    # outside /admin only the provider webhook, the events, prices, predictions and orders have path
-    # parameters, and they name no user
+    # outside /admin only the provider webhook, the events, prices, predictions, orders and
+    # raffles have path parameters, and they name no user
     assert all(
         p.startswith("/api/v1/admin/")
         or p == "/api/v1/payments/webhooks/{provider}"
@@ -372,6 +422,7 @@ def test_a_user_can_read_only_its_own_wallet(http: httpx.Client) -> None:
         or p.startswith("/api/v1/prices/{symbol}")
         or p.startswith(("/api/v1/predictions/{contract_id}", "/api/v1/rounds/{round_id}"))
         or p.startswith("/api/v1/orders/{order_id}")
+        or p.startswith("/api/v1/raffles/{raffle_id}")
         for p in with_params
     )
     for p in spec["paths"]:

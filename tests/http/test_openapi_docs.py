@@ -6,6 +6,7 @@ import re
 from urllib.parse import urljoin, urlparse
 
 import httpx
+import pytest
 
 import wagerkit
 from wagerkit_http.routes.docs import ASSETS
@@ -71,3 +72,23 @@ def test_every_asset_is_served_with_a_sensible_type(base_url: str) -> None:
 def test_no_cdn_pages_from_sanic_ext(base_url: str) -> None:
     for path in ("/docs/swagger", "/docs/redoc", "/redoc", "/swagger", "/oauth2-redirect.html"):
         assert httpx.get(f"{base_url}{path}").status_code == 404, path
+
+
+def test_two_api_models_with_one_name_are_refused() -> None:
+    """OpenAPI components are keyed by class name: a second model of the same name would
+    replace the first in the document (the raffles' and orders' CategoryOut once did)."""
+    from pydantic import BaseModel
+
+    from wagerkit_http.models import component
+
+    def model() -> type[BaseModel]:
+        class CategoryOut(BaseModel):
+            x: int
+
+        return CategoryOut
+
+    first = model()
+    component(first)
+    component(first)  # the same model again is fine
+    with pytest.raises(TypeError, match="two API models are named CategoryOut"):
+        component(model())

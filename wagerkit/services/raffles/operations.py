@@ -81,17 +81,19 @@ class RaffleOperations(RafflesBase):
 
         return await self._d.transaction(work)
 
-    async def delete_category(self, actor: Actor, category_id: int) -> None:
+    async def delete_category(self, actor: Actor, category_id: int) -> RaffleCategory:
+        """Delete a category (staff, audited); returns it as it was."""
         actor.require_staff()
 
-        async def work(uow: UnitOfWork) -> None:
-            await get_category(uow, category_id)
+        async def work(uow: UnitOfWork) -> RaffleCategory:
+            category = await get_category(uow, category_id)
             await uow.raffles.delete_category(category_id)
             await uow.audit.add(
                 self._audit(actor, "raffle.category_delete", 0, "", category=str(category_id))
             )
+            return category
 
-        await self._d.transaction(work)
+        return await self._d.transaction(work)
 
     async def get_category(self, category_id: int) -> RaffleCategory:
         async def work(uow: UnitOfWork) -> RaffleCategory:

@@ -14,15 +14,15 @@ from pydantic import AliasChoices, ConfigDict, Field, StrictInt, StrictStr
 from ...models import ApiModel
 
 __all__ = [
-    "CategoryIn",
-    "CategoryList",
-    "CategoryOut",
     "CitiesQuery",
     "CityList",
     "ComplaintIn",
     "ComplaintOut",
     "DecideIn",
     "NotificationSettingsIn",
+    "OrderCategoryIn",
+    "OrderCategoryList",
+    "OrderCategoryOut",
     "OrderIn",
     "OrderList",
     "OrderOut",
@@ -231,7 +231,7 @@ class PreferencesOut(ApiModel):
     digest_minutes: int
 
 
-class CategoryIn(_In):
+class OrderCategoryIn(_In):
     name: StrictStr = Field(max_length=200)
     fee: StrictInt = Field(ge=0, le=10**12, description="minor units of the orders' currency")
     max_executors: StrictInt = Field(3, ge=1, le=20)
@@ -240,7 +240,7 @@ class CategoryIn(_In):
     active: bool = True
 
 
-class CategoryOut(ApiModel):
+class OrderCategoryOut(ApiModel):
     slug: str
     name: str
     fee: int
@@ -251,8 +251,8 @@ class CategoryOut(ApiModel):
     active: bool
 
 
-class CategoryList(ApiModel):
-    categories: list[CategoryOut]
+class OrderCategoryList(ApiModel):
+    categories: list[OrderCategoryOut]
 
 
 class CitiesQuery(_In):

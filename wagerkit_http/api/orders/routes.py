@@ -41,15 +41,15 @@ from ...models import component
 from ...validation import parse_body, parse_query
 from .._common import IDEMPOTENCY_HEADER, idempotency_key, iso, optional_body, problems, secured
 from .models import (
-    CategoryIn,
-    CategoryList,
-    CategoryOut,
     CitiesQuery,
     CityList,
     ComplaintIn,
     ComplaintOut,
     DecideIn,
     NotificationSettingsIn,
+    OrderCategoryIn,
+    OrderCategoryList,
+    OrderCategoryOut,
     OrderIn,
     OrderList,
     OrderOut,
@@ -147,8 +147,8 @@ def profile_out(p: Profile) -> ProfileOut:
     )
 
 
-def category_out(c: OrderCategory, currency: str) -> CategoryOut:
-    return CategoryOut(
+def category_out(c: OrderCategory, currency: str) -> OrderCategoryOut:
+    return OrderCategoryOut(
         slug=c.slug,
         name=c.name,
         fee=c.fee,
@@ -304,7 +304,7 @@ async def report_contact(request: WagerkitRequest, order_id: str) -> HTTPRespons
 
 @openapi.operation("listCategories")
 @openapi.tag("orders")
-@openapi.response(200, {"application/json": component(CategoryList)}, "Every category")
+@openapi.response(200, {"application/json": component(OrderCategoryList)}, "Every category")
 async def list_categories(request: WagerkitRequest) -> HTTPResponse:
     """The order categories with their terms (fee, executors, lifetime, response window)."""
     kit = request.app.ctx.kit
@@ -374,13 +374,13 @@ def _decide(accept: bool) -> Handler:
 @openapi.operation("putOrderCategory")
 @openapi.tag("admin")
 @secured
-@openapi.body({"application/json": component(CategoryIn)}, required=True)
-@openapi.response(200, {"application/json": component(CategoryOut)}, "The category")
+@openapi.body({"application/json": component(OrderCategoryIn)}, required=True)
+@openapi.response(200, {"application/json": component(OrderCategoryOut)}, "The category")
 @problems(400, 401, 403, 415, 422)
 async def put_category(request: WagerkitRequest, slug: str) -> HTTPResponse:
     """Staff: create or change a category (audited); existing orders keep their terms."""
     actor = await authenticated(request)
-    body = parse_body(request, CategoryIn)
+    body = parse_body(request, OrderCategoryIn)
     kit = request.app.ctx.kit
     cat = OrderCategory(
         slug[:64],

@@ -26,13 +26,13 @@ __all__ = [
     "ExposureOut",
     "PlaceIn",
     "PoolOut",
-    "ReasonIn",
     "RoundBetIn",
     "RoundBetOut",
     "RoundList",
     "RoundOut",
     "RoundsQuery",
     "SideOut",
+    "VoidReasonIn",
 ]
 
 
@@ -64,7 +64,7 @@ class PlaceIn(ApiModel):
     )
 
 
-class ReasonIn(ApiModel):
+class VoidReasonIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: StrictStr = Field(min_length=1, max_length=500, description="kept in the audit trail")

@@ -28,12 +28,12 @@ from .models import (
     ContractsQuery,
     ExposureList,
     PlaceIn,
-    ReasonIn,
     RoundBetIn,
     RoundBetOut,
     RoundList,
     RoundOut,
     RoundsQuery,
+    VoidReasonIn,
 )
 
 __all__ = [
@@ -233,13 +233,13 @@ async def exposure(request: WagerkitRequest) -> HTTPResponse:
 @openapi.operation("adminVoidContract")
 @openapi.tag("admin")
 @secured
-@openapi.body({"application/json": component(ReasonIn)}, required=True)
+@openapi.body({"application/json": component(VoidReasonIn)}, required=True)
 @openapi.response(200, {"application/json": component(ContractOut)}, "The contract, voided")
 @problems(400, 401, 403, 404, 409, 415, 422)
 async def void_contract(request: WagerkitRequest, contract_id: int) -> HTTPResponse:
     """Staff: void an open contract, refunding stake and commission (audited)."""
     actor = await authenticated(request)
-    body = parse_body(request, ReasonIn)
+    body = parse_body(request, VoidReasonIn)
     c = await request.app.ctx.kit.predictions.void(actor, _cid(contract_id), body.reason)
     return json(contract_view(c))
 
@@ -247,13 +247,13 @@ async def void_contract(request: WagerkitRequest, contract_id: int) -> HTTPRespo
 @openapi.operation("adminVoidRound")
 @openapi.tag("admin")
 @secured
-@openapi.body({"application/json": component(ReasonIn)}, required=True)
+@openapi.body({"application/json": component(VoidReasonIn)}, required=True)
 @openapi.response(200, {"application/json": component(RoundOut)}, "The round, voided")
 @problems(400, 401, 403, 404, 409, 415, 422)
 async def void_round(request: WagerkitRequest, round_id: int) -> HTTPResponse:
     """Staff: void an open or locked round, refunding every stake (audited)."""
     actor = await authenticated(request)
-    body = parse_body(request, ReasonIn)
+    body = parse_body(request, VoidReasonIn)
     r = await request.app.ctx.kit.predictions.void_round(actor, _rid(round_id), body.reason)
     return json(round_view(r))
 

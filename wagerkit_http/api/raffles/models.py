@@ -34,19 +34,19 @@ from .._common import MAX_ID
 
 __all__ = [
     "BuyIn",
-    "CategoryIn",
-    "CategoryList",
-    "CategoryOut",
     "CorrectIn",
     "DrawIn",
     "PurchaseOut",
+    "RaffleCategoryIn",
+    "RaffleCategoryList",
+    "RaffleCategoryOut",
     "RaffleDetailOut",
     "RaffleIn",
     "RaffleList",
     "RaffleOut",
     "RafflePatch",
+    "RaffleReasonIn",
     "RafflesQuery",
-    "ReasonIn",
     "RecordOut",
     "TicketList",
     "TicketOut",
@@ -80,7 +80,7 @@ Number = Annotated[StrictInt, Field(ge=0, le=_MAX_NUMBER)]
 
 
 # -- requests -------------------------------------------------------------------------------
-class CategoryIn(ApiModel):
+class RaffleCategoryIn(ApiModel):
     """A raffle category (template)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -193,7 +193,7 @@ class CorrectIn(ApiModel):
     reason: StrictStr = Field(max_length=500, description="required, 1-500 characters")
 
 
-class ReasonIn(ApiModel):
+class RaffleReasonIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: StrictStr = Field("", max_length=500)
@@ -213,7 +213,7 @@ class TicketsQuery(ApiModel):
 
 
 # -- responses ------------------------------------------------------------------------------
-class CategoryOut(ApiModel):
+class RaffleCategoryOut(ApiModel):
     id: int
     name: str
     colour: str
@@ -231,8 +231,8 @@ class CategoryOut(ApiModel):
     created_at: str
 
 
-class CategoryList(ApiModel):
-    categories: list[CategoryOut]
+class RaffleCategoryList(ApiModel):
+    categories: list[RaffleCategoryOut]
 
 
 class WinnerOut(ApiModel):
@@ -247,7 +247,7 @@ class RaffleOut(ApiModel):
     id: int
     name: str
     status: Literal["open", "closed", "drawn", "voided"]
-    category: CategoryOut
+    category: RaffleCategoryOut
     currency: str
     ticket_price: int
     capacity: int

@@ -29,19 +29,19 @@ from ...validation import parse_body, parse_query
 from .._common import IDEMPOTENCY_HEADER, MAX_ID, idempotency_key, optional_body, problems, secured
 from .models import (
     BuyIn,
-    CategoryIn,
-    CategoryList,
-    CategoryOut,
     CorrectIn,
     DrawIn,
     PurchaseOut,
+    RaffleCategoryIn,
+    RaffleCategoryList,
+    RaffleCategoryOut,
     RaffleDetailOut,
     RaffleIn,
     RaffleList,
     RaffleOut,
     RafflePatch,
+    RaffleReasonIn,
     RafflesQuery,
-    ReasonIn,
     RecordOut,
     TicketList,
     TicketsQuery,
@@ -127,7 +127,7 @@ async def verify_raffle(request: WagerkitRequest, raffle_id: int) -> HTTPRespons
 
 @openapi.operation("listRaffleCategories")
 @openapi.tag("raffles")
-@openapi.response(200, {"application/json": component(CategoryList)}, "Every category")
+@openapi.response(200, {"application/json": component(RaffleCategoryList)}, "Every category")
 async def list_categories(request: WagerkitRequest) -> HTTPResponse:
     """Raffle categories with their derived figures (collection, fund, prizes). Public."""
     cats = await request.app.ctx.kit.raffles.list_categories()
@@ -200,13 +200,13 @@ async def my_tickets(request: WagerkitRequest) -> HTTPResponse:
 @openapi.operation("adminCreateRaffleCategory")
 @openapi.tag("admin")
 @secured
-@openapi.body({"application/json": component(CategoryIn)}, required=True)
-@openapi.response(201, {"application/json": component(CategoryOut)}, "The category")
+@openapi.body({"application/json": component(RaffleCategoryIn)}, required=True)
+@openapi.response(201, {"application/json": component(RaffleCategoryOut)}, "The category")
 @problems(400, 401, 403, 415, 422)
 async def create_category(request: WagerkitRequest) -> HTTPResponse:
     """Staff: a raffle category (price, capacity, winners, split, rake, prize mode)."""
     actor = await authenticated(request)
-    body = parse_body(request, CategoryIn)
+    body = parse_body(request, RaffleCategoryIn)
     kit = request.app.ctx.kit
     c = await kit.raffles.create_category(actor, body.draft(kit.deps.currencies.default.code))
     return json(category_out(c), status=201)
@@ -215,13 +215,13 @@ async def create_category(request: WagerkitRequest) -> HTTPResponse:
 @openapi.operation("adminUpdateRaffleCategory")
 @openapi.tag("admin")
 @secured
-@openapi.body({"application/json": component(CategoryIn)}, required=True)
-@openapi.response(200, {"application/json": component(CategoryOut)}, "The category")
+@openapi.body({"application/json": component(RaffleCategoryIn)}, required=True)
+@openapi.response(200, {"application/json": component(RaffleCategoryOut)}, "The category")
 @problems(400, 401, 403, 404, 415, 422)
 async def update_category(request: WagerkitRequest, category_id: int) -> HTTPResponse:
     """Staff: replace a category's terms (raffles made from it keep theirs)."""
     actor = await authenticated(request)
-    body = parse_body(request, CategoryIn)
+    body = parse_body(request, RaffleCategoryIn)
     kit = request.app.ctx.kit
     c = await kit.raffles.update_category(
         actor, _id(category_id, "category"), body.draft(kit.deps.currencies.default.code)
@@ -232,13 +232,14 @@ async def update_category(request: WagerkitRequest, category_id: int) -> HTTPRes
 @openapi.operation("adminDeleteRaffleCategory")
 @openapi.tag("admin")
 @secured
-@openapi.response(204, None, "Deleted")
+@openapi.response(200, {"application/json": component(RaffleCategoryOut)}, "The deleted category")
 @problems(401, 403, 404)
 async def delete_category(request: WagerkitRequest, category_id: int) -> HTTPResponse:
-    """Staff: delete a category (raffles made from it keep their terms)."""
+    """Staff: delete a category (raffles made from it keep their terms); the answer is the
+    category as it was (200 with a body, like the other deletions)."""
     actor = await authenticated(request)
-    await request.app.ctx.kit.raffles.delete_category(actor, _id(category_id, "category"))
-    return HTTPResponse(status=204)
+    c = await request.app.ctx.kit.raffles.delete_category(actor, _id(category_id, "category"))
+    return json(category_out(c))
 
 
 @openapi.operation("adminCreateRaffle")
@@ -272,14 +273,14 @@ async def edit_raffle(request: WagerkitRequest, raffle_id: int) -> HTTPResponse:
 @openapi.operation("adminCloseRaffle")
 @openapi.tag("admin")
 @secured
-@openapi.body({"application/json": component(ReasonIn)})
+@openapi.body({"application/json": component(RaffleReasonIn)})
 @openapi.response(200, {"application/json": component(RaffleOut)}, "Closed (or voided)")
 @problems(400, 401, 403, 404, 409, 415, 422)
 async def close_raffle(request: WagerkitRequest, raffle_id: int) -> HTTPResponse:
     """Staff: stop sales now; the listing is frozen and its commitment published. Below the
     minimum the raffle is voided and every ticket refunded."""
     actor = await authenticated(request)
-    body = optional_body(request, ReasonIn)
+    body = optional_body(request, RaffleReasonIn)
     r = await request.app.ctx.kit.raffles.close(actor, _id(raffle_id), reason=body.reason)
     return json(raffle_out(r))
 
@@ -318,13 +319,13 @@ async def pay_raffle(request: WagerkitRequest, raffle_id: int) -> HTTPResponse:
 @openapi.operation("adminVoidRaffle")
 @openapi.tag("admin")
 @secured
-@openapi.body({"application/json": component(ReasonIn)}, required=True)
+@openapi.body({"application/json": component(RaffleReasonIn)}, required=True)
 @openapi.response(200, {"application/json": component(RaffleOut)}, "Voided and refunded")
 @problems(400, 401, 403, 404, 409, 415, 422)
 async def void_raffle(request: WagerkitRequest, raffle_id: int) -> HTTPResponse:
     """Staff: cancel a raffle not yet drawn; every ticket is refunded (reason required)."""
     actor = await authenticated(request)
-    body = parse_body(request, ReasonIn)
+    body = parse_body(request, RaffleReasonIn)
     r = await request.app.ctx.kit.raffles.void(actor, _id(raffle_id), reason=body.reason)
     return json(raffle_out(r))
 
