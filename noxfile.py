@@ -13,7 +13,8 @@ PY = "3.11"
 
 @nox.session(python=PY)
 def tests(session: nox.Session) -> None:
-    """The whole test suite on two xdist workers; each starts its own PostgreSQL server
+    """The whole test suite on four xdist workers (the suite mostly waits on servers, fsyncs and
+    subprocesses, so four beat two on two cores); each starts its own PostgreSQL server
     (tests/pgserver.py)."""
     session.install("-e", ".[test]")
     # the Redis-backed rate limiter is tested against a real redis-server (tests/unit/test_rate_limits.py)
@@ -24,7 +25,7 @@ def tests(session: nox.Session) -> None:
         "apt-get install -y -qq redis-server; }",
         external=True,
     )
-    session.run("pytest", *(session.posargs or ["-q", "-p", "no:cacheprovider", "-n", "2"]))
+    session.run("pytest", *(session.posargs or ["-q", "-p", "no:cacheprovider", "-n", "4"]))
 
 
 @nox.session(python=PY)
