@@ -31,9 +31,9 @@ class NewTicket:
 class RaffleRepository(Protocol):
     """Raffle categories, raffles (the category's terms copied in) and their tickets.
 
-    Locks (PostgreSQL): purchases read the raffle ``lock="share"`` (FOR KEY SHARE: they run
-    together and each adds to ``sold``), status changes ``"update"``, so a close waits for the
-    purchases in flight and they for it. A number is sold once: ``add_tickets`` of a taken
+    Locks (PostgreSQL): purchases read the raffle ``lock="share"`` (FOR NO KEY UPDATE: the
+    batches of one raffle run one after another, so each counts its buyers' tickets exactly),
+    status changes ``"update"``, so a close waits for the purchases in flight and they for it. A number is sold once: ``add_tickets`` of a taken
     number raises ``TransientStoreError`` (the unique constraint), and the retried purchase
     sees it sold."""
 

@@ -1,9 +1,10 @@
 """Raffle categories, raffles and tickets (``uow.raffles``) on the SQL unit of work.
 
 Locks (PostgreSQL; SQLite runs one writer at a time and ignores them): ``lock="share"``
-(purchase batches) is ``FOR KEY SHARE`` — batches run together, each adding to ``sold`` (their
-row updates queue), and a close's ``FOR UPDATE`` waits for them; ``lock="update"`` is ``FOR
-UPDATE``; ``claim_due`` is ``FOR UPDATE SKIP LOCKED``. A number is sold once: the unique
+(purchase batches) is ``FOR NO KEY UPDATE`` (SQLAlchemy's ``key_share=True`` without
+``read=True``) — the batches of one raffle run one after another, across processes too, so the
+per-user count a batch reads is exact, and a close's ``FOR UPDATE`` waits for them;
+``lock="update"`` is ``FOR UPDATE``; ``claim_due`` is ``FOR UPDATE SKIP LOCKED``. A number is sold once: the unique
 (raffle_id, number) constraint refuses a second sale, which the unit of work reports as
 ``TransientStoreError`` (the retried purchase sees the number sold). Set-based writes: a
 batch's tickets are one multi-row INSERT, prizes one ``UPDATE … FROM (VALUES …)`` (SQLite:

@@ -2,7 +2,8 @@
 
 ``buy`` submits the purchase to the area's ``GroupCommit`` (conflict key: the raffle and the
 user, so a user's per-raffle count is decided against what the batch read). One batch is ONE
-transaction: the raffles are read ``FOR KEY SHARE`` (a close waits for the batch), with the
+transaction: the raffles are read ``FOR NO KEY UPDATE`` (a close waits for the batch, and
+the batches of one raffle follow each other across processes), with the
 replayed keys, the buyers' counts and the sold numbers; each purchase is decided on its own,
 all or nothing (chosen numbers must all be free; random picks take free numbers no earlier
 purchase of the batch took); the stakes go to the ledger as one batch (wallet → the raffle's
