@@ -90,3 +90,13 @@ class Actor:
     def require_self_or_staff(self, user_id: int) -> None:
         if self.user_id != user_id and not self.is_staff:
             raise PermissionDenied("you may act only for yourself")
+
+    def visible_user(self, user_id: int | None) -> int | None:
+        """Whose records a listing may show: staff anyone's (``None``: everyone's); a player
+        only their own (``None`` means them; another user's id is ``PermissionDenied``)."""
+        if self.is_staff:
+            return user_id
+        if user_id is None:
+            user_id = self.user_id
+        self.require_self_or_staff(user_id if user_id is not None else -1)
+        return user_id

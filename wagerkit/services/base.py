@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from ..domain.errors import TransientStoreError
+from ..domain.errors import InvalidInput, TransientStoreError
 from ..domain.money import CurrencyRegistry
 from ..ports import (
     Clock,
@@ -26,11 +26,17 @@ from ..ports import (
 )
 from .groupcommit import Coalescer, GroupCommit
 
-__all__ = ["MAX_ATTEMPTS", "Coalescer", "Deps", "GroupCommit"]
+__all__ = ["MAX_ATTEMPTS", "Coalescer", "Deps", "GroupCommit", "check_page_limit"]
 
 T = TypeVar("T")
 
 MAX_ATTEMPTS = 8
+
+
+def check_page_limit(limit: int, most: int = 500) -> None:
+    """A listing pages 1 to ``most`` rows at a time."""
+    if not 1 <= limit <= most:
+        raise InvalidInput(f"limit must be 1-{most}")
 
 
 @dataclass(slots=True)

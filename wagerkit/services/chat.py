@@ -26,7 +26,7 @@ from ..domain.notifications import ChatDeleted, ChatPosted
 from ..domain.refs import user_ref
 from ..domain.text import clean_reason
 from ..ports import UnitOfWork
-from .base import Deps
+from .base import Deps, check_page_limit
 
 __all__ = ["ChatService"]
 
@@ -72,8 +72,7 @@ class ChatService:
         self, event_id: int, *, limit: int = 50, before_id: int | None = None
     ) -> list[ChatMessage]:
         """Recent messages of an event, newest first (deleted ones left out)."""
-        if not 1 <= limit <= 200:
-            raise InvalidInput("limit must be 1-200")
+        check_page_limit(limit, most=200)
 
         async def work(uow: UnitOfWork) -> list[ChatMessage]:
             if await uow.events.get(event_id) is None:

@@ -31,7 +31,6 @@ from ..domain.audit import AuditRecord
 from ..domain.errors import (
     IdempotencyConflict,
     InvalidAmount,
-    InvalidInput,
     PaymentAlreadyFinal,
     PaymentMismatch,
     PaymentNotFound,
@@ -54,7 +53,7 @@ from ..domain.payments import (
 from ..domain.refs import keyed_id, user_ref
 from ..domain.text import clean_reason
 from ..ports import PaymentProvider, UnitOfWork
-from .base import Deps
+from .base import Deps, check_page_limit
 from .wallets import user_wallet
 
 __all__ = ["PaymentPage", "PaymentService", "provider_account"]
@@ -480,8 +479,7 @@ class PaymentService:
             actor.require_staff()
         else:
             actor.require_self_or_staff(user_id)
-        if not 1 <= limit <= 500:
-            raise InvalidInput("limit must be 1-500")
+        check_page_limit(limit)
         async with self._d.uow() as uow:
             rows = await uow.payments.list(user_id=user_id, limit=limit + 1, before_seq=before)
         page = rows[:limit]

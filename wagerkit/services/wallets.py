@@ -42,7 +42,7 @@ from ..domain.notifications import WalletChanged
 from ..domain.refs import expiry_void_id, hold_resolution_id, keyed_id, user_of, user_ref
 from ..domain.text import clean_reason, clean_text
 from ..ports import UnitOfWork
-from .base import Deps
+from .base import Deps, check_page_limit
 
 __all__ = [
     "StatementEntry",
@@ -220,8 +220,7 @@ class WalletService:
     ) -> StatementPage:
         """Entries newest first, each with the running balance after it; page with ``before``."""
         actor.require_self_or_staff(user_id)
-        if not 1 <= limit <= 500:
-            raise InvalidInput("limit must be 1-500")
+        check_page_limit(limit)
         code = self._currency(currency)
         async with self._d.uow() as uow:
             await self._user_exists(uow, user_id)

@@ -30,6 +30,7 @@ from ...domain.refs import (
     escrow_owner,
 )
 from ...ports import UnitOfWork
+from ..base import check_page_limit
 from .common import EventsBase
 
 __all__ = ["EventChanges", "EventOperations"]
@@ -71,8 +72,7 @@ class EventOperations(EventsBase):
         limit: int = 50,
         before_id: int | None = None,
     ) -> list[Event]:
-        if not 1 <= limit <= 200:
-            raise InvalidInput("limit must be 1-200")
+        check_page_limit(limit, most=200)
 
         async def work(uow: UnitOfWork) -> list[Event]:
             return await uow.events.list_events(statuses=statuses, limit=limit, before_id=before_id)
@@ -99,12 +99,8 @@ class EventOperations(EventsBase):
         before_id: int | None = None,
     ) -> list[Bet]:
         """A player sees its own bets; staff see anyone's (``user_id=None``: everyone's)."""
-        if not actor.is_staff:
-            if user_id is None:
-                user_id = actor.user_id
-            actor.require_self_or_staff(user_id if user_id is not None else -1)
-        if not 1 <= limit <= 500:
-            raise InvalidInput("limit must be 1-500")
+        user_id = actor.visible_user(user_id)
+        check_page_limit(limit)
 
         async def work(uow: UnitOfWork) -> list[Bet]:
             return await uow.events.list_bets(

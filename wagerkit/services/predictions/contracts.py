@@ -54,6 +54,7 @@ from ...domain.prices import Tick, entry_tick, parse_duration, parse_symbol
 from ...domain.refs import check_key, user_ref
 from ...domain.text import clean_reason
 from ...ports import UnitOfWork
+from ..base import check_page_limit
 from ..groupcommit import GroupCommit
 from ..wallets import system_account
 from .common import PredictionsBase, contract_ref, tid
@@ -427,8 +428,7 @@ class ContractOps(PredictionsBase):
         except ValueError:
             raise InvalidInput("status must be open, won, lost, push or void") from None
         sym = None if symbol is None else parse_symbol(symbol)
-        if not 1 <= limit <= 500:
-            raise InvalidInput("limit must be 1-500")
+        check_page_limit(limit)
 
         async def work(uow: UnitOfWork) -> list[Contract]:
             return await uow.predictions.list_contracts(

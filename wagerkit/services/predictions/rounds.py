@@ -28,7 +28,6 @@ from ...domain.errors import (
     AlreadyBet,
     AlreadyExists,
     IdempotencyConflict,
-    InvalidInput,
     PermissionDenied,
     RoundClosed,
 )
@@ -53,6 +52,7 @@ from ...domain.prices import parse_symbol, settle_tick
 from ...domain.refs import check_key
 from ...domain.text import clean_reason
 from ...ports import UnitOfWork
+from ..base import check_page_limit
 from ..payouts import Payout, PayoutItem, PayoutRunner
 from ..wallets import system_account, user_wallet
 from .common import PredictionsBase, round_ref, tid
@@ -179,8 +179,7 @@ class RoundOps(PredictionsBase):
         self, *, symbol: str | None = None, limit: int = 20, before_id: int | None = None
     ) -> list[Round]:
         sym = None if symbol is None else parse_symbol(symbol)
-        if not 1 <= limit <= 200:
-            raise InvalidInput("limit must be 1-200")
+        check_page_limit(limit, most=200)
 
         async def work(uow: UnitOfWork) -> list[Round]:
             return await uow.predictions.list_rounds(symbol=sym, limit=limit, before_id=before_id)

@@ -22,6 +22,7 @@ from ...domain.raffles import (
     check_raffle,
 )
 from ...ports import UnitOfWork
+from ..base import check_page_limit
 from .common import RafflesBase, get_category, get_raffle
 
 __all__ = ["RaffleChanges", "RaffleOperations"]
@@ -203,8 +204,7 @@ class RaffleOperations(RafflesBase):
         limit: int = 50,
         before_id: int | None = None,
     ) -> list[Raffle]:
-        if not 1 <= limit <= 500:
-            raise InvalidInput("limit must be 1-500")
+        check_page_limit(limit)
 
         async def work(uow: UnitOfWork) -> list[Raffle]:
             return await uow.raffles.list_raffles(
@@ -223,12 +223,8 @@ class RaffleOperations(RafflesBase):
         before_id: int | None = None,
     ) -> list[Ticket]:
         """A player sees its own tickets; staff see anyone's (``user_id=None``: all)."""
-        if not actor.is_staff:
-            if user_id is None:
-                user_id = actor.user_id
-            actor.require_self_or_staff(user_id if user_id is not None else -1)
-        if not 1 <= limit <= 500:
-            raise InvalidInput("limit must be 1-500")
+        user_id = actor.visible_user(user_id)
+        check_page_limit(limit)
 
         async def work(uow: UnitOfWork) -> list[Ticket]:
             return await uow.raffles.list_tickets(
