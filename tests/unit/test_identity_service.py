@@ -321,6 +321,52 @@ async def test_telegram_sign_in_creates_once_and_grants_once(
     await assert_conserved(ikit)
 
 
+class _StaleTelegramReads:
+    """A store whose first ``n`` Telegram-id lookups miss: the unit of work read "no such user"
+    just before a concurrent first sign-in of the same Telegram user committed."""
+
+    def __init__(self, inner: UnitOfWorkFactory, misses: int) -> None:
+        self.inner, self.misses = inner, misses
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        uow = self.inner()
+        outer = self
+
+        class Stale:
+            async def __aenter__(self):  # type: ignore[no-untyped-def]
+                opened = await uow.__aenter__()
+                real = opened.users.get_by_telegram_id
+
+                async def lookup(tg_id: int):  # type: ignore[no-untyped-def]
+                    if outer.misses > 0:
+                        outer.misses -= 1
+                        return None
+                    return await real(tg_id)
+
+                opened.users.get_by_telegram_id = lookup
+                return opened
+
+            async def __aexit__(self, *exc: object) -> bool | None:
+                return await uow.__aexit__(*exc)  # type: ignore[no-any-return]
+
+        return Stale()
+
+
+async def test_telegram_first_sign_in_that_lost_the_race_signs_in(
+    store: UnitOfWorkFactory, clock: FixedClock
+) -> None:
+    """The loser of two concurrent first sign-ins finds the winner's row when it inserts (a
+    unique Telegram id): it must sign in as that user, not answer "already exists"."""
+    winner = await make_kit(store, clock).identity.sign_in_telegram(tg_identity(clock, 42))
+    loser = make_kit(_StaleTelegramReads(store, misses=1), clock)  # type: ignore[arg-type]
+    session = await loser.identity.sign_in_telegram(tg_identity(clock, 42))
+    assert session.user.id == winner.user.id
+    assert await balance(loser, winner.user.id) == 1000  # the welcome grant, once
+    async with store() as uow:
+        assert [u.id for u in await uow.users.list() if u.telegram_id == 42] == [winner.user.id]
+    await assert_conserved(loser)
+
+
 async def test_telegram_banned_user_is_refused(ikit: WagerKit, clock: FixedClock) -> None:
     s = await ikit.identity.sign_in_telegram(tg_identity(clock, 42))
     await ikit.identity.ban(Actor.system(), s.user.id, "spam")

@@ -44,6 +44,7 @@ from ..domain.errors import (
     PermissionDenied,
     RateLimited,
     TokenInvalid,
+    TransientStoreError,
     UserNotFound,
 )
 from ..domain.identity import Actor, Role, User, UserStatus, validate_display_name
@@ -394,19 +395,24 @@ class IdentityService:
                 if uname is not None and await uow.users.get_by_username(uname) is not None:
                     uname = None
                 name = validate_display_name(identity.display_name or f"tg{tg_id}")
-                user = await self._users.create_in(
-                    uow,
-                    NewUser(
-                        display_name=name,
-                        role=Role.ADMIN if bootstrap else Role.PLAYER,
-                        created_at=now,
-                        username=uname,
-                        telegram_id=tg_id,
-                        whitelisted=bootstrap,
-                    ),
-                    system,
-                    details={"source": f"telegram:{identity.source}"},
-                )
+                try:
+                    user = await self._users.create_in(
+                        uow,
+                        NewUser(
+                            display_name=name,
+                            role=Role.ADMIN if bootstrap else Role.PLAYER,
+                            created_at=now,
+                            username=uname,
+                            telegram_id=tg_id,
+                            whitelisted=bootstrap,
+                        ),
+                        system,
+                        details={"source": f"telegram:{identity.source}"},
+                    )
+                except AlreadyExists as exc:
+                    # a concurrent first sign-in of this Telegram user (or one taking this
+                    # username) committed after our read: run again, and find it
+                    raise TransientStoreError() from exc
                 created.append(user.id)
             elif (
                 bootstrap
