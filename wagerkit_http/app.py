@@ -17,7 +17,6 @@ from typing import Any
 from sanic import Sanic
 from sanic.config import Config
 from sanic_ext import Extend
-from sanic_ext.extensions.http.extension import HTTPExtension
 from sanic_ext.extensions.injection.extension import InjectionExtension
 from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
@@ -33,6 +32,7 @@ from .auth import ConfigurationError, TelegramConfig, build_identity
 from .context import DEFAULT_MAX_BODY, AppContext, WagerkitApp, WagerkitRequest
 from .errors import ProblemErrorHandler
 from .listeners import register_listeners
+from .methods import add_head_and_options
 from .metrics import Metrics
 from .realtime import WagerkitNamespace, create_sio
 from .routes.docs import docs_blueprint
@@ -72,7 +72,7 @@ class _OpenAPIDocument(OpenAPIExtension):  # type: ignore[no-untyped-call]
 
 
 #: The sanic-ext parts in use: OpenAPI, dependency injection, automatic HEAD/OPTIONS.
-_EXTENSIONS = [InjectionExtension, _OpenAPIDocument, HTTPExtension]
+_EXTENSIONS = [InjectionExtension, _OpenAPIDocument]  # HEAD/OPTIONS: methods.py
 
 
 def _app_name() -> str:
@@ -198,6 +198,7 @@ def create_app(
     app.blueprint(system_blueprint())
     app.blueprint(docs_blueprint())
     app.blueprint(api_v1())
+    add_head_and_options(app)
 
     app.register_middleware(ctx.metrics.on_request, "request", priority=1000)
     app.register_middleware(ctx.metrics.on_response, "response", priority=-1000)  # type: ignore[arg-type]
