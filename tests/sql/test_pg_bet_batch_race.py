@@ -69,14 +69,14 @@ class _Events:
         return await self._inner.bets_for(pairs)
 
     async def read_bet_batch(
-        self, event_ids: Any, pairs: Any, transfer_ids: Any, wallets: Any = ()
+        self, event_ids: Any, pairs: Any, transfer_ids: Any, wallets: Any = (), users: Any = ()
     ) -> Any:
         if self._gate.where != "between":
-            return await self._inner.read_bet_batch(event_ids, pairs, transfer_ids, wallets)
+            return await self._inner.read_bet_batch(event_ids, pairs, transfer_ids, wallets, users)
         # a store whose batch read is not one snapshot: replays first, bets after a commit
         prior = await self._ledger.get_transfers(transfer_ids) if transfer_ids else {}
         await self._gate.hold("between")
-        view = await self._inner.read_bet_batch(event_ids, pairs, [], wallets)
+        view = await self._inner.read_bet_batch(event_ids, pairs, [], wallets, users)
         return dataclasses.replace(view, transfers=prior)
 
 

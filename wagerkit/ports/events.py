@@ -1,12 +1,13 @@
 """Pari-mutuel events, bets and chat (docs/events.md)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from ..domain.chat import ChatMessage, Mute
 from ..domain.events import Bet, BetStatus, Event, EventDraft, EventStatus, Outcome
+from ..domain.identity import User
 from ..domain.ledger import (
     Transfer,
 )
@@ -39,12 +40,14 @@ class BetBatchView:
     events (locked ``"share"``), the users' existing bets by (event id, user id), and the
     stake transfers already recorded under the batch's keyed transfer ids (its replays), and
     the bettors' wallet (``AccountKind.USER``) account ids by (owner, currency) where they
-    exist (an account's id never changes once opened)."""
+    exist (an account's id never changes once opened), and the users asked for by id (those
+    that exist: a batch authenticates its access-token bettors from them)."""
 
     events: dict[int, Event]
     bets: dict[tuple[int, int], Bet]
     transfers: dict[str, Transfer]
     wallets: dict[tuple[str, str], int]
+    users: dict[int, User] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +123,15 @@ class EventRepository(Protocol):
         pairs: Sequence[tuple[int, int]],
         transfer_ids: Sequence[str],
         wallets: Sequence[tuple[int, str]] = (),
+        users: Sequence[int] = (),
     ) -> BetBatchView:
-        """``get_many(event_ids, lock="share")``, ``bets_for(pairs)`` and the ledger's
+        """``get_many(event_ids, lock="share")``, ``bets_for(pairs)``, the ledger's
         ``get_transfers(transfer_ids)`` as ONE consistent read: a bet batch that committed
         meanwhile is seen whole (its bets with their stakes) or not at all. PostgreSQL: one
         statement (one snapshot); SQLite and the in-memory store: one writer at a time.
         ``wallets``: (event id, owner) pairs whose user account in the event's currency is
-        looked up too (saving ``open_accounts`` for bettors who have one)."""
+        looked up too (saving ``open_accounts`` for bettors who have one); ``users``: user ids
+        read too (``users.get_many``), saving the batch a statement."""
         ...
 
     async def write_bet_batch(

@@ -69,6 +69,7 @@ from .ledger import _transfer
 from .session import int_array
 from .session import utc as _utc
 from .tables import UtcDateTime, accounts, bets, event_outcomes, events, transfers
+from .users import SqlUsers, user_from_json
 
 __all__ = ["SqlEvents"]
 
@@ -241,7 +242,8 @@ _PG_BETS_FOR = text(
 # statement: one snapshot, so a batch that committed meanwhile is seen whole (bets and stakes)
 # or not at all. (Two statements let a replay see the first bet but not its stake, and be
 # refused as a second bet.) Transfers: one index probe per key (LATERAL ... LIMIT 1). And the
-# bettors' wallet account ids in each event's currency, where they exist.
+# bettors' wallet account ids in each event's currency, where they exist, and the users of the
+# batch's access tokens (``user_from_json``'s columns), who are authenticated from them.
 _PG_READ_BATCH = text(
     "WITH e AS MATERIALIZED (SELECT * FROM events WHERE id = ANY(CAST(:ids AS bigint[]))"
     " ORDER BY id FOR KEY SHARE)"
@@ -258,7 +260,10 @@ _PG_READ_BATCH = text(
     " (SELECT json_agg(json_build_array(a.owner, a.currency, a.id))"
     " FROM json_to_recordset(CAST(:wallets AS json)) AS w(e bigint, o text)"
     " JOIN e ON e.id = w.e JOIN accounts AS a"
-    " ON a.kind = :kind AND a.owner = w.o AND a.currency = e.currency)"
+    " ON a.kind = :kind AND a.owner = w.o AND a.currency = e.currency),"
+    " (SELECT json_agg(json_build_array(u.id, u.display_name, u.role, u.status, u.created_at,"
+    " u.telegram_id, u.username, u.email, u.password_hash, u.whitelisted, u.rating_sum,"
+    " u.rating_count)) FROM users AS u WHERE u.id = ANY(CAST(:uids AS bigint[])))"
 )
 
 # A bet batch's write in ONE statement: the new bets (in input order) with the events' bet
@@ -647,8 +652,8 @@ class SqlEvents:
         pairs: Sequence[tuple[int, int]],
         transfer_ids: Sequence[str],
         wallets: Sequence[tuple[int, str]] = (),
+        users: Sequence[int] = (),
     ) -> BetBatchView:
-
         kind = AccountKind.USER.value
         if not self._pg:  # one writer at a time (BEGIN IMMEDIATE): any order is consistent
             evs = await self.get_many(event_ids, lock="share")
@@ -664,7 +669,8 @@ class SqlEvents:
                     a.kind == kind, tuple_(a.owner, a.currency).in_(part)
                 )
                 ids_of.update(((r.owner, r.currency), r.id) for r in await self._c.execute(q))
-            return BetBatchView(evs, await self.bets_for(pairs), found, ids_of)
+            people = await SqlUsers(self._c).get_many(users) if users else {}  # type: ignore[arg-type]
+            return BetBatchView(evs, await self.bets_for(pairs), found, ids_of, people)
         ids, pair_keys = sorted(set(event_ids)), sorted(set(pairs))
         row = (
             await self._c.execute(
@@ -676,6 +682,7 @@ class SqlEvents:
                     "keys": json.dumps(sorted(set(transfer_ids))),
                     "wallets": json.dumps([{"e": e, "o": o} for e, o in sorted(set(wallets))]),
                     "kind": kind,
+                    "uids": int_array(sorted(set(users))),
                 },
             )
         ).one()
@@ -687,6 +694,7 @@ class SqlEvents:
             {(b.event_id, b.user_id): b for b in bs},
             {t.id: t for t in ts},
             {(o, c): a for o, c, a in row[3] or ()},
+            {u.id: u for u in map(user_from_json, row[4] or ())},
         )
 
     async def write_bet_batch(

@@ -16,10 +16,10 @@ from sqlalchemy.engine import Row
 from ...domain.errors import AlreadyExists
 from ...domain.identity import Role, User, UserStatus
 from ...ports import NewUser
-from .session import Repository
+from .session import Repository, utc
 from .tables import users
 
-__all__ = ["SqlUsers"]
+__all__ = ["SqlUsers", "user_from_json"]
 
 
 def _user(r: Row[Any]) -> User:
@@ -36,6 +36,26 @@ def _user(r: Row[Any]) -> User:
         whitelisted=r.whitelisted,
         rating_sum=r.rating_sum,
         rating_count=r.rating_count,
+    )
+
+
+def user_from_json(r: Sequence[Any]) -> User:
+    """A user from ``json_build_array(id, display_name, role, status, created_at, telegram_id,
+    username, email, password_hash, whitelisted, rating_sum, rating_count)`` (timestamps
+    arrive as ISO text)."""
+    return User(
+        id=r[0],
+        display_name=r[1],
+        role=Role(r[2]),
+        status=UserStatus(r[3]),
+        created_at=utc(r[4]),
+        telegram_id=r[5],
+        username=r[6],
+        email=r[7],
+        password_hash=r[8],
+        whitelisted=r[9],
+        rating_sum=r[10],
+        rating_count=r[11],
     )
 
 

@@ -174,10 +174,9 @@ class EventBetting(EventsBase):
                 [(c.event_id, c.user_id) for c in batch],
                 [c.transfer_id for c in batch if c.keyed],
                 [(c.event_id, user_ref(c.user_id)) for c in batch],
+                sorted({c.user_id for c in batch if c.version is not None}),
             )
-            events, prior, bets = view.events, view.transfers, view.bets
-            pending = sorted({c.user_id for c in batch if c.version is not None})
-            users = await uow.users.get_many(pending) if pending else {}
+            events, prior, bets, users = view.events, view.transfers, view.bets, view.users
             todo: list[int] = []
             recheck: list[int] = []  # keyed commands refused because of a bet they saw
             for i, c in enumerate(batch):

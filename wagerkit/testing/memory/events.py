@@ -173,6 +173,7 @@ class MemoryEvents:
         pairs: Sequence[tuple[int, int]],
         transfer_ids: Sequence[str],
         wallets: Sequence[tuple[int, str]] = (),
+        users: Sequence[int] = (),
     ) -> BetBatchView:
         t, index, evs = self._s.transfers, self._s.account_index, self._s.events
         found = {}
@@ -187,6 +188,7 @@ class MemoryEvents:
             await self.bets_for(pairs),
             {i: t[i] for i in transfer_ids if i in t},
             found,
+            {i: dataclasses.replace(u) for i in users if (u := self._s.users.get(i)) is not None},
         )
 
     async def write_bet_batch(
