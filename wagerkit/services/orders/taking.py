@@ -20,6 +20,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from ...domain.errors import (
     OrderExpired,
@@ -72,6 +73,8 @@ class _Take:
 class OrderTaking(OrdersBase):
     _takes: GroupCommit[_Take, TakeReceipt]
     _closed_in_batch: list[Closed]
+    _feed_batch: frozenset[str]  # the orders the after-commit hook is publishing
+    _feed_reads: dict[str, Any]  # what the live feed read of them (live.py)
 
     async def take(
         self, actor: Actor, order_id: str, *, idempotency_key: str | None = None
@@ -242,5 +245,10 @@ class OrderTaking(OrdersBase):
         for a in took:  # each order as its last take of the batch left it
             if a.order.id not in last or a.order.takers > last[a.order.id].takers:
                 last[a.order.id] = a.order
-        for order in last.values():
-            await self._d.publisher.publish(OrderUpdated(order.id, order.status, order.takers))
+        # the feed reads these orders in one unit of work (live.py, _read_updated)
+        self._feed_batch, self._feed_reads = frozenset(last), {}
+        try:
+            for order in last.values():
+                await self._d.publisher.publish(OrderUpdated(order.id, order.status, order.takers))
+        finally:
+            self._feed_batch, self._feed_reads = frozenset(), {}
