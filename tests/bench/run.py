@@ -223,6 +223,43 @@ def raffles_part(pg: PgServer, args: argparse.Namespace) -> None:
     )
 
 
+def orders_part(pg: PgServer, args: argparse.Namespace) -> None:
+    """Takes over HTTP on distinct orders against pgbench at 64 clients, and one hot order
+    taken by 64 executors at once (tests/bench/orders_bench.py, docs/benchmarks.md "Orders")."""
+    import orders_bench as ob
+
+    clients, reps = eb.CONNECTIONS, args.repeats
+    pgbench_init(pg, "pgbench64o", clients)
+    stats = [pgbench_stats(pg, clients, int(args.seconds), "pgbench64o") for _ in range(reps)]
+    tps = statistics.median(s[0] for s in stats)
+    lat = statistics.median(s[1] for s in stats)
+    f = ob.take_load(
+        create_database(pg, "orders"), seconds=args.wrk_seconds, repeats=reps, say=eb._say
+    )
+    base_tps = f"pgbench tpcb-like tps, {clients} clients"
+    base_lat = f"pgbench mean latency, {clients} clients"
+    record("takes, distinct orders", f.takes.rate, "takes/s", base_tps, tps)
+    record("p50 latency, distinct orders", f.takes.p50_ms, "ms", base_lat, lat)
+    record("p99 latency, distinct orders", f.takes.p99_ms, "ms", base_lat, lat)
+    record(f"hot order: charged of {ob.HOT_EXECUTORS}", f.hot.charged, "takes",
+           "the order's executors (at most)", ob.MAX_EXECUTORS)  # fmt: skip
+    record("p50 latency, hot order", f.hot.p50_ms, "ms", base_lat, lat)
+    record("p99 latency, hot order", f.hot.p99_ms, "ms", base_lat, lat)
+    others = {k: v for k, v in sorted(f.hot.statuses.items()) if k != 201}
+    exact = all(h.charged == ob.MAX_EXECUTORS for h in f.hot.runs)
+    checks = [
+        (f"distinct orders >= 0.6x pgbench tps ({f.takes.rate / tps:.2f}x)",
+         f.takes.rate >= 0.6 * tps),
+        (f"distinct orders p99 < 100 ms ({f.takes.p99_ms:.1f} ms)", f.takes.p99_ms < 100),
+        (f"hot order: exactly {ob.MAX_EXECUTORS} charged on each of {len(f.hot.runs)} orders "
+         f"({[h.charged for h in f.hot.runs]}; the others: {others})", exact),
+        (f"hot order p99 < 100 ms ({f.hot.p99_ms:.1f} ms)", f.hot.p99_ms < 100),
+    ]  # fmt: skip
+    print("  targets (the issue):", flush=True)
+    for text, ok in checks:
+        print(f"    {'PASS' if ok else 'FAIL'}  {text}", flush=True)
+
+
 def http_stack_part(args: argparse.Namespace) -> None:
     """Serving options side by side (docs/benchmarks.md, "Serving options"): every stack on
     the same PostgreSQL database and bettors, ratios against the first stack (today's)."""
@@ -302,8 +339,9 @@ def main() -> None:
     ap.add_argument(
         "--only",
         action="append",
-        choices=("ledger", "events", "http-stack", "predictions", "raffles"),
-        help="run only these parts (repeatable; default: ledger, events, predictions, raffles)",
+        choices=("ledger", "events", "http-stack", "predictions", "raffles", "orders"),
+        help="run only these parts (repeatable; default: ledger, events, predictions, raffles, "
+        "orders)",
     )
     ap.add_argument(
         "--stack",
@@ -321,7 +359,7 @@ def main() -> None:
     )
     ap.add_argument("--raffle-tickets", type=int, default=1_000_000, help="raffle drawn")
     args = ap.parse_args()
-    parts = set(args.only or ("ledger", "events", "predictions", "raffles"))
+    parts = set(args.only or ("ledger", "events", "predictions", "raffles", "orders"))
     if parts == {"http-stack"}:
         http_stack_part(args)
         return
@@ -398,6 +436,8 @@ def main() -> None:
             )
         if "raffles" in parts:
             raffles_part(pg, args)
+        if "orders" in parts:  # tests/bench/orders_bench.py
+            orders_part(pg, args)
 
     out = Path(".bench")
     out.mkdir(exist_ok=True)

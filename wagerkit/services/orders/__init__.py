@@ -54,6 +54,7 @@ class OrderService(OrderOperations, OrderTaking):
         # the orders' currency: the configured one, else the first (default) currency
         self.currency = deps.currencies[currency or next(iter(deps.currencies))].code
         self._closed_in_batch = []
+        self._feed_batch, self._feed_reads = frozenset(), {}
         self._takes = GroupCommit(
             self._run_takes,
             max_batch=256,

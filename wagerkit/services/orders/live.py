@@ -4,7 +4,8 @@
   ``OrderCreated`` → ``order_new`` (the public view, no contact) to the ``user:<id>`` room of
   every executor subscribed to the order's category and city whose setting is ``instant``
   (never the client); ``OrderUpdated`` → ``order_updated`` (takers, free slots, status) to
-  the same executors, the client and the order's takers.
+  the same executors, the client and the order's takers. The updates a take batch publishes
+  read their orders, takes and subscribers in one unit of work, at the first of them.
 * ``OrderNotifications(orders, notifier)`` — an ``EventPublisher`` that sends the same new
   order through the ``Notifier`` port (a Telegram bot) to instant subscribers who have a
   Telegram id, as a background task after the commit (``inline=True``: awaited, for the
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -68,16 +70,52 @@ def order_payload(order: Order) -> dict[str, Any]:
     }
 
 
-async def _read(orders: OrderService, order_id: str) -> tuple[Order, list[Preferences], list[int]]:
-    """The order, its instant subscribers and its takers, in one unit of work."""
+_Read = tuple[Order, list[Preferences], list[int]]
+
+
+async def _read_many(orders: OrderService, order_ids: Sequence[str]) -> dict[str, _Read]:
+    """The orders, their instant subscribers and their takers, in one unit of work: one
+    read of the orders, one of their takes, one of the subscribers per (category, city)."""
     async with orders._d.uow() as uow:
-        found = (await uow.orders.get_many([order_id])).get(order_id)
-        if found is None:
+        found = await uow.orders.get_many(sorted(set(order_ids)))
+        takes = await uow.orders.takes_of(list(found)) if found else {}
+        subs: dict[tuple[str, str], list[Preferences]] = {}
+        for key in sorted({(o.category, o.city) for o in found.values()}):
+            subs[key] = await uow.orders.subscribers(*key)
+    return {
+        oid: (
+            o,
+            [
+                p
+                for p in subs[(o.category, o.city)]
+                if p.mode is NotifyMode.INSTANT and p.matches(o)
+            ],
+            [t.executor_id for t in takes.get(oid, [])],
+        )
+        for oid, o in found.items()
+    }
+
+
+async def _read(orders: OrderService, order_id: str) -> _Read:
+    """The order, its instant subscribers and its takers, in one unit of work."""
+    found = (await _read_many(orders, [order_id])).get(order_id)
+    if found is None:
+        raise LookupError(order_id)
+    return found
+
+
+async def _read_updated(orders: OrderService, order_id: str) -> _Read:
+    """``_read``, but the orders a take batch is publishing (``orders._feed_batch``, set
+    around its publishing after the commit) are read together at the first of them."""
+    got = orders._feed_reads.get(order_id)
+    if got is None:
+        if order_id not in orders._feed_batch:
+            return await _read(orders, order_id)
+        orders._feed_reads = await _read_many(orders, sorted(orders._feed_batch))
+        got = orders._feed_reads.get(order_id)
+        if got is None:
             raise LookupError(order_id)
-        subs = await uow.orders.subscribers(found.category, found.city)
-        takes = (await uow.orders.takes_of([order_id])).get(order_id, [])
-    instant = [p for p in subs if p.mode is NotifyMode.INSTANT and p.matches(found)]
-    return found, instant, [t.executor_id for t in takes]
+    return got
 
 
 def register_order_updates(live: LiveUpdates, orders: OrderService) -> None:
@@ -92,7 +130,7 @@ def register_order_updates(live: LiveUpdates, orders: OrderService) -> None:
                 await live.send(ORDER_NEW, data, room)
 
     async def updated(note: OrderUpdated) -> None:
-        order, instant, takers = await _read(orders, note.order_id)
+        order, instant, takers = await _read_updated(orders, note.order_id)
         data = order_payload(order)
         for uid in sorted({order.client_id, *takers, *(p.user_id for p in instant)}):
             room = user_room(uid)

@@ -20,6 +20,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from ...domain.errors import (
     OrderExpired,
@@ -45,7 +46,7 @@ from ...domain.orders import (
 from ...domain.refs import check_key, user_ref
 from ...ports import UnitOfWork
 from ..groupcommit import GroupCommit
-from ..wallets import system_account
+from ..wallets import SYSTEM_OWNER
 from .common import Closed, OrdersBase, close_order, fee_id, order_ref
 
 __all__ = ["OrderTaking", "TakeReceipt"]
@@ -72,6 +73,8 @@ class _Take:
 class OrderTaking(OrdersBase):
     _takes: GroupCommit[_Take, TakeReceipt]
     _closed_in_batch: list[Closed]
+    _feed_batch: frozenset[str]  # the orders the after-commit hook is publishing
+    _feed_reads: dict[str, Any]  # what the live feed read of them (live.py)
 
     async def take(
         self, actor: Actor, order_id: str, *, idempotency_key: str | None = None
@@ -146,8 +149,8 @@ class OrderTaking(OrdersBase):
         slots. A fee the ledger refuses frees its slot: the takes first turned away as full
         from that order are then tried again, in the same transaction."""
         currencies = sorted({orders[batch[i].order_id].currency for i in todo})
-        house = {c: (await system_account(uow, AccountKind.HOUSE, c)).id for c in currencies}
-        wallets = await uow.ledger.open_accounts(
+        # the wallets and the house accounts in one statement (PostgreSQL: one round trip)
+        opened = await uow.ledger.open_accounts(
             [
                 (
                     AccountKind.USER,
@@ -157,7 +160,10 @@ class OrderTaking(OrdersBase):
                 )
                 for i in todo
             ]
+            + [(AccountKind.HOUSE, SYSTEM_OWNER, c, AccountFlags.NONE) for c in currencies]
         )
+        wallets = opened[: len(todo)]
+        house = {c: a.id for c, a in zip(currencies, opened[len(todo) :], strict=True)}
         wallet_of = {i: w.id for i, w in zip(todo, wallets, strict=True)}
         new_takes: list[Take] = []
         changed: dict[str, Order] = {}
@@ -242,5 +248,10 @@ class OrderTaking(OrdersBase):
         for a in took:  # each order as its last take of the batch left it
             if a.order.id not in last or a.order.takers > last[a.order.id].takers:
                 last[a.order.id] = a.order
-        for order in last.values():
-            await self._d.publisher.publish(OrderUpdated(order.id, order.status, order.takers))
+        # the feed reads these orders in one unit of work (live.py, _read_updated)
+        self._feed_batch, self._feed_reads = frozenset(last), {}
+        try:
+            for order in last.values():
+                await self._d.publisher.publish(OrderUpdated(order.id, order.status, order.takers))
+        finally:
+            self._feed_batch, self._feed_reads = frozenset(), {}
