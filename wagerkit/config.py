@@ -516,7 +516,9 @@ class Settings(BaseSettings):
     )
     round_interval: str = Field("5m", description="pari-mutuel round interval")
     round_margin: str = Field("2s", description="round betting closes this long before lock")
-    round_symbols: str = Field("", description="symbols with rounds, comma-separated (none)")
+    round_symbols: str = Field(
+        "DEMO-USD", description="symbols with rounds, comma-separated (empty: none)"
+    )
     round_rake_bps: int = Field(0, ge=0, le=1000, description="round rake, bps of losing side")
 
     @field_validator(

@@ -22,9 +22,10 @@ ENV: dict[str, str | None] = {
     "WAGERKIT_DATABASE_URL": None,
     "WAGERKIT_CURRENCIES": None,
     "WAGERKIT_WELCOME_GRANT": None,
-    # no automatic prices unless a test asks (the default feed, a random walk, would record
-    # a tick every pass)
+    # no automatic prices or rounds unless a test asks (the default feed, a random walk,
+    # would record a tick every pass, and DEMO-USD's rounds would be created)
     "WAGERKIT_PRICE_FEED": "manual",
+    "WAGERKIT_ROUND_SYMBOLS": "",
 }
 TS_KEYS = {"timestamp", "created_at", "at"}
 TABLE_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
