@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -51,6 +52,16 @@ _e = prediction_exposure.c
 _r = prediction_rounds.c
 _b = prediction_round_bets.c
 TOTAL = "*"
+
+_PG_ADD_EXPOSURE_SQL = (
+    "UPDATE prediction_exposure AS e SET amount = e.amount + (d.value->>1)::bigint"
+    " FROM jsonb_array_elements(CAST({rows} AS jsonb)) AS d"
+    " WHERE e.currency = {currency} AND e.symbol = d.value->>0"
+)
+_PG_ADD_EXPOSURE = text(_PG_ADD_EXPOSURE_SQL.format(rows=":rows", currency=":currency"))
+_PG_ADD_EXPOSURE_DRIVER = _PG_ADD_EXPOSURE_SQL.format(
+    rows="%(rows)s", currency="%(currency)s"
+)  # the same statement for psycopg (deferred writes go with the COMMIT)
 
 _RESOLVED = (
     "status",
@@ -313,13 +324,9 @@ class SqlPredictions(Repository):
 
     # -- exposure --------------------------------------------------------------------------
     async def lock_exposure(self, currency: str, symbols: Sequence[str]) -> dict[str, int]:
+        # the rows nearly always exist: lock them in one round trip, and only when one is
+        # missing insert it (ON CONFLICT DO NOTHING: a racing creator wins) and lock again
         keys = sorted({TOTAL, *symbols})
-        ins = (
-            self._insert(prediction_exposure)
-            .values([{"currency": currency, "symbol": s, "amount": 0} for s in keys])
-            .on_conflict_do_nothing(index_elements=[_e.currency, _e.symbol])
-        )
-        await self._c.execute(ins)
         q = (
             select(_e.symbol, _e.amount)
             .where(_e.currency == currency, _e.symbol.in_(keys))
@@ -327,6 +334,15 @@ class SqlPredictions(Repository):
         )
         if self._pg:
             q = q.with_for_update()
+        found = {r.symbol: r.amount for r in await self._c.execute(q)}
+        if len(found) == len(keys):
+            return found
+        ins = (
+            self._insert(prediction_exposure)
+            .values([{"currency": currency, "symbol": s, "amount": 0} for s in keys])
+            .on_conflict_do_nothing(index_elements=[_e.currency, _e.symbol])
+        )
+        await self._c.execute(ins)
         return {r.symbol: r.amount for r in await self._c.execute(q)}
 
     async def add_exposure(self, currency: str, deltas: Mapping[str, int]) -> None:
@@ -334,6 +350,10 @@ class SqlPredictions(Repository):
         if not items:
             return
         # the rows exist: placements create them (lock_exposure) before adding to them
+        if self._pg:  # one statement, sent with the COMMIT (or before the next statement)
+            params = {"currency": currency, "rows": json.dumps([[s, d] for s, d in items])}
+            self._s.defer(_PG_ADD_EXPOSURE, _PG_ADD_EXPOSURE_DRIVER, params)
+            return
         stmt = (
             update(prediction_exposure)
             .where(_e.currency == currency, _e.symbol == bindparam("b_symbol"))
