@@ -260,6 +260,51 @@ def orders_part(pg: PgServer, args: argparse.Namespace) -> None:
         print(f"    {'PASS' if ok else 'FAIL'}  {text}", flush=True)
 
 
+def predictions_part(pg: PgServer, args: argparse.Namespace) -> None:
+    """Contract placements over HTTP on one symbol against pgbench at 64 clients (measured
+    here, like the raffles part), and settling ``--settle-contracts`` due contracts in one
+    job pass against one by one (tests/bench/predictions_bench.py; 0 skips it)."""
+    import predictions_bench as pb
+
+    clients, reps = eb.CONNECTIONS, args.repeats
+    pgbench_init(pg, "pgbench64p", clients)
+    stats = [pgbench_stats(pg, clients, int(args.seconds), "pgbench64p") for _ in range(reps)]
+    tps = statistics.median(s[0] for s in stats)
+    lat = statistics.median(s[1] for s in stats)
+    fig = pb.placement_load(
+        create_database(pg, "contracts"),
+        seconds=args.wrk_seconds,
+        repeats=reps,
+        pg_pid=eb.postmaster_pid(pg.datadir),
+        say=eb._say,
+    )
+    record("contracts placed, one symbol", fig.rate, "contracts/s",
+           f"pgbench tpcb-like tps, {clients} clients", tps)  # fmt: skip
+    record("p99 latency, contract placements", fig.p99_ms, "ms",
+           f"pgbench mean latency, {clients} clients", lat)  # fmt: skip
+    print(
+        f"    {'PASS' if fig.rate >= 0.6 * tps else 'FAIL'}  placements >= 0.6x pgbench tps "
+        f"({fig.rate / tps:.2f}x)\n"
+        f"    {'PASS' if fig.p99_ms < 100 else 'FAIL'}  placements p99 < 100 ms "
+        f"({fig.p99_ms:.1f} ms)",
+        flush=True,
+    )
+    if args.settle_contracts:
+        f = pb.settle_figures(lambda name: create_database(pg, name), args.settle_contracts)
+        record(
+            f"settle {f.contracts:,} due contracts, 1 pass",
+            f.contracts / f.batch_seconds,
+            "contracts/s",
+            f"one by one ({f.sampled} sampled)",
+            f.contracts / f.one_by_one_seconds,
+        )
+        print(
+            f"    {'PASS' if f.speedup >= 20 else 'FAIL'}  settlement >= 20x faster than one by "
+            f"one ({f.speedup:.1f}x)",
+            flush=True,
+        )
+
+
 def http_stack_part(args: argparse.Namespace) -> None:
     """Serving options side by side (docs/benchmarks.md, "Serving options"): every stack on
     the same PostgreSQL database and bettors, ratios against the first stack (today's)."""
@@ -357,6 +402,12 @@ def main() -> None:
         default=5_000,
         help="paid bets applied one by one for the baseline (the rest extrapolated)",
     )
+    ap.add_argument(
+        "--settle-contracts",
+        type=int,
+        default=100_000,
+        help="predictions: due contracts settled in one pass (0: skip that figure)",
+    )
     ap.add_argument("--raffle-tickets", type=int, default=1_000_000, help="raffle drawn")
     args = ap.parse_args()
     parts = set(args.only or ("ledger", "events", "predictions", "raffles", "orders"))
@@ -423,17 +474,8 @@ def main() -> None:
                 )
         if "events" in parts:
             events_part(pg, args, tps)
-        if "predictions" in parts:  # tests/bench/predictions_bench.py
-            import predictions_bench as pb
-
-            f = pb.settle_figures(lambda name: create_database(pg, name))
-            record(
-                "settle 100,000 due contracts, 1 pass",
-                f.contracts / f.batch_seconds,
-                "contracts/s",
-                f"one by one ({f.sampled} sampled)",
-                f.contracts / f.one_by_one_seconds,
-            )
+        if "predictions" in parts:
+            predictions_part(pg, args)
         if "raffles" in parts:
             raffles_part(pg, args)
         if "orders" in parts:  # tests/bench/orders_bench.py

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -33,7 +34,7 @@ from ...domain.predictions import (
     TieRule,
 )
 from ...domain.prices import Tick, parse_price
-from .session import Repository, utc
+from .session import Repository, _translate_driver, utc
 from .tables import (
     ExactPrice,
     UtcDateTime,
@@ -51,7 +52,16 @@ _e = prediction_exposure.c
 _r = prediction_rounds.c
 _b = prediction_round_bets.c
 TOTAL = "*"
-_CHUNK = 1000  # rows per INSERT (25 columns: well under 65,535 bind parameters)
+
+_PG_ADD_EXPOSURE_SQL = (
+    "UPDATE prediction_exposure AS e SET amount = e.amount + (d.value->>1)::bigint"
+    " FROM jsonb_array_elements(CAST({rows} AS jsonb)) AS d"
+    " WHERE e.currency = {currency} AND e.symbol = d.value->>0"
+)
+_PG_ADD_EXPOSURE = text(_PG_ADD_EXPOSURE_SQL.format(rows=":rows", currency=":currency"))
+_PG_ADD_EXPOSURE_DRIVER = _PG_ADD_EXPOSURE_SQL.format(
+    rows="%(rows)s", currency="%(currency)s"
+)  # the same statement for psycopg (deferred writes go with the COMMIT)
 
 _RESOLVED = (
     "status",
@@ -154,6 +164,52 @@ def _contract_row(c: Contract) -> dict[str, Any]:
     }
 
 
+def _json_row(c: Contract) -> dict[str, Any]:
+    """``_contract_row`` as JSON: times in ISO 8601, prices as exact decimal text."""
+    return {
+        k: v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, Decimal) else v
+        for k, v in _contract_row(c).items()
+    }
+
+
+_PG_CONTRACT_COLUMNS = (
+    ("user_id", "bigint"),
+    ("currency", "text"),
+    ("symbol", "text"),
+    ("direction", "text"),
+    ("kind", "text"),
+    ("stake", "bigint"),
+    ("duration", "integer"),
+    ("placed_at", "timestamptz"),
+    ("expires_at", "timestamptz"),
+    ("entry_price", "numeric"),
+    ("entry_at", "timestamptz"),
+    ("max_payout", "bigint"),
+    ("stake_transfer_id", "text"),
+    ("payout_bps", "integer"),
+    ("leverage", "integer"),
+    ("cap", "integer"),
+    ("tie_rule", "text"),
+    ("commission", "bigint"),
+    ("status", "text"),
+    ("exit_price", "numeric"),
+    ("exit_at", "timestamptz"),
+    ("payout", "bigint"),
+    ("resolved_at", "timestamptz"),
+    ("closed_early", "boolean"),
+    ("void_reason", "text"),
+)
+_PG_ADD_CONTRACTS = (  # psycopg's parameter style: it runs on the driver connection
+    "INSERT INTO prediction_contracts ("  # noqa: S608 (constant column names)
+    + ", ".join(n for n, _ in _PG_CONTRACT_COLUMNS)
+    + ") SELECT "
+    + ", ".join(f"r.{n}" for n, _ in _PG_CONTRACT_COLUMNS)
+    + " FROM jsonb_to_recordset(CAST(%(rows)s AS jsonb)) AS r("
+    + ", ".join(f"{n} {t}" for n, t in _PG_CONTRACT_COLUMNS)
+    + ") ORDER BY r.stake_transfer_id RETURNING id, stake_transfer_id"
+)
+
+
 def _round(r: Row[Any]) -> Round:
     return Round(
         id=r.id,
@@ -200,13 +256,38 @@ class SqlPredictions(Repository):
     async def add_contracts(self, contracts: Sequence[Contract]) -> list[Contract]:
         if not contracts:
             return []
-        ids: dict[str, int] = {}  # the stake id is unique: it maps each row to its contract
-        for start in range(0, len(contracts), _CHUNK):  # a statement's bind parameters are few
-            rows = [_contract_row(c) for c in contracts[start : start + _CHUNK]]
-            stmt = prediction_contracts.insert().values(rows)
-            for r in await self._c.execute(stmt.returning(_c.id, _c.stake_transfer_id)):
-                ids[r.stake_transfer_id] = r.id
+        if self._pg:
+            ids = await self._add_contracts_pg(contracts)
+        else:
+            # executemany of one cached single-row INSERT … RETURNING: SQLAlchemy sends it as
+            # multi-row INSERTs ("insertmanyvalues") without compiling a statement per batch
+            # size. The stake id is unique: it maps each returned row to its contract.
+            result = await self._c.execute(
+                prediction_contracts.insert().returning(_c.id, _c.stake_transfer_id),
+                [_contract_row(c) for c in contracts],
+            )
+            ids = {r.stake_transfer_id: r.id for r in result}
         return [_with_id(c, ids[c.stake_transfer_id]) for c in contracts]
+
+    async def _add_contracts_pg(self, contracts: Sequence[Contract]) -> dict[str, int]:
+        """ONE INSERT … SELECT FROM jsonb_to_recordset … RETURNING, sent in one psycopg
+        pipeline with the writes deferred before it (the placement's ledger batch): one round
+        trip where the flush and the insert took two, while the placement holds its locks."""
+        from psycopg import Error as DriverError
+
+        rows = json.dumps([_json_row(c) for c in contracts])
+        writes, self._s.deferred = self._s.deferred, []
+        raw = (await self._s.conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        try:
+            async with raw.pipeline():
+                for _, driver_sql, params in writes:
+                    await raw.execute(driver_sql, params)
+                cur = await raw.execute(_PG_ADD_CONTRACTS, {"rows": rows})
+            found = await cur.fetchall()
+        except DriverError as exc:
+            raise _translate_driver(exc) from None
+        return {transfer_id: cid for cid, transfer_id in found}
 
     async def get(self, contract_id: int, *, for_update: bool = False) -> Contract | None:
         q = select(prediction_contracts).where(_c.id == contract_id)
@@ -310,13 +391,9 @@ class SqlPredictions(Repository):
 
     # -- exposure --------------------------------------------------------------------------
     async def lock_exposure(self, currency: str, symbols: Sequence[str]) -> dict[str, int]:
+        # the rows nearly always exist: lock them in one round trip, and only when one is
+        # missing insert it (ON CONFLICT DO NOTHING: a racing creator wins) and lock again
         keys = sorted({TOTAL, *symbols})
-        ins = (
-            self._insert(prediction_exposure)
-            .values([{"currency": currency, "symbol": s, "amount": 0} for s in keys])
-            .on_conflict_do_nothing(index_elements=[_e.currency, _e.symbol])
-        )
-        await self._c.execute(ins)
         q = (
             select(_e.symbol, _e.amount)
             .where(_e.currency == currency, _e.symbol.in_(keys))
@@ -324,6 +401,15 @@ class SqlPredictions(Repository):
         )
         if self._pg:
             q = q.with_for_update()
+        found = {r.symbol: r.amount for r in await self._c.execute(q)}
+        if len(found) == len(keys):
+            return found
+        ins = (
+            self._insert(prediction_exposure)
+            .values([{"currency": currency, "symbol": s, "amount": 0} for s in keys])
+            .on_conflict_do_nothing(index_elements=[_e.currency, _e.symbol])
+        )
+        await self._c.execute(ins)
         return {r.symbol: r.amount for r in await self._c.execute(q)}
 
     async def add_exposure(self, currency: str, deltas: Mapping[str, int]) -> None:
@@ -331,6 +417,10 @@ class SqlPredictions(Repository):
         if not items:
             return
         # the rows exist: placements create them (lock_exposure) before adding to them
+        if self._pg:  # one statement, sent with the COMMIT (or before the next statement)
+            params = {"currency": currency, "rows": json.dumps([[s, d] for s, d in items])}
+            self._s.defer(_PG_ADD_EXPOSURE, _PG_ADD_EXPOSURE_DRIVER, params)
+            return
         stmt = (
             update(prediction_exposure)
             .where(_e.currency == currency, _e.symbol == bindparam("b_symbol"))

@@ -2,12 +2,13 @@
 
 **Placement** goes through the area's ``GroupCommit``: a batch reads the replays of its keyed
 commands, the latest tick of each symbol (the entry price: ``prices.entry_tick``, else
-``price_unavailable``), locks the house's exposure rows of its currency (the total, then each
-symbol: a second batch, in this process or another, waits for the commit), decides each
-command against the running exposure (``exposure_limit``), moves every stake (and fee) wallet →
-house as one ledger batch, inserts the contracts and adds their maximum payouts to the
-exposure, and commits once. The stake's transfer id is ``predictions:stake:<user>:<key>``, so
-a replayed key returns the first contract.
+``price_unavailable``), opens the wallets and the house account in one statement (no lock),
+locks the house's exposure rows of its currency (the total, then each symbol: a second batch,
+in this process or another, waits for the commit), decides each command against the running
+exposure (``exposure_limit``), moves every stake (and fee) wallet → house as one ledger batch,
+inserts the contracts and adds their maximum payouts to the exposure (on PostgreSQL that update
+goes with the COMMIT), and commits once. The stake's transfer id is
+``predictions:stake:<user>:<key>``, so a replayed key returns the first contract.
 
 **Settlement** (``settle_due``, the job runner's): one statement claims up to ``chunk_size``
 decided contracts (``FOR UPDATE SKIP LOCKED``) with the first tick at or after each expiry;
@@ -56,7 +57,7 @@ from ...domain.text import clean_reason
 from ...ports import UnitOfWork
 from ..base import check_page_limit
 from ..groupcommit import GroupCommit
-from ..wallets import system_account
+from ..wallets import SYSTEM_OWNER, system_account
 from .common import PredictionsBase, contract_ref, tid
 
 __all__ = ["ContractOps", "ContractReceipt", "ExposureRow", "SettleReport"]
@@ -189,6 +190,29 @@ class ContractOps(PredictionsBase):
             entries: dict[str, Tick | None] = {}
             for s in symbols:
                 entries[s] = entry_tick(await uow.prices.latest(s, now), now, p.max_age)
+            # the wallets and the house in one statement, before the exposure rows are locked
+            # (they need no lock: the ledger locks the accounts it moves) so the locks are
+            # held a round trip less. A wallet is opened for every command with a price.
+            priced = sorted({batch[i].user_id for i in todo if entries[batch[i].symbol]})
+            if not priced:
+                for i in todo:
+                    answers[i] = PriceUnavailable(f"no fresh price for {batch[i].symbol}")
+                return
+            *opened, house = await uow.ledger.open_accounts(
+                [
+                    *(
+                        (
+                            AccountKind.USER,
+                            user_ref(u),
+                            p.currency,
+                            AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+                        )
+                        for u in priced
+                    ),
+                    (AccountKind.HOUSE, SYSTEM_OWNER, p.currency, AccountFlags.NONE),
+                ]
+            )
+            wallet_of = dict(zip(priced, opened, strict=True))
             exposure = await uow.predictions.lock_exposure(p.currency, symbols)
             planned: list[tuple[int, Contract]] = []
             for i in todo:
@@ -239,18 +263,7 @@ class ContractOps(PredictionsBase):
                 )
             if not planned:
                 return
-            wallets = await uow.ledger.open_accounts(
-                [
-                    (
-                        AccountKind.USER,
-                        user_ref(k.user_id),
-                        p.currency,
-                        AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-                    )
-                    for _, k in planned
-                ]
-            )
-            house = await system_account(uow, AccountKind.HOUSE, p.currency)
+            wallets = [wallet_of[k.user_id] for _, k in planned]
             requests: list[TransferRequest | LinkedBatch] = []
             for (i, k), w in zip(planned, wallets, strict=True):
                 stake = TransferRequest(
