@@ -103,3 +103,52 @@ async def test_the_kit_chains_its_own_publisher_before_the_live_updates() -> Non
     await kit.identity.ban(Actor.system(), alice.id, "abuse")
     assert recorded.of(UserChanged) == [UserChanged((alice.id,), banned=True)]
     assert emitter.closed == [f"user:{alice.id}"]
+
+
+def test_listening_any_is_exact_only_for_local_rooms() -> None:
+    local = Emitter(Manager({}))
+    sink = SocketIOSink(local)
+    assert not sink.listening_any("user:")
+    local.manager.rooms[NAMESPACE]["event:3"] = {"sid": "e"}
+    assert not sink.listening_any("user:")  # another kind of room
+    local.manager.rooms[NAMESPACE]["user:9"] = {}  # a room left empty
+    assert not sink.listening_any("user:")
+    local.manager.rooms[NAMESPACE]["user:9"] = {"sid": "e"}
+    assert sink.listening_any("user:")
+    assert SocketIOSink(Emitter(Manager({}, channel="socketio"))).listening_any("user:")
+    assert not SocketIOSink(None).listening_any("user:")  # no emitter: nothing is sent
+
+
+async def test_an_unwatched_order_feed_costs_no_read() -> None:
+    """Order updates are read (order, takes, subscribers) only when some client could be in a
+    user room; a sink without ``listening_any`` is asked nothing and read for, as before."""
+    from wagerkit.domain.orders import OrderCreated, OrderStatus, OrderUpdated
+
+    class CountingStore(InMemoryStore):
+        opened = 0
+
+        def __call__(self):  # type: ignore[no-untyped-def]
+            CountingStore.opened += 1
+            return super().__call__()
+
+    emitter = Emitter(Manager({}))
+    kit = WagerKit(CountingStore(), realtime=SocketIOSink(emitter))
+    assert kit.live is not None
+    notes = (OrderUpdated("A" * 12, OrderStatus.ACTIVE, 1), OrderCreated("B" * 12, "c", "x", 1))
+    before = CountingStore.opened
+    for note in notes:
+        await kit.live.publish(note)
+    assert CountingStore.opened == before  # nobody in a user room: nothing read
+    emitter.manager.rooms[NAMESPACE]["user:1"] = {"sid": "e"}
+    for note in notes:
+        await kit.live.publish(note)  # now read (the orders do not exist: logged, not sent)
+    assert CountingStore.opened == before + 2
+    assert emitter.sent == []
+
+    class Bare:  # a sink of an embedding app, without listening_any
+        def listening(self, room: str) -> bool:
+            return True
+
+    bare = LiveUpdates.__new__(LiveUpdates)
+    bare.sink = Bare()  # type: ignore[assignment]
+    assert bare.listening_any("user:") is True

@@ -48,6 +48,20 @@ class SocketIOSink:
             return True
         return bool(rooms.get(NAMESPACE, {}).get(room))
 
+    def listening_any(self, prefix: str) -> bool:
+        """Might a socket be in any room whose name starts with ``prefix``? Exact, as
+        ``listening``, only for a server whose rooms are all in this process."""
+        manager = getattr(self.emitter, "manager", None)
+        if manager is None or getattr(manager, "channel", None) is not None:
+            return self.emitter is not None
+        rooms = getattr(manager, "rooms", None)
+        if not isinstance(rooms, Mapping):
+            return True
+        return any(
+            members and isinstance(name, str) and name.startswith(prefix)
+            for name, members in rooms.get(NAMESPACE, {}).items()
+        )
+
     async def send(self, name: str, data: Mapping[str, Any], room: str) -> None:
         if self.emitter is None:
             return

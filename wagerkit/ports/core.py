@@ -176,6 +176,9 @@ class RealtimeSink(Protocol):
         (then the caller skips the read behind the send)."""
         ...
 
+    # optional: ``listening_any(prefix) -> bool``, "might a client be in any room whose name
+    # starts with ``prefix``?" (``LiveUpdates.listening_any`` answers yes for sinks without it)
+
     async def send(self, name: str, data: Mapping[str, Any], room: str) -> None:
         """Send the message ``name`` with ``data`` to every client in ``room``."""
         ...

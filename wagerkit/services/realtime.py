@@ -137,6 +137,13 @@ class LiveUpdates:
         self.on(WalletChanged, lambda n: self.users_changed(n.user_ids))
         self.on(UserChanged, self._user_changed)
 
+    def listening_any(self, prefix: str) -> bool:
+        """Might a client be in any room named ``prefix…``? ``False`` only when the sink
+        knows it for certain (its optional ``listening_any``); then a handler can skip the
+        reads behind its sends (the orders feed does, for ``user:`` rooms)."""
+        ask = getattr(self.sink, "listening_any", None)
+        return True if ask is None else bool(ask(prefix))
+
     def on(self, kind: type[N], handler: Callable[[N], Awaitable[None]]) -> None:
         """Call ``handler`` for every published notification of type ``kind``."""
         self._handlers.setdefault(kind, []).append(handler)

@@ -5,7 +5,9 @@
   every executor subscribed to the order's category and city whose setting is ``instant``
   (never the client); ``OrderUpdated`` → ``order_updated`` (takers, free slots, status) to
   the same executors, the client and the order's takers. The updates a take batch publishes
-  read their orders, takes and subscribers in one unit of work, at the first of them.
+  read their orders, takes and subscribers in one unit of work, at the first of them; nothing
+  is read when no client can be in any user room (``LiveUpdates.listening_any``: a server
+  process with no such socket and no Redis manager).
 * ``OrderNotifications(orders, notifier)`` — an ``EventPublisher`` that sends the same new
   order through the ``Notifier`` port (a Telegram bot) to instant subscribers who have a
   Telegram id, as a background task after the commit (``inline=True``: awaited, for the
@@ -48,6 +50,7 @@ __all__ = [
 
 log = logging.getLogger("wagerkit.orders")
 
+USER_ROOMS = user_room("")  # the prefix of every user's room
 ORDER_NEW = "order_new"
 ORDER_UPDATED = "order_updated"
 _DIGEST_MAX = 20  # orders listed in one digest message
@@ -122,6 +125,8 @@ def register_order_updates(live: LiveUpdates, orders: OrderService) -> None:
     """The orders area's Socket.IO pushes (see the module docstring)."""
 
     async def created(note: OrderCreated) -> None:
+        if not live.listening_any(USER_ROOMS):  # nobody could get it: read nothing
+            return
         order, instant, _ = await _read(orders, note.order_id)
         data = order_payload(order)
         for p in instant:
@@ -130,6 +135,8 @@ def register_order_updates(live: LiveUpdates, orders: OrderService) -> None:
                 await live.send(ORDER_NEW, data, room)
 
     async def updated(note: OrderUpdated) -> None:
+        if not live.listening_any(USER_ROOMS):
+            return
         order, instant, takers = await _read_updated(orders, note.order_id)
         data = order_payload(order)
         for uid in sorted({order.client_id, *takers, *(p.user_id for p in instant)}):
