@@ -184,11 +184,19 @@ async def _buyers(url: str, secret: str) -> tuple[list[str], int]:
 
 
 def purchase_load(
-    url: str, *, seconds: float = 10.0, repeats: int = 3, warmup: float = 3.0, say: Any = print
+    url: str,
+    *,
+    seconds: float = 10.0,
+    repeats: int = 3,
+    warmup: float = 3.0,
+    pg_pid: int | None = None,
+    say: Any = print,
 ) -> Any:
     """Migrate ``url``, make 1,000 funded buyers and one hot raffle, start the server as
     production runs it (2 workers), and drive ``POST /raffles/{id}/tickets`` (one random
-    number each) with wrk's 64 connections: the median of ``repeats`` runs (LoadFigures)."""
+    number each) with wrk's 64 connections: the median of ``repeats`` runs (LoadFigures).
+    Each run also says the server's (and, given ``pg_pid``, PostgreSQL's) CPU per request:
+    unlike tickets/s, it does not move when others load the machine."""
     import secrets
     import statistics
     import tempfile
@@ -210,16 +218,21 @@ def purchase_load(
 
             def once(secs: float, name: str) -> Any:
                 nonlocal offset
+                cpu0 = eb.cpu_seconds(running.pid), eb.cpu_seconds(pg_pid)
                 r = eb.wrk(running.base, tok, hot, secs, offset, f"{tag}{name}", lua=TICKETS_LUA)
+                r.server_cpu_s = eb.cpu_seconds(running.pid) - cpu0[0]
+                r.db_cpu_s = eb.cpu_seconds(pg_pid) - cpu0[1]
                 offset += r.requests + eb.CONNECTIONS
                 return r
 
             eb._check("tickets warm-up", [once(warmup, "w")], say)
             runs = [once(seconds, str(i)) for i in range(repeats)]
             for r in runs:
+                per = 1000 / max(1, r.requests)
                 say(
                     f"hot raffle: {r.rate:,.0f} tickets/s ({r.ok:,} of {r.requests:,}), "
-                    f"p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms"
+                    f"p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms; CPU per request: "
+                    f"server {r.server_cpu_s * per:.2f} ms, PostgreSQL {r.db_cpu_s * per:.2f} ms"
                 )
             eb._check("hot raffle", runs, say)
     return eb.LoadFigures(
@@ -236,7 +249,14 @@ if __name__ == "__main__":
 
     with postgres_server() as pg:
         if sys.argv[1:2] == ["purchases"]:
-            fig = purchase_load(create_database(pg, "tickets"), seconds=5, repeats=1)
+            import events_bench as eb
+
+            fig = purchase_load(
+                create_database(pg, "tickets"),
+                seconds=5,
+                repeats=1,
+                pg_pid=eb.postmaster_pid(pg.datadir),
+            )
             print(f"hot raffle: {fig.rate:,.0f} tickets/s, p99 {fig.p99_ms:.1f} ms")
         else:
             n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
