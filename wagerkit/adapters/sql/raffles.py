@@ -1,14 +1,16 @@
 """Raffle categories, raffles and tickets (``uow.raffles``) on the SQL unit of work.
 
-Locks (PostgreSQL; SQLite runs one writer at a time and ignores them): ``lock="share"``
-(purchase batches) is ``FOR NO KEY UPDATE`` (SQLAlchemy's ``key_share=True`` without
-``read=True``) — the batches of one raffle run one after another, across processes too, so the
-per-user count a batch reads is exact, and a close's ``FOR UPDATE`` waits for them;
-``lock="update"`` is ``FOR UPDATE``; ``claim_due`` is ``FOR UPDATE SKIP LOCKED``. A number is sold once: the unique
-(raffle_id, number) constraint refuses a second sale, which the unit of work reports as
-``TransientStoreError`` (the retried purchase sees the number sold). Set-based writes: a
-batch's tickets are one multi-row INSERT, prizes one ``UPDATE … FROM (VALUES …)`` (SQLite:
-``executemany``), refunds one ``UPDATE … WHERE id IN``.
+Locks (PostgreSQL; SQLite runs one writer at a time and ignores them): purchase batches read
+their raffles ``FOR KEY SHARE`` (``read_purchase_batch``), so batches of one raffle run at the
+same time across processes, and hold each buyer of a raffle with a per-user limit by a
+transaction-level advisory lock (``lock_buyers``, in key order, in a statement before the
+read: the counts the read sees are exact). ``lock="share"`` is ``FOR NO KEY UPDATE``,
+``lock="update"`` ``FOR UPDATE`` (a close waits for the purchases in flight); ``claim_due`` is
+``FOR UPDATE SKIP LOCKED``. A number is sold once: the unique (raffle_id, number) constraint
+refuses a second sale, which the unit of work reports as ``TransientStoreError`` (the retried
+purchase sees the number sold). Set-based writes: a batch's tickets are one multi-row INSERT
+(on PostgreSQL with the raffles' ``sold``, and with reserved ids sent with the COMMIT), prizes
+one ``UPDATE … FROM (VALUES …)`` (SQLite: ``executemany``), refunds one ``UPDATE … WHERE id IN``.
 """
 
 from __future__ import annotations

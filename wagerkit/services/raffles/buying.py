@@ -2,15 +2,17 @@
 
 ``buy`` submits the purchase to the area's ``GroupCommit`` (conflict key: the raffle and the
 user, so a user's per-raffle count is decided against what the batch read). One batch is ONE
-transaction: the raffles are read ``FOR NO KEY UPDATE`` (a close waits for the batch, and
-the batches of one raffle follow each other across processes), with the
-replayed keys, the buyers' counts and the sold numbers; each purchase is decided on its own,
-all or nothing (chosen numbers must all be free; random picks take free numbers no earlier
-purchase of the batch took); the stakes go to the ledger as one batch (wallet → the raffle's
-escrow, id ``raffles:buy:<raffle>:<user>:<key>``); the tickets are inserted in one statement
-(a unique (raffle, number) constraint); commit. A number another process sold meanwhile makes
-the insert fail and the whole batch run again on fresh data: a random pick then takes another
-free number, so the buyer never sees the race; a chosen number is then ``ticket_unavailable``.
+transaction: where a raffle has a per-user limit, its buyers are held first
+(``lock_buyers``: across processes, one batch per buyer at a time); one read
+(``read_purchase_batch``) gives the raffles (``FOR KEY SHARE``: batches of one raffle run in
+parallel, a close waits for them), the replayed keys, the limited buyers' counts, the
+wallets and the probed numbers; each purchase is decided on its own, all or nothing (chosen
+numbers must all be free; random picks take free numbers no earlier purchase of the batch
+took); the stakes go to the ledger as one batch (wallet → the raffle's escrow, id
+``raffles:buy:<raffle>:<user>:<key>``); the tickets are written with the commit (a unique
+(raffle, number) constraint). A number another process sold meanwhile fails the commit and
+the whole batch runs again on fresh data: a random pick then takes another free number, so
+the buyer never sees the race; a chosen number is then ``ticket_unavailable``.
 """
 
 from __future__ import annotations
