@@ -35,6 +35,7 @@ from ...domain.raffles import (
 )
 from ...ports import NewTicket, PurchaseBatchView
 from .ledger import _transfer
+from .raffles_batch import ADD_RESERVED_DRIVER, ADD_RESERVED_SA, LOCK_BUYERS, READ_BATCH
 from .session import Repository, int_array
 from .session import _translate_driver as translate_driver
 from .session import utc as _utc
@@ -62,72 +63,6 @@ WITH ins AS (
 )
 SELECT id, raffle_id, number FROM ins
 """
-
-# The same with the ids reserved by the batch's read, sent with the COMMIT (Session.defer);
-# the driver's form (psycopg placeholders) and SQLAlchemy's (when a statement flushes it)
-_ADD_RESERVED = """
-WITH ins AS (
-    INSERT INTO raffle_tickets (id, raffle_id, number, user_id, price, wallet_account_id,
-                                purchase, bought_at, prize, refunded)
-    SELECT r.id, r.raffle_id, r.number, r.user_id, r.price, r.wallet_account_id, r.purchase,
-           r.bought_at, 0, false
-    FROM json_to_recordset(CAST({rows} AS json)) AS r(id bigint, raffle_id bigint,
-         number integer, user_id bigint, price bigint, wallet_account_id bigint, purchase text,
-         bought_at timestamptz)
-    RETURNING raffle_id
-)
-UPDATE raffles SET sold = raffles.sold + c.n
-FROM (SELECT raffle_id, count(*) AS n FROM ins GROUP BY raffle_id) AS c
-WHERE raffles.id = c.raffle_id
-"""
-_ADD_RESERVED_SA = text(_ADD_RESERVED.format(rows=":rows"))
-_ADD_RESERVED_DRIVER = _ADD_RESERVED.format(rows="%(rows)s")
-
-# A purchase batch's read in ONE statement (one snapshot): the raffles locked FOR KEY SHARE in
-# id order; the buyers' ticket counts, for raffles with a per-user limit (lock_buyers ran
-# before, in an earlier statement, so this snapshot sees every purchase of theirs that
-# committed); the transfers under the batch's keys (one index probe each) and their tickets;
-# the buyers' wallet ids; the probed numbers found sold in raffles at most half sold, and every
-# sold number of fuller open ones; and ids reserved for the new tickets. Sent unprepared, so
-# PostgreSQL plans it for the actual arrays every time: a generic plan made while the tickets
-# table was small kept scanning it whole for each probed number once it had grown (80 ms a
-# batch in the benchmark instead of 5).
-_READ_BATCH = (
-    "WITH r AS MATERIALIZED (SELECT * FROM raffles WHERE id = ANY(CAST(%(ids)s AS bigint[]))"
-    " ORDER BY id FOR KEY SHARE)"
-    " SELECT"
-    " (SELECT json_agg(row_to_json(r) ORDER BY r.id) FROM r),"
-    " (SELECT json_agg(json_build_array(k.r, k.u, (SELECT count(*) FROM raffle_tickets AS t"
-    " WHERE t.raffle_id = k.r AND t.user_id = k.u)))"
-    " FROM unnest(CAST(%(pr)s AS bigint[]), CAST(%(pu)s AS bigint[])) AS k(r, u)"
-    " JOIN r ON r.id = k.r WHERE r.max_per_user < r.capacity),"
-    " (SELECT json_agg(t) FROM json_array_elements_text(CAST(%(keys)s AS json)) AS k(key)"
-    " CROSS JOIN LATERAL (SELECT * FROM transfers WHERE transfers.id = k.key LIMIT 1) AS t),"
-    " (SELECT json_agg(row_to_json(t) ORDER BY t.number)"
-    " FROM json_array_elements_text(CAST(%(keys)s AS json)) AS k(key)"
-    " CROSS JOIN LATERAL (SELECT * FROM raffle_tickets WHERE purchase = k.key) AS t),"
-    " (SELECT json_agg(json_build_array(a.owner, a.currency, a.id))"
-    " FROM json_to_recordset(CAST(%(wallets)s AS json)) AS w(r bigint, o text)"
-    " JOIN r ON r.id = w.r JOIN accounts AS a"
-    " ON a.kind = %(kind)s AND a.owner = w.o AND a.currency = r.currency),"
-    " (SELECT json_agg(json_build_array(t.raffle_id, t.number))"
-    " FROM unnest(CAST(%(qr)s AS bigint[]), CAST(%(qn)s AS integer[])) AS q(r, n)"
-    " JOIN r ON r.id = q.r AND r.sold <= r.capacity / 2 CROSS JOIN LATERAL"
-    " (SELECT raffle_id, number FROM raffle_tickets"
-    " WHERE raffle_id = q.r AND number = q.n LIMIT 1) AS t),"
-    " (SELECT json_agg(json_build_array(r.id, (SELECT coalesce(array_agg(t.number), '{}')"
-    " FROM raffle_tickets AS t WHERE t.raffle_id = r.id)))"
-    " FROM r WHERE r.sold > r.capacity / 2 AND r.status = 'open'),"
-    " ARRAY(SELECT nextval(pg_get_serial_sequence('raffle_tickets', 'id'))"
-    " FROM generate_series(1, %(n)s))"
-)
-
-# One transaction-level advisory lock per (raffle, buyer), in key order (no deadlock between
-# batches: each takes its locks first, in the same order); the two-key form, int4 each
-_LOCK_BUYERS = text(
-    "SELECT count(pg_advisory_xact_lock(s.r, s.u)) FROM (SELECT DISTINCT r, u FROM"
-    " unnest(CAST(:r AS integer[]), CAST(:u AS integer[])) AS k(r, u) ORDER BY r, u) AS s"
-)
 
 _RAFFLE_TIMES = ("start_at", "end_at", "created_at", "updated_at", "closed_at", "drawn_at",
                  "paid_at")  # fmt: skip
@@ -188,7 +123,7 @@ def _raffle(m: Mapping[str, Any]) -> Raffle:
 
 
 def _json_raffle(m: Mapping[str, Any]) -> Raffle:
-    """A raffle from ``_READ_BATCH``'s JSON (timestamps as ISO text)."""
+    """A raffle from ``raffles_batch.READ_BATCH``'s JSON (timestamps as ISO text)."""
     return _raffle(
         {k: (_utc(v) if k in _RAFFLE_TIMES and v is not None else v) for k, v in m.items()}
     )
@@ -326,7 +261,7 @@ class SqlRaffles(Repository):
             return
         keys = sorted({(r % _INT4, u % _INT4) for r, u in pairs})
         await self._c.execute(
-            _LOCK_BUYERS, {"r": int_array(r for r, _ in keys), "u": int_array(u for _, u in keys)}
+            LOCK_BUYERS, {"r": int_array(r for r, _ in keys), "u": int_array(u for _, u in keys)}
         )
 
     async def read_purchase_batch(
@@ -344,7 +279,7 @@ class SqlRaffles(Repository):
         qs = sorted({(rid, n) for rid, nums in probes.items() for n in nums})
         ps = sorted(set(pairs))
         row = await self._unprepared_row(
-            _READ_BATCH,
+            READ_BATCH,
             {
                 "ids": int_array(sorted(set(raffle_ids))),
                 "pr": int_array(r for r, _ in ps),
@@ -592,7 +527,7 @@ class SqlRaffles(Repository):
         )
         if len(ids) < len(tickets):
             raise ValueError("fewer reserved ids than tickets")
-        self._s.defer(_ADD_RESERVED_SA, _ADD_RESERVED_DRIVER, {"rows": payload})
+        self._s.defer(ADD_RESERVED_SA, ADD_RESERVED_DRIVER, {"rows": payload})
         return [
             Ticket(tid, n.raffle_id, n.number, n.user_id, n.price, n.wallet_account_id,
                    n.purchase, _utc(n.bought_at))
