@@ -9,7 +9,10 @@ read again, the beacon shuffle, winners stored) and ``pay`` (1,000 prize transfe
 payout runner, the rake, ``paid_at``). The floor: one ``SELECT number, user_id … ORDER BY
 number`` through psycopg, the listing bytes built and hashed with SHA-256.
 
-Run: ``python tests/bench/raffles_bench.py [TICKETS]`` (starts its own PostgreSQL)."""
+Run: ``python tests/bench/raffles_bench.py [TICKETS]`` (starts its own PostgreSQL);
+``… purchases`` runs the HTTP purchase load alone (5 s), ``… batch`` the purchase batch
+without HTTP (one process, 64 concurrent keyed 1-ticket purchases on one hot raffle): tickets/s,
+CPU per ticket of the process, statements per batch."""
 
 from __future__ import annotations
 
@@ -184,11 +187,19 @@ async def _buyers(url: str, secret: str) -> tuple[list[str], int]:
 
 
 def purchase_load(
-    url: str, *, seconds: float = 10.0, repeats: int = 3, warmup: float = 3.0, say: Any = print
+    url: str,
+    *,
+    seconds: float = 10.0,
+    repeats: int = 3,
+    warmup: float = 3.0,
+    pg_pid: int | None = None,
+    say: Any = print,
 ) -> Any:
     """Migrate ``url``, make 1,000 funded buyers and one hot raffle, start the server as
     production runs it (2 workers), and drive ``POST /raffles/{id}/tickets`` (one random
-    number each) with wrk's 64 connections: the median of ``repeats`` runs (LoadFigures)."""
+    number each) with wrk's 64 connections: the median of ``repeats`` runs (LoadFigures).
+    Each run also says the server's (and, given ``pg_pid``, PostgreSQL's) CPU per request:
+    unlike tickets/s, it does not move when others load the machine."""
     import secrets
     import statistics
     import tempfile
@@ -210,16 +221,21 @@ def purchase_load(
 
             def once(secs: float, name: str) -> Any:
                 nonlocal offset
+                cpu0 = eb.cpu_seconds(running.pid), eb.cpu_seconds(pg_pid)
                 r = eb.wrk(running.base, tok, hot, secs, offset, f"{tag}{name}", lua=TICKETS_LUA)
+                r.server_cpu_s = eb.cpu_seconds(running.pid) - cpu0[0]
+                r.db_cpu_s = eb.cpu_seconds(pg_pid) - cpu0[1]
                 offset += r.requests + eb.CONNECTIONS
                 return r
 
             eb._check("tickets warm-up", [once(warmup, "w")], say)
             runs = [once(seconds, str(i)) for i in range(repeats)]
             for r in runs:
+                per = 1000 / max(1, r.requests)
                 say(
                     f"hot raffle: {r.rate:,.0f} tickets/s ({r.ok:,} of {r.requests:,}), "
-                    f"p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms"
+                    f"p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms; CPU per request: "
+                    f"server {r.server_cpu_s * per:.2f} ms, PostgreSQL {r.db_cpu_s * per:.2f} ms"
                 )
             eb._check("hot raffle", runs, say)
     return eb.LoadFigures(
@@ -230,13 +246,92 @@ def purchase_load(
     )
 
 
+# -- the purchase batch without HTTP -----------------------------------------------------------
+async def _batch_load(url: str, seconds: float, clients: int = 64) -> str:
+    import resource
+
+    from sqlalchemy import event
+
+    from wagerkit.adapters.sql.migrate import upgrade
+    from wagerkit.adapters.sql.raffles import SqlRaffles
+
+    upgrade(url)
+    store = SqlStore.from_url(url, pool_size=16)
+    kit = WagerKit(store)
+    admin = Actor.system("bench")
+    try:
+        users = [await kit.users.add(admin, f"p{i}", welcome_grant=False) for i in range(clients)]
+        for u in users:
+            await kit.wallets.grant(admin, u.id, 10**9, idempotency_key="funds")
+        c = await kit.raffles.create_category(
+            OPERATOR, RaffleCategoryDraft("Hot", 1, HOT_CAPACITY, 1, 0, (), PrizeMode.PROPORTIONAL)
+        )
+        now = datetime.now(UTC)
+        r = await kit.raffles.create(OPERATOR, RaffleDraft("hot", c.id, now, now + timedelta(1)))
+        counts = {"statements": 0, "commits": 0}
+
+        def statement(*_: Any) -> None:
+            counts["statements"] += 1
+
+        def commit(*_: Any) -> None:
+            counts["commits"] += 1
+
+        read = getattr(SqlRaffles, "_unprepared_row", None)
+        if read is not None:  # the batch read goes through the driver, unprepared
+
+            async def counted(self: Any, sql: str, params: Any) -> Any:
+                counts["statements"] += 1
+                return await read(self, sql, params)
+
+            SqlRaffles._unprepared_row = counted  # type: ignore[method-assign]
+        event.listen(store.engine.sync_engine, "before_cursor_execute", statement)
+        event.listen(store.engine.sync_engine, "commit", commit)
+        done = 0
+        stop = time.monotonic() + seconds
+
+        async def buyer(i: int) -> None:
+            nonlocal done
+            actor = Actor(users[i].id, Role.PLAYER, "b")
+            k = 0
+            while time.monotonic() < stop:
+                await kit.raffles.buy(actor, r.id, count=1, idempotency_key=f"k{i}-{k}")
+                k += 1
+                done += 1
+
+        await kit.raffles.buy(Actor(users[0].id, Role.PLAYER, "b"), r.id, count=1)  # warm
+        counts.update(statements=0, commits=0)
+        ru0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+        await asyncio.gather(*(buyer(i) for i in range(clients)))
+        ru1, dt = resource.getrusage(resource.RUSAGE_SELF), time.monotonic() - t0
+        cpu = ru1.ru_utime - ru0.ru_utime + ru1.ru_stime - ru0.ru_stime
+        batches = max(1, counts["commits"])
+        return (
+            f"{done:,} tickets in {dt:.1f} s = {done / dt:,.0f} tickets/s; CPU "
+            f"{1000 * cpu / max(1, done):.3f} ms per ticket; {batches} batches of "
+            f"{done / batches:.1f}; {counts['statements'] / batches:.2f} statements per batch "
+            "(COMMIT not counted)"
+        )
+    finally:
+        await store.dispose()
+
+
 if __name__ == "__main__":
     sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
     from pgserver import create_database, postgres_server
 
     with postgres_server() as pg:
-        if sys.argv[1:2] == ["purchases"]:
-            fig = purchase_load(create_database(pg, "tickets"), seconds=5, repeats=1)
+        if sys.argv[1:2] == ["batch"]:
+            secs = float(sys.argv[2]) if len(sys.argv) > 2 else 5.0
+            print(asyncio.run(_batch_load(create_database(pg, "batch"), secs)))
+        elif sys.argv[1:2] == ["purchases"]:
+            import events_bench as eb
+
+            fig = purchase_load(
+                create_database(pg, "tickets"),
+                seconds=5,
+                repeats=1,
+                pg_pid=eb.postmaster_pid(pg.datadir),
+            )
             print(f"hot raffle: {fig.rate:,.0f} tickets/s, p99 {fig.p99_ms:.1f} ms")
         else:
             n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000

@@ -4,6 +4,9 @@
 * 64 buyers race for the last numbers of a raffle (random picks, contested chosen numbers,
   replayed keys): no number is sold twice, every acknowledged purchase holds its tickets and
   was charged once, the refused ones were charged nothing, random buyers never see the race;
+* 32 buyers each try 32 purchases against a per-user limit of 12, from 4 processes at once (their
+  batches read the raffle FOR KEY SHARE and run in parallel; the buyers' advisory locks keep
+  the counts exact): each ends with exactly 12 tickets, the rest refused ``ticket_limit_exceeded``;
 * two operators close and draw the same raffles at once: each raffle is closed once, drawn
   once and paid once;
 * two job runners tick over many due raffles at once: each is closed by exactly one.
@@ -71,14 +74,28 @@ async def _users(kit: WagerKit, n: int) -> list[User]:
     return [await kit.users.add(SYSTEM, f"Player {i}") for i in range(n)]
 
 
-async def _raffle(kit: WagerKit, capacity: int, *, minutes: int = 60, min_tickets: int = 1):  # type: ignore[no-untyped-def]
+async def _raffle(  # type: ignore[no-untyped-def]
+    kit: WagerKit,
+    capacity: int,
+    *,
+    minutes: int = 60,
+    min_tickets: int = 1,
+    max_per_user: int | None = None,
+):
     c = await kit.raffles.create_category(
         OPERATOR, RaffleCategoryDraft("Hot", PRICE, capacity, 1, 1000, (), PrizeMode.PROPORTIONAL)
     )
     now = kit.deps.clock.now()
     return await kit.raffles.create(
         OPERATOR,
-        RaffleDraft("hot", c.id, now, now + timedelta(minutes=minutes), min_tickets=min_tickets),
+        RaffleDraft(
+            "hot",
+            c.id,
+            now,
+            now + timedelta(minutes=minutes),
+            min_tickets=min_tickets,
+            max_per_user=max_per_user,
+        ),
     )
 
 
@@ -150,6 +167,43 @@ async def test_64_buyers_race_for_the_last_numbers(
         if not x["ok"] and x["error"] != "sold_out" and x["key"] and int(x["key"][1:]) % 8
     ]
     assert random_refused == []
+    await check_books(pg_store, users)
+
+
+async def test_per_user_limit_holds_across_processes(
+    pg_store: SqlStore, pg_url: str, pool: ProcessPoolExecutor
+) -> None:
+    kit = WagerKit(pg_store)
+    users = await _users(kit, 32)
+    limit, rounds = 12, 8
+    r = await _raffle(kit, 4000, max_per_user=limit)
+    # every process tries ``rounds`` purchases per buyer (random tickets, and a chosen one):
+    # 32 tries per buyer, at most 12 may pass; a process's batches never hold one buyer twice,
+    # so only the other processes' batches, running at the same time, can race a buyer's count
+    shares: list[list[BuyOp]] = [[] for _ in range(PROCESSES)]
+    for p in range(PROCESSES):
+        for i, u in enumerate(users):
+            for k in range(rounds):
+                chosen = [100 * i + 10 * p + k] if k == 1 else None
+                shares[p].append((u.id, r.id, chosen, 1, f"{p}-{i}-{k}"))
+    start = time.time() + 5  # every process ready: their batches overlap
+    results = [
+        x
+        for part in await asyncio.gather(
+            *(_submit(pool, run_buys, pg_url, s, start) for s in shares)
+        )
+        for x in part
+    ]
+    refused = [x for x in results if not x["ok"] and x["error"] != "ticket_limit_exceeded"]
+    # a chosen number may have gone to a random pick; nothing else is refused
+    assert [x for x in refused if x["error"] != "ticket_unavailable" or x["key"][-1] != "1"] == []
+    passed = Counter(x["user"] for x in results if x["ok"])
+    assert passed == {u.id: limit for u in users}
+    for u in users:
+        player = Actor(u.id, Role.PLAYER, "x")
+        assert len(await kit.raffles.tickets(player)) == limit
+        assert (await kit.wallets.balance(player, u.id)).balance == 1000 - limit * PRICE
+    assert (await kit.raffles.get(r.id)).sold == limit * len(users)
     await check_books(pg_store, users)
 
 

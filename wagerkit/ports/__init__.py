@@ -31,7 +31,7 @@ from .orders import OrderRepository
 from .payments import PaymentProvider, PaymentRepository
 from .predictions import PredictionRepository
 from .prices import PriceFeed, PriceRepository
-from .raffles import NewTicket, RaffleRepository, RandomnessBeacon
+from .raffles import NewTicket, PurchaseBatchView, RaffleRepository, RandomnessBeacon
 from .uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "PredictionRepository",
     "PriceFeed",
     "PriceRepository",
+    "PurchaseBatchView",
     "RaffleRepository",
     "RandomnessBeacon",
     "RateLimiter",

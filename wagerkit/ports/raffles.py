@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ..domain.draw import BeaconRound
+from ..domain.ledger import Transfer
 from ..domain.raffles import (
     Raffle,
     RaffleCategory,
@@ -28,14 +29,37 @@ class NewTicket:
     bought_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class PurchaseBatchView:
+    """What a purchase batch decides on, read in ONE statement on PostgreSQL
+    (``read_purchase_batch``): the raffles (locked ``FOR KEY SHARE``); the tickets each buyer
+    holds, by (raffle id, user id), for raffles with a per-user limit only; the transfers
+    already recorded under the batch's keys (its replays) and their tickets; the buyers'
+    wallet account ids by (owner, currency) where they exist; per raffle, the probed numbers
+    found sold, or (``sold``) every sold number of a raffle more than half sold; and
+    ``ticket_ids``, ids reserved for the batch's new tickets (PostgreSQL; else empty)."""
+
+    raffles: dict[int, Raffle]
+    counts: dict[tuple[int, int], int]
+    transfers: dict[str, Transfer]
+    earlier: dict[str, list[Ticket]]
+    wallets: dict[tuple[str, str], int]
+    taken: dict[int, set[int]]
+    sold: dict[int, list[int]]
+    ticket_ids: list[int]
+
+
 class RaffleRepository(Protocol):
     """Raffle categories, raffles (the category's terms copied in) and their tickets.
 
-    Locks (PostgreSQL): purchases read the raffle ``lock="share"`` (FOR NO KEY UPDATE: the
-    batches of one raffle run one after another, so each counts its buyers' tickets exactly),
-    status changes ``"update"``, so a close waits for the purchases in flight and they for it. A number is sold once: ``add_tickets`` of a taken
-    number raises ``TransientStoreError`` (the unique constraint), and the retried purchase
-    sees it sold."""
+    Locks (PostgreSQL): purchase batches read the raffle ``FOR KEY SHARE``
+    (``read_purchase_batch``), so batches of one raffle run in parallel, across processes too;
+    where a per-user limit applies, ``lock_buyers`` first takes a transaction-level advisory
+    lock per (raffle, buyer), in a fixed order, so the counts the next statement reads are
+    exact. Status changes read ``"update"`` (FOR UPDATE), so a close waits for the purchases
+    in flight and they for it. A number is sold once: ``add_tickets`` of a taken number raises
+    ``TransientStoreError`` (the unique constraint; with reserved ``ids`` at the commit), and
+    the retried purchase sees it sold."""
 
     async def add_category(self, draft: RaffleCategoryDraft, now: datetime) -> RaffleCategory: ...
 
@@ -54,6 +78,25 @@ class RaffleRepository(Protocol):
         ...
 
     async def get(self, raffle_id: int, *, lock: str = "none") -> Raffle | None: ...
+
+    async def lock_buyers(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """Hold (raffle id, user id) pairs until the transaction ends, taken in a fixed order
+        (PostgreSQL advisory locks; a store with one writer at a time has nothing to do)."""
+        ...
+
+    async def read_purchase_batch(
+        self,
+        raffle_ids: Sequence[int],
+        pairs: Sequence[tuple[int, int]],
+        keys: Sequence[str],
+        wallets: Sequence[tuple[int, str]],
+        probes: dict[int, list[int]],
+        new_tickets: int,
+    ) -> PurchaseBatchView:
+        """See ``PurchaseBatchView``: ``pairs`` (raffle, user) to count, ``keys`` the keyed
+        purchases' transfer ids, ``wallets`` (raffle, owner) pairs, ``probes`` numbers per
+        raffle to look up, ``new_tickets`` how many ticket ids to reserve at most."""
+        ...
 
     async def update(self, raffle: Raffle) -> None:
         """Write every field of the raffle but ``sold`` (which ``add_tickets`` keeps)."""
@@ -93,8 +136,12 @@ class RaffleRepository(Protocol):
         """The tickets of earlier purchases (by the purchase's transfer id), by number."""
         ...
 
-    async def add_tickets(self, tickets: Sequence[NewTicket]) -> list[Ticket]:
-        """Insert tickets (one statement) and add them to their raffles' ``sold``."""
+    async def add_tickets(
+        self, tickets: Sequence[NewTicket], *, ids: Sequence[int] | None = None
+    ) -> list[Ticket]:
+        """Insert tickets (one statement) and add them to their raffles' ``sold``. ``ids``:
+        ids reserved by ``read_purchase_batch``, one per ticket; on PostgreSQL the write then
+        goes with the commit (a number sold meanwhile fails the commit, transiently)."""
         ...
 
     async def tickets_of(self, raffle_id: int) -> list[Ticket]:

@@ -1,14 +1,16 @@
 """Raffle categories, raffles and tickets (``uow.raffles``) on the SQL unit of work.
 
-Locks (PostgreSQL; SQLite runs one writer at a time and ignores them): ``lock="share"``
-(purchase batches) is ``FOR NO KEY UPDATE`` (SQLAlchemy's ``key_share=True`` without
-``read=True``) — the batches of one raffle run one after another, across processes too, so the
-per-user count a batch reads is exact, and a close's ``FOR UPDATE`` waits for them;
-``lock="update"`` is ``FOR UPDATE``; ``claim_due`` is ``FOR UPDATE SKIP LOCKED``. A number is sold once: the unique
-(raffle_id, number) constraint refuses a second sale, which the unit of work reports as
-``TransientStoreError`` (the retried purchase sees the number sold). Set-based writes: a
-batch's tickets are one multi-row INSERT, prizes one ``UPDATE … FROM (VALUES …)`` (SQLite:
-``executemany``), refunds one ``UPDATE … WHERE id IN``.
+Locks (PostgreSQL; SQLite runs one writer at a time and ignores them): purchase batches read
+their raffles ``FOR KEY SHARE`` (``read_purchase_batch``), so batches of one raffle run at the
+same time across processes, and hold each buyer of a raffle with a per-user limit by a
+transaction-level advisory lock (``lock_buyers``, in key order, in a statement before the
+read: the counts the read sees are exact). ``lock="share"`` is ``FOR NO KEY UPDATE``,
+``lock="update"`` ``FOR UPDATE`` (a close waits for the purchases in flight); ``claim_due`` is
+``FOR UPDATE SKIP LOCKED``. A number is sold once: the unique (raffle_id, number) constraint
+refuses a second sale, which the unit of work reports as ``TransientStoreError`` (the retried
+purchase sees the number sold). Set-based writes: a batch's tickets are one multi-row INSERT
+(on PostgreSQL with the raffles' ``sold``, and with reserved ids sent with the COMMIT), prizes
+one ``UPDATE … FROM (VALUES …)`` (SQLite: ``executemany``), refunds one ``UPDATE … WHERE id IN``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, tuple_, update
 
+from ...domain.ledger import AccountKind
 from ...domain.raffles import (
     DrawMode,
     PrizeMode,
@@ -30,10 +33,13 @@ from ...domain.raffles import (
     RaffleStatus,
     Ticket,
 )
-from ...ports import NewTicket
-from .session import Repository
+from ...ports import NewTicket, PurchaseBatchView
+from .ledger import _transfer
+from .raffles_batch import ADD_RESERVED_DRIVER, ADD_RESERVED_SA, LOCK_BUYERS, READ_BATCH
+from .session import Repository, int_array
+from .session import _translate_driver as translate_driver
 from .session import utc as _utc
-from .tables import raffle_categories, raffle_tickets, raffles
+from .tables import accounts, raffle_categories, raffle_tickets, raffles, transfers
 from .tables.raffles import _RAFFLE_PENDING
 
 __all__ = ["SqlRaffles"]
@@ -57,6 +63,10 @@ WITH ins AS (
 )
 SELECT id, raffle_id, number FROM ins
 """
+
+_RAFFLE_TIMES = ("start_at", "end_at", "created_at", "updated_at", "closed_at", "drawn_at",
+                 "paid_at")  # fmt: skip
+_INT4 = 2_147_483_647
 
 _CHUNK = 500
 
@@ -109,6 +119,13 @@ def _raffle(m: Mapping[str, Any]) -> Raffle:
         paying=m["paying"],
         paid_at=m["paid_at"],
         void_reason=m["void_reason"],
+    )
+
+
+def _json_raffle(m: Mapping[str, Any]) -> Raffle:
+    """A raffle from ``raffles_batch.READ_BATCH``'s JSON (timestamps as ISO text)."""
+    return _raffle(
+        {k: (_utc(v) if k in _RAFFLE_TIMES and v is not None else v) for k, v in m.items()}
     )
 
 
@@ -239,6 +256,109 @@ class SqlRaffles(Repository):
         m = (await self._c.execute(q)).mappings().first()
         return None if m is None else _raffle(m)
 
+    async def lock_buyers(self, pairs: Sequence[tuple[int, int]]) -> None:
+        if not self._pg or not pairs:  # SQLite: BEGIN IMMEDIATE, one writer at a time
+            return
+        keys = sorted({(r % _INT4, u % _INT4) for r, u in pairs})
+        await self._c.execute(
+            LOCK_BUYERS, {"r": int_array(r for r, _ in keys), "u": int_array(u for _, u in keys)}
+        )
+
+    async def read_purchase_batch(
+        self,
+        raffle_ids: Sequence[int],
+        pairs: Sequence[tuple[int, int]],
+        keys: Sequence[str],
+        wallets: Sequence[tuple[int, str]],
+        probes: dict[int, list[int]],
+        new_tickets: int,
+    ) -> PurchaseBatchView:
+        kind = AccountKind.USER.value
+        if not self._pg:
+            return await self._read_batch_sqlite(raffle_ids, pairs, keys, wallets, probes)
+        qs = sorted({(rid, n) for rid, nums in probes.items() for n in nums})
+        ps = sorted(set(pairs))
+        row = await self._unprepared_row(
+            READ_BATCH,
+            {
+                "ids": int_array(sorted(set(raffle_ids))),
+                "pr": int_array(r for r, _ in ps),
+                "pu": int_array(u for _, u in ps),
+                "keys": json.dumps(sorted(set(keys))),
+                "wallets": json.dumps([{"r": r, "o": o} for r, o in sorted(set(wallets))]),
+                "kind": kind,
+                "qr": int_array(r for r, _ in qs),
+                "qn": int_array(n for _, n in qs),
+                "n": new_tickets,
+            },
+        )
+        found = [_json_raffle(m) for m in row[0] or ()]
+        earlier: dict[str, list[Ticket]] = {}
+        for m in row[3] or ():
+            earlier.setdefault(m["purchase"], []).append(
+                _ticket({**m, "bought_at": _utc(m["bought_at"])})
+            )
+        taken: dict[int, set[int]] = {}
+        for rid, n in row[5] or ():
+            taken.setdefault(rid, set()).add(n)
+        return PurchaseBatchView(
+            {r.id: r for r in found},
+            {(r, u): n for r, u, n in row[1] or () if n},
+            {t.id: t for t in (_transfer(d) for d in row[2] or ())},
+            earlier,
+            {(o, c): a for o, c, a in row[4] or ()},
+            taken,
+            {rid: sorted(nums) for rid, nums in row[6] or ()},
+            list(row[7] or ()),
+        )
+
+    async def _read_batch_sqlite(
+        self,
+        raffle_ids: Sequence[int],
+        pairs: Sequence[tuple[int, int]],
+        keys: Sequence[str],
+        wallets: Sequence[tuple[int, str]],
+        probes: dict[int, list[int]],
+    ) -> PurchaseBatchView:
+        """SQLite: one writer at a time (BEGIN IMMEDIATE), so any order of reads is one view."""
+        found: dict[int, Raffle] = {}
+        for rid in sorted(set(raffle_ids)):
+            r = await self.get(rid)
+            if r is not None:
+                found[rid] = r
+        limited = [
+            p for p in pairs if p[0] in found and found[p[0]].max_per_user < found[p[0]].capacity
+        ]
+        prior: dict[str, Any] = {}
+        wanted = sorted(set(keys))
+        for start in range(0, len(wanted), _CHUNK):
+            q = select(transfers).where(transfers.c.id.in_(wanted[start : start + _CHUNK]))
+            prior.update((r.id, _transfer(r)) for r in await self._c.execute(q))
+        specs = sorted({(o, found[r].currency) for r, o in wallets if r in found})
+        ids: dict[tuple[str, str], int] = {}
+        for start in range(0, len(specs), _CHUNK):
+            a = accounts.c
+            q = select(a.owner, a.currency, a.id).where(
+                a.kind == AccountKind.USER.value,
+                tuple_(a.owner, a.currency).in_(specs[start : start + _CHUNK]),
+            )
+            ids.update(((r.owner, r.currency), r.id) for r in await self._c.execute(q))
+        full = {rid for rid, r in found.items() if r.sold > r.capacity // 2}
+        return PurchaseBatchView(
+            found,
+            await self.user_counts(limited) if limited else {},
+            prior,
+            await self.purchases(sorted(prior)) if prior else {},
+            ids,
+            {
+                rid: set(await self.taken_among(rid, nums))
+                for rid, nums in probes.items()
+                if rid in found and rid not in full
+            },
+            {rid: await self.sold_numbers(rid) for rid in sorted(full)},
+            [],
+        )
+
     async def update(self, raffle: Raffle) -> None:
         await self._c.execute(
             update(raffles).where(raffles.c.id == raffle.id).values(_values(raffle))
@@ -331,7 +451,11 @@ class SqlRaffles(Repository):
                 out.setdefault(m["purchase"], []).append(_ticket(m))
         return out
 
-    async def add_tickets(self, tickets: Sequence[NewTicket]) -> list[Ticket]:
+    async def add_tickets(
+        self, tickets: Sequence[NewTicket], *, ids: Sequence[int] | None = None
+    ) -> list[Ticket]:
+        if self._pg and ids is not None:  # ids reserved: the write goes with the COMMIT
+            return self._add_reserved(tickets, ids)
         rows = [
             {
                 "raffle_id": n.raffle_id,
@@ -346,7 +470,7 @@ class SqlRaffles(Repository):
             }
             for n in tickets
         ]
-        ids: dict[tuple[int, int], int] = {}
+        found: dict[tuple[int, int], int] = {}
         t = raffle_tickets.c
         if self._pg:  # one statement: the tickets and every raffle's sold count
             payload = [
@@ -354,7 +478,7 @@ class SqlRaffles(Repository):
                 for row, n in zip(rows, tickets, strict=True)
             ]
             res = await self._c.execute(text(_ADD_TICKETS), {"rows": json.dumps(payload)})
-            ids.update({(r, n): tid for tid, r, n in res})
+            found.update({(r, n): tid for tid, r, n in res})
             rows = []
         for start in range(0, len(rows), _CHUNK):  # SQLite: one multi-row INSERT per chunk
             res = await self._c.execute(
@@ -362,7 +486,7 @@ class SqlRaffles(Repository):
                 .values(rows[start : start + _CHUNK])
                 .returning(t.id, t.raffle_id, t.number)
             )
-            ids.update({(r, n): tid for tid, r, n in res})
+            found.update({(r, n): tid for tid, r, n in res})
         counts: dict[int, int] = {}
         for n in tickets:
             counts[n.raffle_id] = counts.get(n.raffle_id, 0) + 1
@@ -382,8 +506,33 @@ class SqlRaffles(Repository):
                 _utc(n.bought_at),
             )
             for n in tickets
-            for tid in (ids[n.raffle_id, n.number],)
+            for tid in (found[n.raffle_id, n.number],)
         ]
+
+    def _add_reserved(self, tickets: Sequence[NewTicket], ids: Sequence[int]) -> list[Ticket]:
+        payload = json.dumps(
+            [
+                {
+                    "id": tid,
+                    "raffle_id": n.raffle_id,
+                    "number": n.number,
+                    "user_id": n.user_id,
+                    "price": n.price,
+                    "wallet_account_id": n.wallet_account_id,
+                    "purchase": n.purchase,
+                    "bought_at": _utc(n.bought_at).isoformat(),
+                }
+                for n, tid in zip(tickets, ids, strict=False)
+            ]
+        )
+        if len(ids) < len(tickets):
+            raise ValueError("fewer reserved ids than tickets")
+        self._s.defer(ADD_RESERVED_SA, ADD_RESERVED_DRIVER, {"rows": payload})
+        return [
+            Ticket(tid, n.raffle_id, n.number, n.user_id, n.price, n.wallet_account_id,
+                   n.purchase, _utc(n.bought_at))
+            for n, tid in zip(tickets, ids, strict=False)
+        ]  # fmt: skip
 
     async def tickets_of(self, raffle_id: int) -> list[Ticket]:
         t = raffle_tickets.c
@@ -391,6 +540,20 @@ class SqlRaffles(Repository):
             select(raffle_tickets).where(t.raffle_id == raffle_id).order_by(t.number)
         )
         return [_ticket(m) for m in res.mappings()]
+
+    async def _unprepared_row(self, sql: str, params: dict[str, Any]) -> Any:
+        """PostgreSQL: one row of ``sql`` (psycopg placeholders) sent unprepared, planned for
+        these parameters; driver errors as store errors."""
+        from psycopg import Error as DriverError
+
+        raw = (await self._c.conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        await self._s.flush()
+        try:
+            cur = await raw.execute(sql, params, prepare=False)
+            return await cur.fetchone()
+        except DriverError as exc:
+            raise translate_driver(exc) from None
 
     async def _raw_rows(self, sql: str, raffle_id: int) -> list[Any]:
         """PostgreSQL: the driver's tuples, no row objects (a million rows, one statement)."""

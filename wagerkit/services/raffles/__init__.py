@@ -43,6 +43,7 @@ class RaffleService(RaffleOperations, RaffleBuying, RaffleDrawing):
         self._beacon = beacon
         self._claims = claims
         self._admit = admit
+        self._shape = {}
         self._buys = GroupCommit(
             self._run_buys,
             max_batch=512,

@@ -2,15 +2,17 @@
 
 ``buy`` submits the purchase to the area's ``GroupCommit`` (conflict key: the raffle and the
 user, so a user's per-raffle count is decided against what the batch read). One batch is ONE
-transaction: the raffles are read ``FOR NO KEY UPDATE`` (a close waits for the batch, and
-the batches of one raffle follow each other across processes), with the
-replayed keys, the buyers' counts and the sold numbers; each purchase is decided on its own,
-all or nothing (chosen numbers must all be free; random picks take free numbers no earlier
-purchase of the batch took); the stakes go to the ledger as one batch (wallet → the raffle's
-escrow, id ``raffles:buy:<raffle>:<user>:<key>``); the tickets are inserted in one statement
-(a unique (raffle, number) constraint); commit. A number another process sold meanwhile makes
-the insert fail and the whole batch run again on fresh data: a random pick then takes another
-free number, so the buyer never sees the race; a chosen number is then ``ticket_unavailable``.
+transaction: where a raffle has a per-user limit, its buyers are held first
+(``lock_buyers``: across processes, one batch per buyer at a time); one read
+(``read_purchase_batch``) gives the raffles (``FOR KEY SHARE``: batches of one raffle run in
+parallel, a close waits for them), the replayed keys, the limited buyers' counts, the
+wallets and the probed numbers; each purchase is decided on its own, all or nothing (chosen
+numbers must all be free; random picks take free numbers no earlier purchase of the batch
+took); the stakes go to the ledger as one batch (wallet → the raffle's escrow, id
+``raffles:buy:<raffle>:<user>:<key>``); the tickets are written with the commit (a unique
+(raffle, number) constraint). A number another process sold meanwhile fails the commit and
+the whole batch runs again on fresh data: a random pick then takes another free number, so
+the buyer never sees the race; a chosen number is then ``ticket_unavailable``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ...domain.errors import (
     IdempotencyConflict,
     InvalidInput,
     PermissionDenied,
+    RaffleNotFound,
     SoldOut,
     StoreError,
     TicketLimitExceeded,
@@ -37,7 +40,7 @@ from ...domain.raffles import TICKET_CODE, Raffle, RaffleSold, RaffleStatus, Tic
 from ...domain.refs import check_key, user_ref
 from ...ports import NewTicket, UnitOfWork
 from ..groupcommit import GroupCommit
-from .common import RafflesBase, get_raffle, raffle_ref, raffle_tid
+from .common import RafflesBase, raffle_ref, raffle_tid
 
 __all__ = ["Purchase", "RaffleBuying"]
 
@@ -114,20 +117,43 @@ class _Numbers:
             self._all.add(r.id)
         return known
 
-    async def prefetch(self, r: Raffle, chosen: Sequence[int], random_count: int) -> None:
-        known = await self._load(r)
+    def seed(
+        self,
+        r: Raffle,
+        chosen: Sequence[int],
+        probed: Sequence[int],
+        found: set[int],
+        sold: list[int] | None,
+    ) -> None:
+        """What the batch's read found: of the ``probed`` numbers, those ``found`` sold (the
+        rest were free), or every ``sold`` number of a raffle more than half sold."""
+        known = self._known.setdefault(r.id, set())
         self._chosen[r.id] = set(chosen)
-        if r.id in self._all:
+        if sold is not None:
+            known.update(sold)
+            self._all.add(r.id)
             return
-        wanted = set(chosen)
-        room = r.free - len(wanted)
-        if random_count and room > 0:
-            wanted.update(pick_free(r.capacity, known | wanted, min(2 * random_count + 8, room)))
-        if not wanted:
-            return
-        found = set(await self._uow.raffles.taken_among(r.id, sorted(wanted)))
         known.update(found)
-        self._clear.setdefault(r.id, set()).update(wanted - found)
+        clear = {n for n in probed if 0 <= n < r.capacity} - found
+        self._clear.setdefault(r.id, set()).update(clear)
+
+    async def prefill(self, r: Raffle, count: int) -> None:
+        """Make sure ``count`` random picks find free numbers without a look-up each: one
+        look-up of fresh candidates when the read's probes were too few (a raffle this
+        process had not seen yet)."""
+        if r.id in self._all or count <= 0:
+            return
+        known = self._known.setdefault(r.id, set())
+        clear = self._clear.setdefault(r.id, set())
+        chosen = self._chosen.get(r.id, set())
+        need = count - len(clear - known - chosen)
+        room = min(r.free, r.capacity - len(known | clear | chosen))
+        if need <= 0 or room <= 0:
+            return
+        candidates = pick_free(r.capacity, known | clear | chosen, min(2 * need + 8, room))
+        found = set(await self._uow.raffles.taken_among(r.id, candidates))
+        known.update(found)
+        clear.update(set(candidates) - found)
 
     async def taken(self, r: Raffle, wanted: Sequence[int]) -> list[int]:
         known = await self._load(r)
@@ -166,6 +192,9 @@ class _Numbers:
 
 class RaffleBuying(RafflesBase):
     _buys: GroupCommit[_Buy, Purchase]
+    # per raffle, as last read: (capacity, has a per-user limit); only a hint for the next
+    # batch (random candidates, whether to lock the buyers): the batch checks what it reads
+    _shape: dict[int, tuple[int, bool]]
 
     async def buy(
         self,
@@ -245,32 +274,59 @@ class RaffleBuying(RafflesBase):
         async def work(uow: UnitOfWork) -> None:
             answers.clear()
             now = self._d.clock.now()
-            raffles: dict[int, Raffle | WagerkitError] = {}
-            for rid in sorted({c.raffle_id for c in batch}):  # in id order: no deadlock
-                try:
-                    raffles[rid] = await get_raffle(uow, rid, "share")
-                except WagerkitError as exc:
-                    raffles[rid] = exc
+            rids = sorted({c.raffle_id for c in batch})
+            pairs = sorted({(c.raffle_id, c.user_id) for c in batch})
+            # per-user limits: hold the buyers first (raffles known unlimited need not)
+            locked = [p for p in pairs if self._shape.get(p[0], (0, True))[1]]
+            if locked:
+                await uow.raffles.lock_buyers(locked)
+            probes: dict[int, list[int]] = {}
+            for rid in rids:  # chosen numbers and random candidates: one look-up for all
+                cmds = [c for c in batch if c.raffle_id == rid]
+                chosen = sorted({n for c in cmds if c.numbers is not None for n in c.numbers})
+                count = sum(c.count for c in cmds if c.numbers is None)
+                capacity = self._shape.get(rid, (0, True))[0]
+                room = capacity - len(chosen)
+                extra = (
+                    pick_free(capacity, set(chosen), min(2 * count + 8, room))
+                    if count and room > 0
+                    else []
+                )
+                probes[rid] = chosen + extra
             keyed = [c.purchase for c in batch if c.keyed]
-            prior = await uow.ledger.get_transfers(keyed) if keyed else {}
-            earlier = await uow.raffles.purchases(sorted(prior)) if prior else {}
-            limited = {  # raffles with a per-user limit: only they need the buyers' counts
-                rid
-                for rid, r in raffles.items()
-                if isinstance(r, Raffle) and r.max_per_user < r.capacity
+            view = await uow.raffles.read_purchase_batch(
+                rids,
+                pairs,
+                keyed,
+                sorted({(c.raffle_id, user_ref(c.user_id)) for c in batch}),
+                probes,
+                sum(c.count for c in batch),
+            )
+            holding = set(locked)
+            for rid, got in view.raffles.items():
+                limited = got.max_per_user < got.capacity
+                self._shape[rid] = (got.capacity, limited)
+                if limited and any(p not in holding for p in pairs if p[0] == rid):
+                    raise TransientStoreError()  # it has a limit now: again, holding buyers
+            raffles: dict[int, Raffle | WagerkitError] = {
+                rid: view.raffles.get(rid) or RaffleNotFound(f"no raffle {rid}") for rid in rids
             }
-            pairs = sorted({(c.raffle_id, c.user_id) for c in batch if c.raffle_id in limited})
-            counts = await uow.raffles.user_counts(pairs) if pairs else {}
+            prior, earlier, counts = view.transfers, view.earlier, view.counts
             pending = sorted({c.user_id for c in batch if c.version is not None})
             users = await uow.users.get_many(pending) if pending else {}
             numbers = _Numbers(uow)
-            for rid, r in raffles.items():  # one look-up per raffle for the whole batch
+            for rid, r in raffles.items():
                 if isinstance(r, Raffle) and r.status is RaffleStatus.OPEN:
-                    cmds = [c for c in batch if c.raffle_id == rid]
-                    chosen = [n for c in cmds if c.numbers is not None for n in c.numbers]
-                    wanted = [n for n in chosen if 0 <= n < r.capacity]
-                    count = sum(c.count for c in cmds if c.numbers is None)
-                    await numbers.prefetch(r, wanted, count)
+                    numbers.seed(
+                        r,
+                        [n for c in batch if c.raffle_id == rid and c.numbers for n in c.numbers],
+                        probes[rid],
+                        view.taken.get(rid, set()),
+                        view.sold.get(rid),
+                    )
+                    await numbers.prefill(
+                        r, sum(c.count for c in batch if c.raffle_id == rid and c.numbers is None)
+                    )
             todo: list[tuple[int, Raffle, list[int]]] = []
             for i, c in enumerate(batch):
                 if c.version is not None:  # authenticate now, from the user read just now
@@ -322,29 +378,40 @@ class RaffleBuying(RafflesBase):
                 todo.append((i, r, picked))
             if not todo:
                 return
-            wallets = await uow.ledger.open_accounts(
-                [
-                    (
-                        AccountKind.USER,
-                        user_ref(batch[i].user_id),
-                        r.currency,
-                        AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-                    )
-                    for i, r, _ in todo
-                ]
-            )
+            raffles_ok = {i: r for i, r, _ in todo}
+            wallet_ids: dict[int, int] = {}
+            missing: list[int] = []
+            for i, r, _ in todo:
+                wid = view.wallets.get((user_ref(batch[i].user_id), r.currency))
+                if wid is None:
+                    missing.append(i)
+                else:
+                    wallet_ids[i] = wid
+            if missing:  # first purchase in this currency: open (or find) the wallets
+                opened = await uow.ledger.open_accounts(
+                    [
+                        (
+                            AccountKind.USER,
+                            user_ref(batch[i].user_id),
+                            raffles_ok[i].currency,
+                            AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+                        )
+                        for i in missing
+                    ]
+                )
+                wallet_ids.update((i, a.id) for i, a in zip(missing, opened, strict=True))
             results = await uow.ledger.apply(
                 [
                     TransferRequest(
                         batch[i].purchase,
-                        w.id,
+                        wallet_ids[i],
                         r.escrow_account_id,
                         r.price * len(picked),
                         TICKET_CODE,
                         reference=raffle_ref(r.id),
                         currency=r.currency,
                     )
-                    for (i, r, picked), w in zip(todo, wallets, strict=True)
+                    for i, r, picked in todo
                 ],
                 now,
             )
@@ -352,7 +419,7 @@ class RaffleBuying(RafflesBase):
                 raise TransientStoreError()  # committed by another process meanwhile
             new: list[NewTicket] = []
             bought: list[tuple[int, Raffle, int]] = []
-            for (i, r, picked), w, res in zip(todo, wallets, results, strict=True):
+            for (i, r, picked), res in zip(todo, results, strict=True):
                 if not res.ok:
                     assert res.error is not None
                     answers[i] = res.error
@@ -360,11 +427,13 @@ class RaffleBuying(RafflesBase):
                 c = batch[i]
                 bought.append((i, r, len(new)))
                 new += [
-                    NewTicket(r.id, n, c.user_id, r.price, w.id, c.purchase, now) for n in picked
+                    NewTicket(r.id, n, c.user_id, r.price, wallet_ids[i], c.purchase, now)
+                    for n in picked
                 ]
             if not new:
                 return
-            added = await uow.raffles.add_tickets(new)
+            # with ids the read reserved, the write goes with the commit (PostgreSQL)
+            added = await uow.raffles.add_tickets(new, ids=view.ticket_ids or None)
             ends = [start for _, _, start in bought[1:]] + [len(added)]
             for (i, r, start), end in zip(bought, ends, strict=True):
                 tickets = tuple(added[start:end])

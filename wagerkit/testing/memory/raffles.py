@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ...domain.errors import TransientStoreError
+from ...domain.ledger import AccountKind
 from ...domain.raffles import (
     DrawMode,
     Raffle,
@@ -18,7 +19,7 @@ from ...domain.raffles import (
     RaffleStatus,
     Ticket,
 )
-from ...ports import NewTicket
+from ...ports import NewTicket, PurchaseBatchView
 from .state import State, Undo, set_undoable
 
 __all__ = ["MemoryRaffles"]
@@ -51,7 +52,7 @@ class MemoryRaffles:
         data = _DATA.get(s)
         if data is None:
             data = _DATA[s] = _Data()
-        self._d, self._undo = data, undo
+        self._d, self._undo, self._s = data, undo, s
 
     # -- categories ---------------------------------------------------------------------------
     async def add_category(self, draft: RaffleCategoryDraft, now: datetime) -> RaffleCategory:
@@ -94,6 +95,46 @@ class MemoryRaffles:
 
     async def get(self, raffle_id: int, *, lock: str = "none") -> Raffle | None:
         return self._d.raffles.get(raffle_id)
+
+    async def lock_buyers(self, pairs: Sequence[tuple[int, int]]) -> None:
+        return None  # the store lock serialises transactions
+
+    async def read_purchase_batch(
+        self,
+        raffle_ids: Sequence[int],
+        pairs: Sequence[tuple[int, int]],
+        keys: Sequence[str],
+        wallets: Sequence[tuple[int, str]],
+        probes: dict[int, list[int]],
+        new_tickets: int,
+    ) -> PurchaseBatchView:
+        found = {rid: r for rid in raffle_ids if (r := self._d.raffles.get(rid)) is not None}
+        limited = [
+            p for p in pairs if p[0] in found and found[p[0]].max_per_user < found[p[0]].capacity
+        ]
+        index, transfers = self._s.account_index, self._s.transfers
+        ids: dict[tuple[str, str], int] = {}
+        for rid, owner in wallets:
+            if rid in found:
+                key = (owner, found[rid].currency)
+                aid = index.get((AccountKind.USER.value, *key))
+                if aid is not None:
+                    ids[key] = aid
+        full = {rid for rid, r in found.items() if r.sold > r.capacity // 2}
+        return PurchaseBatchView(
+            found,
+            await self.user_counts(limited) if limited else {},
+            {k: transfers[k] for k in keys if k in transfers},
+            await self.purchases(list(keys)) if keys else {},
+            ids,
+            {
+                rid: set(await self.taken_among(rid, nums))
+                for rid, nums in probes.items()
+                if rid in found and rid not in full
+            },
+            {rid: await self.sold_numbers(rid) for rid in sorted(full)},
+            [],
+        )
 
     async def update(self, raffle: Raffle) -> None:
         old = self._d.raffles[raffle.id]
@@ -145,7 +186,9 @@ class MemoryRaffles:
                 out.setdefault(t.purchase, []).append(t)
         return {k: sorted(v, key=lambda t: t.number) for k, v in out.items()}
 
-    async def add_tickets(self, tickets: Sequence[NewTicket]) -> list[Ticket]:
+    async def add_tickets(
+        self, tickets: Sequence[NewTicket], *, ids: Sequence[int] | None = None
+    ) -> list[Ticket]:
         if len({(t.raffle_id, t.number) for t in tickets}) != len(tickets) or any(
             (t.raffle_id, t.number) in self._d.numbers for t in tickets
         ):
