@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, tuple_, update
 
 from ...domain.ledger import AccountKind
 from ...domain.raffles import (
@@ -36,8 +36,9 @@ from ...domain.raffles import (
 from ...ports import NewTicket, PurchaseBatchView
 from .ledger import _transfer
 from .raffles_batch import ADD_RESERVED_DRIVER, ADD_RESERVED_SA, LOCK_BUYERS, READ_BATCH
-from .session import Repository, int_array
+from .raffles_tickets import SqlRaffleTickets, _ticket
 from .session import _translate_driver as translate_driver
+from .session import int_array
 from .session import utc as _utc
 from .tables import accounts, raffle_categories, raffle_tickets, raffles, transfers
 from .tables.raffles import _RAFFLE_PENDING
@@ -129,13 +130,6 @@ def _json_raffle(m: Mapping[str, Any]) -> Raffle:
     )
 
 
-def _ticket(m: Mapping[str, Any]) -> Ticket:
-    return Ticket(
-        m["id"], m["raffle_id"], m["number"], m["user_id"], m["price"], m["wallet_account_id"],
-        m["purchase"], m["bought_at"], m["prize"], m["refunded"],
-    )  # fmt: skip
-
-
 def _values(r: Raffle) -> dict[str, Any]:
     """Every column of the raffle row but ``id`` and ``sold``."""
     c = r.category
@@ -176,7 +170,7 @@ def _values(r: Raffle) -> dict[str, Any]:
     }
 
 
-class SqlRaffles(Repository):
+class SqlRaffles(SqlRaffleTickets):
     # -- categories ---------------------------------------------------------------------------
     async def add_category(self, draft: RaffleCategoryDraft, now: datetime) -> RaffleCategory:
         row = {
@@ -534,13 +528,6 @@ class SqlRaffles(Repository):
             for n, tid in zip(tickets, ids, strict=False)
         ]  # fmt: skip
 
-    async def tickets_of(self, raffle_id: int) -> list[Ticket]:
-        t = raffle_tickets.c
-        res = await self._c.execute(
-            select(raffle_tickets).where(t.raffle_id == raffle_id).order_by(t.number)
-        )
-        return [_ticket(m) for m in res.mappings()]
-
     async def _unprepared_row(self, sql: str, params: dict[str, Any]) -> Any:
         """PostgreSQL: one row of ``sql`` (psycopg placeholders) sent unprepared, planned for
         these parameters; driver errors as store errors."""
@@ -554,74 +541,3 @@ class SqlRaffles(Repository):
             return await cur.fetchone()
         except DriverError as exc:
             raise translate_driver(exc) from None
-
-    async def _raw_rows(self, sql: str, raffle_id: int) -> list[Any]:
-        """PostgreSQL: the driver's tuples, no row objects (a million rows, one statement)."""
-        raw = (await self._c.conn.get_raw_connection()).driver_connection
-        assert raw is not None
-        await self._s.flush()
-        cur = await raw.execute(sql, (raffle_id,))
-        return list(await cur.fetchall())
-
-    async def listing_of(self, raffle_id: int) -> list[tuple[int, int]]:
-        t = raffle_tickets.c
-        if self._pg:
-            return await self._raw_rows(
-                "SELECT number, user_id FROM raffle_tickets WHERE raffle_id = %s ORDER BY number",
-                raffle_id,
-            )
-        res = await self._c.execute(
-            select(t.number, t.user_id).where(t.raffle_id == raffle_id).order_by(t.number)
-        )
-        return [(n, u) for n, u in res]
-
-    async def holders_of(
-        self, raffle_id: int, numbers: Sequence[int]
-    ) -> dict[int, tuple[int, int]]:
-        t = raffle_tickets.c
-        out: dict[int, tuple[int, int]] = {}
-        for start in range(0, len(numbers), _CHUNK):
-            chunk = list(numbers[start : start + _CHUNK])
-            res = await self._c.execute(
-                select(t.number, t.user_id, t.wallet_account_id).where(
-                    t.raffle_id == raffle_id, t.number.in_(chunk)
-                )
-            )
-            out.update({n: (u, w) for n, u, w in res})
-        return out
-
-    async def list_tickets(
-        self,
-        *,
-        raffle_id: int | None = None,
-        user_id: int | None = None,
-        limit: int = 50,
-        before_id: int | None = None,
-    ) -> list[Ticket]:
-        t = raffle_tickets.c
-        q = select(raffle_tickets).order_by(t.id.desc()).limit(limit)
-        if raffle_id is not None:
-            q = q.where(t.raffle_id == raffle_id)
-        if user_id is not None:
-            q = q.where(t.user_id == user_id)
-        if before_id is not None:
-            q = q.where(t.id < before_id)
-        return [_ticket(m) for m in (await self._c.execute(q)).mappings()]
-
-    async def record_prizes(self, raffle_id: int, prizes: Sequence[tuple[int, int]]) -> None:
-        if not prizes:
-            return
-        t = raffle_tickets.c
-        await self._c.execute(
-            update(raffle_tickets)
-            .where(t.raffle_id == bindparam("rid"), t.number == bindparam("num"))
-            .values(prize=bindparam("amount")),
-            [{"rid": raffle_id, "num": n, "amount": p} for n, p in prizes],
-        )
-
-    async def record_refunds(self, ticket_ids: Sequence[int]) -> None:
-        for start in range(0, len(ticket_ids), _CHUNK):
-            chunk = list(ticket_ids[start : start + _CHUNK])
-            await self._c.execute(
-                update(raffle_tickets).where(raffle_tickets.c.id.in_(chunk)).values(refunded=True)
-            )
