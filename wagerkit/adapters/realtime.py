@@ -36,30 +36,36 @@ class SocketIOSink:
         """The client manager: the server's, or the emitter itself (a write-only manager)."""
         return getattr(self.emitter, "manager", self.emitter)
 
+    def _local_rooms(self) -> Mapping[Any, Any] | None:
+        """This namespace's room table when every room is in this process (a server emitter
+        with no Redis pub/sub manager); ``None`` when sockets may be elsewhere or unknown."""
+        manager = getattr(self.emitter, "manager", None)
+        if manager is None or getattr(manager, "channel", None) is not None:
+            return None
+        rooms = getattr(manager, "rooms", None)
+        if not isinstance(rooms, Mapping):
+            return None
+        found: Mapping[Any, Any] = rooms.get(NAMESPACE, {})
+        return found
+
     def listening(self, room: str) -> bool:
         """Might a socket be in ``room``? With a server emitter whose rooms are all in this
         process (no Redis pub/sub manager) its room table answers exactly; with a shared
         manager, or a write-only one (the CLI), other processes may hold sockets: yes."""
-        manager = getattr(self.emitter, "manager", None)
-        if manager is None or getattr(manager, "channel", None) is not None:
+        rooms = self._local_rooms()
+        if rooms is None:
             return self.emitter is not None
-        rooms = getattr(manager, "rooms", None)
-        if not isinstance(rooms, Mapping):
-            return True
-        return bool(rooms.get(NAMESPACE, {}).get(room))
+        return bool(rooms.get(room))
 
     def listening_any(self, prefix: str) -> bool:
         """Might a socket be in any room whose name starts with ``prefix``? Exact, as
         ``listening``, only for a server whose rooms are all in this process."""
-        manager = getattr(self.emitter, "manager", None)
-        if manager is None or getattr(manager, "channel", None) is not None:
+        rooms = self._local_rooms()
+        if rooms is None:
             return self.emitter is not None
-        rooms = getattr(manager, "rooms", None)
-        if not isinstance(rooms, Mapping):
-            return True
         return any(
             members and isinstance(name, str) and name.startswith(prefix)
-            for name, members in rooms.get(NAMESPACE, {}).items()
+            for name, members in rooms.items()
         )
 
     async def send(self, name: str, data: Mapping[str, Any], room: str) -> None:
