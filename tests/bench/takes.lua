@@ -13,37 +13,12 @@
 
 local BLOCK = 1000
 
-local threads = {}
-local next_id = 0
-
-function setup(thread)
-   thread:set("tid", next_id)
-   next_id = next_id + 1
-   table.insert(threads, thread)
-end
-
-local function read_lines(path)
-   local out = {}
-   for line in io.lines(path) do
-      if line ~= "" then
-         out[#out + 1] = line
-      end
-   end
-   return out
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "wrkcommon.lua")
 
 function init(args)
    tokens = read_lines(args[1])
    orders = read_lines(args[2])
-   nthreads = tonumber(args[3])
-   offset = tonumber(args[4])
-   tag = args[5]
-   keyed = args[6] == "keys"
-   n = 0
-   ok = 0
-   refused = {}
-   sample = ""
-   headers = { ["Content-Type"] = "application/json" }
+   init_common(args)
 end
 
 function request()
@@ -63,53 +38,16 @@ function request()
    return wrk.format("POST", "/api/v1/orders/" .. order .. "/take", headers, "")
 end
 
-function response(status, hdrs, body)
-   if status == 201 then -- a take charged now (a repeat take would be 200: not counted)
-      ok = ok + 1
-   else
-      local key = tostring(status)
-      refused[key] = (refused[key] or 0) + 1
-      if sample == "" and body then
-         sample = key .. " " .. body:sub(1, 300)
-      end
-   end
-end
+local summary_line = done -- wrkcommon.lua's WRKJSON (and WRKSAMPLE) lines
 
 function done(summary, latency, requests)
-   local accepted = 0
-   local parts = {}
-   local counts = {}
-   local first = ""
+   summary_line(summary, latency, requests)
    local nextk = 0
    for _, t in ipairs(threads) do
-      accepted = accepted + t:get("ok")
-      local r = t:get("refused")
-      for code, count in pairs(r) do
-         counts[code] = (counts[code] or 0) + count
-      end
-      local s = t:get("sample")
-      if first == "" and s ~= "" then
-         first = s
-      end
       local last = t:get("offset") + t:get("n") * t:get("nthreads") + t:get("tid")
       if last > nextk then
          nextk = last
       end
    end
-   for code, count in pairs(counts) do
-      parts[#parts + 1] = string.format('"%s":%d', code, count)
-   end
-   local e = summary.errors
-   io.write(string.format(
-      'WRKJSON {"requests":%d,"ok":%d,"refused":{%s},"duration_us":%d,'
-         .. '"errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},'
-         .. '"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f}\n',
-      summary.requests, accepted, table.concat(parts, ","), summary.duration,
-      e.connect, e.read, e.write, e.timeout,
-      latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-      latency.mean))
    io.write(string.format("WRKNEXT %d\n", nextk))
-   if first ~= "" then
-      io.write("WRKSAMPLE " .. first:gsub("\n", " ") .. "\n")
-   end
 end
