@@ -22,7 +22,7 @@ from sqlalchemy import event as sa_event
 from wagerkit import Actor, PrizeMode, RaffleCategoryDraft, RaffleDraft, Role, WagerKit
 from wagerkit.adapters.sql import SqlStore
 from wagerkit.adapters.sql.migrate import upgrade
-from wagerkit.adapters.sql.raffles import SqlRaffles
+from wagerkit.adapters.sql.session import Session
 from wagerkit.ports import UnitOfWork
 
 pytestmark = pytest.mark.postgres
@@ -60,11 +60,11 @@ async def test_a_purchase_batch_is_two_or_three_statements(
     def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
         statements.append(statement)
 
-    read = SqlRaffles._unprepared_row
+    read = Session.driver_rows
 
-    async def counted_read(self: SqlRaffles, sql: str, params: dict[str, Any]) -> Any:
+    async def counted_read(self: Session, sql: str, params: Any, **kw: Any) -> Any:
         statements.append(sql)
-        return await read(self, sql, params)
+        return await read(self, sql, params, **kw)
 
     real = kit.deps.uow
 
@@ -72,7 +72,7 @@ async def test_a_purchase_batch_is_two_or_three_statements(
         per_transaction.append(len(statements))
         return real()
 
-    monkeypatch.setattr(SqlRaffles, "_unprepared_row", counted_read)
+    monkeypatch.setattr(Session, "driver_rows", counted_read)
     sa_event.listen(pg.engine.sync_engine, "before_cursor_execute", count)
     kit.deps.uow = counting  # type: ignore[assignment]
 

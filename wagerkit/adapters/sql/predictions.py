@@ -34,7 +34,7 @@ from ...domain.predictions import (
     TieRule,
 )
 from ...domain.prices import Tick, parse_price
-from .session import Repository, _translate_driver, utc
+from .session import Repository, utc
 from .tables import (
     ExactPrice,
     UtcDateTime,
@@ -273,20 +273,8 @@ class SqlPredictions(Repository):
         """ONE INSERT … SELECT FROM jsonb_to_recordset … RETURNING, sent in one psycopg
         pipeline with the writes deferred before it (the placement's ledger batch): one round
         trip where the flush and the insert took two, while the placement holds its locks."""
-        from psycopg import Error as DriverError
-
         rows = json.dumps([_json_row(c) for c in contracts])
-        writes, self._s.deferred = self._s.deferred, []
-        raw = (await self._s.conn.get_raw_connection()).driver_connection
-        assert raw is not None
-        try:
-            async with raw.pipeline():
-                for _, driver_sql, params in writes:
-                    await raw.execute(driver_sql, params)
-                cur = await raw.execute(_PG_ADD_CONTRACTS, {"rows": rows})
-            found = await cur.fetchall()
-        except DriverError as exc:
-            raise _translate_driver(exc) from None
+        found = await self._s.pipeline((_PG_ADD_CONTRACTS, {"rows": rows}))
         return {transfer_id: cid for cid, transfer_id in found}
 
     async def get(self, contract_id: int, *, for_update: bool = False) -> Contract | None:

@@ -37,7 +37,6 @@ from ...ports import NewTicket, PurchaseBatchView
 from .ledger import _transfer
 from .raffles_batch import ADD_RESERVED_DRIVER, ADD_RESERVED_SA, LOCK_BUYERS, READ_BATCH
 from .raffles_tickets import SqlRaffleTickets, _ticket
-from .session import _translate_driver as translate_driver
 from .session import int_array
 from .session import utc as _utc
 from .tables import accounts, raffle_categories, raffle_tickets, raffles, transfers
@@ -272,7 +271,7 @@ class SqlRaffles(SqlRaffleTickets):
             return await self._read_batch_sqlite(raffle_ids, pairs, keys, wallets, probes)
         qs = sorted({(rid, n) for rid, nums in probes.items() for n in nums})
         ps = sorted(set(pairs))
-        row = await self._unprepared_row(
+        row, *_ = await self._s.driver_rows(
             READ_BATCH,
             {
                 "ids": int_array(sorted(set(raffle_ids))),
@@ -285,6 +284,7 @@ class SqlRaffles(SqlRaffleTickets):
                 "qn": int_array(n for _, n in qs),
                 "n": new_tickets,
             },
+            prepare=False,  # planned for its arrays: a generic plan scanned the tickets
         )
         found = [_json_raffle(m) for m in row[0] or ()]
         earlier: dict[str, list[Ticket]] = {}
@@ -527,17 +527,3 @@ class SqlRaffles(SqlRaffleTickets):
                    n.purchase, _utc(n.bought_at))
             for n, tid in zip(tickets, ids, strict=False)
         ]  # fmt: skip
-
-    async def _unprepared_row(self, sql: str, params: dict[str, Any]) -> Any:
-        """PostgreSQL: one row of ``sql`` (psycopg placeholders) sent unprepared, planned for
-        these parameters; driver errors as store errors."""
-        from psycopg import Error as DriverError
-
-        raw = (await self._c.conn.get_raw_connection()).driver_connection
-        assert raw is not None
-        await self._s.flush()
-        try:
-            cur = await raw.execute(sql, params, prepare=False)
-            return await cur.fetchone()
-        except DriverError as exc:
-            raise translate_driver(exc) from None

@@ -38,11 +38,7 @@ class SqlRaffleTickets(Repository):
 
     async def _raw_rows(self, sql: str, raffle_id: int) -> list[Any]:
         """PostgreSQL: the driver's tuples, no row objects (a million rows, one statement)."""
-        raw = (await self._c.conn.get_raw_connection()).driver_connection
-        assert raw is not None
-        await self._s.flush()
-        cur = await raw.execute(sql, (raffle_id,))
-        return list(await cur.fetchall())
+        return await self._s.driver_rows(sql, (raffle_id,))
 
     async def listing_of(self, raffle_id: int) -> list[tuple[int, int]]:
         t = raffle_tickets.c

@@ -89,20 +89,47 @@ class Session:
         for statement, _, params in writes:
             await self.conn.execute(statement, params)
 
+    async def driver(self) -> Any:
+        """PostgreSQL: psycopg's own connection under this unit of work, for what SQLAlchemy
+        would slow down (pipelines, unprepared statements, a million plain tuples)."""
+        raw = (await self.conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        return raw
+
+    async def driver_rows(self, sql: str, params: Any, *, prepare: bool | None = None) -> list[Any]:
+        """PostgreSQL: the rows of ``sql`` (psycopg placeholders) as the driver's tuples, after
+        the queued writes; ``prepare=False`` plans it for these very parameters."""
+        from psycopg import Error as DriverError
+
+        await self.flush()
+        raw = await self.driver()
+        try:
+            cur = await raw.execute(sql, params, prepare=prepare)
+            return list(await cur.fetchall())
+        except DriverError as exc:
+            raise _translate_driver(exc) from None
+
+    async def pipeline(self, last: tuple[str, Any] | None = None, *, commit: bool = False) -> Any:
+        """PostgreSQL: the queued writes, then ``last`` (driver SQL and its parameters) and
+        COMMIT where asked, in ONE psycopg pipeline (one round trip); ``last``'s rows, if any."""
+        from psycopg import Error as DriverError
+
+        writes, self.deferred = self.deferred, []
+        raw = await self.driver()
+        try:
+            async with raw.pipeline():
+                for _, driver_sql, params in writes:
+                    await raw.execute(driver_sql, params)
+                cur = await raw.execute(*last) if last is not None else None
+                if commit:
+                    await raw.commit()
+            return list(await cur.fetchall()) if cur is not None else []
+        except DriverError as exc:
+            raise _translate_driver(exc) from None
+
     async def commit(self) -> None:
         if self.deferred:  # only ever on PostgreSQL, so psycopg is installed
-            from psycopg import Error as DriverError
-
-            writes, self.deferred = self.deferred, []
-            raw = (await self.conn.get_raw_connection()).driver_connection
-            assert raw is not None
-            try:
-                async with raw.pipeline():
-                    for _, driver_sql, params in writes:
-                        await raw.execute(driver_sql, params)
-                    await raw.commit()
-            except DriverError as exc:
-                raise _translate_driver(exc) from None
+            await self.pipeline(commit=True)
         await self.conn.commit()  # SQLAlchemy's bookkeeping; no round trip when already done
 
 
