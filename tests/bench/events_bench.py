@@ -35,7 +35,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -81,32 +81,50 @@ def migrate(url: str) -> None:
         raise RuntimeError(f"wagerkit db upgrade failed: {res.stderr.strip()[-2000:]}")
 
 
+async def funded_users(kit: Any, names: Sequence[str], funds: int = FUNDS) -> list[Any]:
+    """Users made through the library (no password, no welcome grant), each granted
+    ``funds`` (none for 0), 16 at a time: the bettors, players, buyers and executors."""
+    from wagerkit import Actor
+
+    admin = Actor.system("bench")
+    gate = asyncio.Semaphore(16)
+
+    async def one(name: str) -> Any:
+        async with gate:
+            user = await kit.users.add(admin, name, welcome_grant=False)
+            if funds:
+                await kit.wallets.grant(admin, user.id, funds, idempotency_key="bench-funds")
+            return user
+
+    return list(await asyncio.gather(*(one(n) for n in names)))
+
+
+def access_tokens(secret: str, users: Sequence[Any]) -> list[str]:
+    """12-hour access tokens for ``users``, issued in-process with the server's secret."""
+    from wagerkit.adapters.tokens import JwtTokenService
+    from wagerkit.services.identity import password_version
+
+    tokens = JwtTokenService(secret, lifetime=timedelta(hours=12))
+    now = datetime.now(UTC)
+    return [tokens.issue(u.id, now=now, version=password_version(u)) for u in users]
+
+
 async def build_world(url: str, secret: str, users: int = USERS, events: int = EVENTS) -> BetWorld:
     """Bettors (no password, funded), their access tokens, and open events that allow
     top-ups with no stake limit, all through the library."""
     from wagerkit import Actor
     from wagerkit.adapters.sql import SqlStore
-    from wagerkit.adapters.tokens import JwtTokenService
     from wagerkit.domain.events import EventDraft, EventStatus
     from wagerkit.services import WagerKit
-    from wagerkit.services.identity import password_version
 
     store = SqlStore.from_url(url, pool_size=16)
     kit = WagerKit(store)
     admin = Actor.system("bench")
-    gate = asyncio.Semaphore(16)
-
-    async def bettor(i: int) -> Any:
-        async with gate:
-            user = await kit.users.add(admin, f"bettor {i}", welcome_grant=False)
-            await kit.wallets.grant(admin, user.id, FUNDS, idempotency_key="bench-funds")
-            return user
 
     try:
-        people = await asyncio.gather(*(bettor(i) for i in range(users)))
-        tokens = JwtTokenService(secret, lifetime=timedelta(hours=12))
+        people = await funded_users(kit, [f"bettor {i}" for i in range(users)])
+        issued = access_tokens(secret, people)
         now = datetime.now(UTC)
-        issued = [tokens.issue(u.id, now=now, version=password_version(u)) for u in people]
 
         async def event(title: str) -> tuple[int, tuple[int, ...]]:
             ev = await kit.events.create(

@@ -44,7 +44,6 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -84,23 +83,13 @@ async def build_world(url: str, secret: str, orders: int, hot: int) -> World:
 
     from wagerkit import Actor
     from wagerkit.adapters.sql import SqlStore
-    from wagerkit.adapters.tokens import JwtTokenService
     from wagerkit.services import DEFAULT_LIMITS, IdentityPolicy, WagerKit
-    from wagerkit.services.identity import password_version
 
     store = SqlStore.from_url(url, pool_size=16)
     # the set-up posts thousands of orders from a few clients: lift their creation limit here
     policy = IdentityPolicy(limits={**DEFAULT_LIMITS, "order": (10**9, 60)})
     kit = WagerKit(store, identity_policy=policy)
-    admin = Actor.system("bench")
     gate = asyncio.Semaphore(16)
-
-    async def person(name: str, funds: int) -> Any:
-        async with gate:
-            user = await kit.users.add(admin, name, welcome_grant=False)
-            if funds:
-                await kit.wallets.grant(admin, user.id, funds, idempotency_key="bench-funds")
-            return user
 
     async def order(i: int) -> str:
         async with gate:
@@ -111,15 +100,11 @@ async def build_world(url: str, secret: str, orders: int, hot: int) -> World:
             return view.order.id
 
     try:
-        people = await asyncio.gather(
-            *(person(f"executor {i}", eb.FUNDS) for i in range(EXECUTORS))
-        )
-        clients = await asyncio.gather(*(person(f"client {i}", 0) for i in range(CLIENTS)))
+        people = await eb.funded_users(kit, [f"executor {i}" for i in range(EXECUTORS)])
+        clients = await eb.funded_users(kit, [f"client {i}" for i in range(CLIENTS)], funds=0)
         ids = await asyncio.gather(*(order(i) for i in range(orders + hot)))
         first = (await kit.orders.get(None, ids[0])).order
-        tokens = JwtTokenService(secret, lifetime=timedelta(hours=12))
-        now = datetime.now(UTC)
-        issued = [tokens.issue(u.id, now=now, version=password_version(u)) for u in people]
+        issued = eb.access_tokens(secret, people)
     finally:
         await store.dispose()
     return World(issued, list(ids[:orders]), list(ids[orders:]), first.fee, first.currency)

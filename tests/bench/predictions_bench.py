@@ -198,25 +198,10 @@ async def _players(url: str, secret: str) -> tuple[list[str], list[int]]:
     """1,000 funded players and their access tokens (issued with the server's secret)."""
     import events_bench as eb
 
-    from wagerkit.adapters.tokens import JwtTokenService
-    from wagerkit.services.identity import password_version
-
     store = SqlStore.from_url(url, pool_size=16)
-    kit = WagerKit(store)
-    admin = Actor.system("bench")
-    gate = asyncio.Semaphore(16)
-
-    async def player(i: int) -> Any:
-        async with gate:
-            user = await kit.users.add(admin, f"player {i}", welcome_grant=False)
-            await kit.wallets.grant(admin, user.id, eb.FUNDS, idempotency_key="bench-funds")
-            return user
-
     try:
-        people = await asyncio.gather(*(player(i) for i in range(eb.USERS)))
-        tokens = JwtTokenService(secret, lifetime=timedelta(hours=12))
-        now = datetime.now(UTC)
-        issued = [tokens.issue(u.id, now=now, version=password_version(u)) for u in people]
+        people = await eb.funded_users(WagerKit(store), [f"player {i}" for i in range(eb.USERS)])
+        issued = eb.access_tokens(secret, people)
     finally:
         await store.dispose()
     return issued, [u.id for u in people]

@@ -153,22 +153,10 @@ HOT_CAPACITY = 10_000_000  # never sells out during the runs: every request can 
 async def _buyers(url: str, secret: str) -> tuple[list[str], int]:
     import events_bench as eb
 
-    from wagerkit.adapters.tokens import JwtTokenService
-    from wagerkit.services.identity import password_version
-
     store = SqlStore.from_url(url, pool_size=16)
     kit = WagerKit(store)
-    admin = Actor.system("bench")
-    gate = asyncio.Semaphore(16)
-
-    async def buyer(i: int) -> object:
-        async with gate:
-            user = await kit.users.add(admin, f"buyer {i}", welcome_grant=False)
-            await kit.wallets.grant(admin, user.id, eb.FUNDS, idempotency_key="bench-funds")
-            return user
-
     try:
-        people = await asyncio.gather(*(buyer(i) for i in range(eb.USERS)))
+        people = await eb.funded_users(kit, [f"buyer {i}" for i in range(eb.USERS)])
         c = await kit.raffles.create_category(
             OPERATOR, RaffleCategoryDraft("Hot", 1, HOT_CAPACITY, 1, 0, (), PrizeMode.PROPORTIONAL)
         )
@@ -176,11 +164,7 @@ async def _buyers(url: str, secret: str) -> tuple[list[str], int]:
         r = await kit.raffles.create(
             OPERATOR, RaffleDraft("hot raffle", c.id, now, now + timedelta(days=1))
         )
-        tokens = JwtTokenService(secret, lifetime=timedelta(hours=12))
-        issued = [
-            tokens.issue(u.id, now=now, version=password_version(u))  # type: ignore[attr-defined]
-            for u in people
-        ]
+        issued = eb.access_tokens(secret, people)
     finally:
         await store.dispose()
     return issued, r.id
@@ -253,7 +237,7 @@ async def _batch_load(url: str, seconds: float, clients: int = 64) -> str:
     from sqlalchemy import event
 
     from wagerkit.adapters.sql.migrate import upgrade
-    from wagerkit.adapters.sql.raffles import SqlRaffles
+    from wagerkit.adapters.sql.session import Session
 
     upgrade(url)
     store = SqlStore.from_url(url, pool_size=16)
@@ -276,14 +260,13 @@ async def _batch_load(url: str, seconds: float, clients: int = 64) -> str:
         def commit(*_: Any) -> None:
             counts["commits"] += 1
 
-        read = getattr(SqlRaffles, "_unprepared_row", None)
-        if read is not None:  # the batch read goes through the driver, unprepared
+        read = Session.driver_rows  # the batch read goes through the driver, unprepared
 
-            async def counted(self: Any, sql: str, params: Any) -> Any:
-                counts["statements"] += 1
-                return await read(self, sql, params)
+        async def counted(self: Session, sql: str, params: Any, **kw: Any) -> Any:
+            counts["statements"] += 1
+            return await read(self, sql, params, **kw)
 
-            SqlRaffles._unprepared_row = counted  # type: ignore[method-assign]
+        Session.driver_rows = counted  # type: ignore[method-assign]
         event.listen(store.engine.sync_engine, "before_cursor_execute", statement)
         event.listen(store.engine.sync_engine, "commit", commit)
         done = 0

@@ -114,15 +114,23 @@ def pgbench_init(pg: PgServer, db: str, scale: int) -> None:
     )
 
 
+def pgbench_at_connections(pg: PgServer, db: str, args: argparse.Namespace) -> tuple[float, float]:
+    """pgbench tpcb-like with as many clients as wrk has connections, on a fresh database
+        ``db`` at scale = clients (pgbench's own advice: with its 10 branch rows, 64 clients would
+    serialise): the median (tps, mean latency in ms)
+        of ``args.repeats`` runs of ``args.seconds``. Each HTTP part measures it just before its
+        load."""
+    clients = eb.CONNECTIONS
+    pgbench_init(pg, db, clients)
+    stats = [pgbench_stats(pg, clients, int(args.seconds), db) for _ in range(args.repeats)]
+    return statistics.median(s[0] for s in stats), statistics.median(s[1] for s in stats)
+
+
 def events_part(pg: PgServer, args: argparse.Namespace, tps8: float) -> None:
     """The events figures (docs/benchmarks.md, "Events"): bets over HTTP against pgbench with
     as many clients as wrk has connections, and settling a 100,000-bet event."""
-    secs, reps, clients = args.seconds, args.repeats, eb.CONNECTIONS
-    # pgbench's own advice: scale >= clients, or its 10 branch rows serialise 64 clients
-    pgbench_init(pg, "pgbench64", clients)
-    stats = [pgbench_stats(pg, clients, int(secs), "pgbench64") for _ in range(reps)]
-    tps = statistics.median(s[0] for s in stats)
-    lat = statistics.median(s[1] for s in stats)
+    reps, clients = args.repeats, eb.CONNECTIONS
+    tps, lat = pgbench_at_connections(pg, "pgbench64", args)
     base_tps = f"pgbench tpcb-like tps, {clients} clients"
     base_lat = f"pgbench mean latency, {clients} clients"
     record(
@@ -188,10 +196,7 @@ def raffles_part(pg: PgServer, args: argparse.Namespace) -> None:
     + draw + pay a raffle of ``--raffle-tickets`` sold tickets and 1,000 prizes against
     reading its listing and hashing it (tests/bench/raffles_bench.py)."""
     clients, reps = eb.CONNECTIONS, args.repeats
-    pgbench_init(pg, "pgbench64r", clients)
-    stats = [pgbench_stats(pg, clients, int(args.seconds), "pgbench64r") for _ in range(reps)]
-    tps = statistics.median(s[0] for s in stats)
-    lat = statistics.median(s[1] for s in stats)
+    tps, lat = pgbench_at_connections(pg, "pgbench64r", args)
     buys = rb.purchase_load(
         create_database(pg, "tickets"), seconds=args.wrk_seconds, repeats=reps, say=eb._say
     )
@@ -229,10 +234,7 @@ def orders_part(pg: PgServer, args: argparse.Namespace) -> None:
     import orders_bench as ob
 
     clients, reps = eb.CONNECTIONS, args.repeats
-    pgbench_init(pg, "pgbench64o", clients)
-    stats = [pgbench_stats(pg, clients, int(args.seconds), "pgbench64o") for _ in range(reps)]
-    tps = statistics.median(s[0] for s in stats)
-    lat = statistics.median(s[1] for s in stats)
+    tps, lat = pgbench_at_connections(pg, "pgbench64o", args)
     f = ob.take_load(
         create_database(pg, "orders"), seconds=args.wrk_seconds, repeats=reps, say=eb._say
     )
@@ -267,10 +269,7 @@ def predictions_part(pg: PgServer, args: argparse.Namespace) -> None:
     import predictions_bench as pb
 
     clients, reps = eb.CONNECTIONS, args.repeats
-    pgbench_init(pg, "pgbench64p", clients)
-    stats = [pgbench_stats(pg, clients, int(args.seconds), "pgbench64p") for _ in range(reps)]
-    tps = statistics.median(s[0] for s in stats)
-    lat = statistics.median(s[1] for s in stats)
+    tps, lat = pgbench_at_connections(pg, "pgbench64p", args)
     fig = pb.placement_load(
         create_database(pg, "contracts"),
         seconds=args.wrk_seconds,
