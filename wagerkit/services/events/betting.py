@@ -31,7 +31,7 @@ from ...domain.events import (
     check_bet,
 )
 from ...domain.identity import Actor, Role
-from ...domain.ledger import AccountFlags, AccountKind, Transfer, TransferRequest
+from ...domain.ledger import Transfer, TransferRequest
 from ...domain.notifications import PoolChanged, WalletChanged
 from ...domain.refs import (
     check_key,
@@ -42,6 +42,7 @@ from ...domain.refs import (
 )
 from ...ports import NewBet, PoolDelta, UnitOfWork
 from ..groupcommit import GroupCommit
+from ..wallets import batch_wallets
 from .common import EventsBase
 
 __all__ = ["BetReceipt", "EventBetting"]
@@ -212,29 +213,11 @@ class EventBetting(EventsBase):
                         answers[i] = _replay(c, t, bets.get((c.event_id, c.user_id)))
             if not todo:
                 return
-            wallet_ids: dict[int, int] = {}
-            missing: list[int] = []
-            for i in todo:
-                key = (user_ref(batch[i].user_id), events[batch[i].event_id].currency)
-                wid = view.wallets.get(key)
-                if wid is None:
-                    missing.append(i)
-                else:
-                    wallet_ids[i] = wid
-            if missing:  # first bets in this currency: open (or find) their wallets
-                opened = await uow.ledger.open_accounts(
-                    [
-                        (
-                            AccountKind.USER,
-                            user_ref(batch[i].user_id),
-                            events[batch[i].event_id].currency,
-                            AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-                        )
-                        for i in missing
-                    ]
-                )
-                for i, account in zip(missing, opened, strict=True):
-                    wallet_ids[i] = account.id
+            wallet_ids = await batch_wallets(
+                uow,
+                {i: (batch[i].user_id, events[batch[i].event_id].currency) for i in todo},
+                view.wallets,
+            )
             results = await uow.ledger.apply(
                 [
                     TransferRequest(

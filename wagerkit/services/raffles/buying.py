@@ -34,12 +34,13 @@ from ...domain.errors import (
     WagerkitError,
 )
 from ...domain.identity import Actor
-from ...domain.ledger import AccountFlags, AccountKind, TransferRequest
+from ...domain.ledger import TransferRequest
 from ...domain.notifications import WalletChanged
 from ...domain.raffles import TICKET_CODE, Raffle, RaffleSold, RaffleStatus, Ticket
 from ...domain.refs import check_key, user_ref
 from ...ports import NewTicket, UnitOfWork
 from ..groupcommit import GroupCommit
+from ..wallets import batch_wallets
 from .common import RafflesBase, raffle_ref, raffle_tid
 
 __all__ = ["Purchase", "RaffleBuying"]
@@ -378,28 +379,9 @@ class RaffleBuying(RafflesBase):
                 todo.append((i, r, picked))
             if not todo:
                 return
-            raffles_ok = {i: r for i, r, _ in todo}
-            wallet_ids: dict[int, int] = {}
-            missing: list[int] = []
-            for i, r, _ in todo:
-                wid = view.wallets.get((user_ref(batch[i].user_id), r.currency))
-                if wid is None:
-                    missing.append(i)
-                else:
-                    wallet_ids[i] = wid
-            if missing:  # first purchase in this currency: open (or find) the wallets
-                opened = await uow.ledger.open_accounts(
-                    [
-                        (
-                            AccountKind.USER,
-                            user_ref(batch[i].user_id),
-                            raffles_ok[i].currency,
-                            AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-                        )
-                        for i in missing
-                    ]
-                )
-                wallet_ids.update((i, a.id) for i, a in zip(missing, opened, strict=True))
+            wallet_ids = await batch_wallets(
+                uow, {i: (batch[i].user_id, r.currency) for i, r, _ in todo}, view.wallets
+            )
             results = await uow.ledger.apply(
                 [
                     TransferRequest(
