@@ -160,7 +160,18 @@ def _pg_write_params(new: Sequence[Transfer], changed: Iterable[Account]) -> dic
         }
         for a in changed
     ]
-    return {"rows": json.dumps([_json_row(t) for t in new]), "totals": json.dumps(totals)}
+    stamps: dict[datetime, str] = {}  # a batch's transfers share one timestamp: format it once
+    rows = []
+    for t in new:
+        row = _transfer_row(t)
+        row["seq"] = t.seq
+        stamp = stamps.get(t.timestamp)
+        if stamp is None:
+            stamp = stamps[t.timestamp] = t.timestamp.isoformat()
+        row["timestamp"] = stamp
+        row["expires_at"] = t.expires_at.isoformat() if t.expires_at else None
+        rows.append(row)
+    return {"rows": json.dumps(rows), "totals": json.dumps(totals)}
 
 
 # Lock the accounts FOR NO KEY UPDATE (no clash with the FK checks' KEY SHARE locks) in id
@@ -219,14 +230,6 @@ _PG_TRANSFERS_BY_ID = _pg_lookup("id")
 _PG_TRANSFERS_BY_PENDING = _pg_lookup("pending_id")
 
 
-def _json_row(t: Transfer) -> dict[str, Any]:
-    row = _transfer_row(t)
-    row["seq"] = t.seq
-    row["timestamp"] = t.timestamp.isoformat()
-    row["expires_at"] = t.expires_at.isoformat() if t.expires_at else None
-    return row
-
-
 def _transfer_row(t: Transfer) -> dict[str, Any]:
     return {
         "id": t.id,
@@ -235,7 +238,7 @@ def _transfer_row(t: Transfer) -> dict[str, Any]:
         "amount": t.amount,
         "currency": t.currency,
         "code": t.code,
-        "kind": t.kind.value,
+        "kind": str.__str__(t.kind),  # the plain value (Enum.value is a slow descriptor)
         "pending_id": t.pending_id,
         "timeout_seconds": t.timeout_seconds,
         "expires_at": t.expires_at,
