@@ -17,7 +17,6 @@ from typing import Any
 from sanic import Sanic
 from sanic.config import Config
 from sanic_ext import Extend
-from sanic_ext.extensions.injection.extension import InjectionExtension
 from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 import wagerkit
@@ -71,8 +70,10 @@ class _OpenAPIDocument(OpenAPIExtension):  # type: ignore[no-untyped-call]
         return str(self.app.config.OAS_URI_TO_JSON)
 
 
-#: The sanic-ext parts in use: OpenAPI, dependency injection, automatic HEAD/OPTIONS.
-_EXTENSIONS = [InjectionExtension, _OpenAPIDocument]  # HEAD/OPTIONS: methods.py
+#: The sanic-ext part in use: OpenAPI (automatic HEAD/OPTIONS: methods.py). Its dependency
+#: injection is left out: no handler asks for an injected argument, and the extension
+#: dispatched a routing signal on every request all the same.
+_EXTENSIONS = [_OpenAPIDocument]
 
 
 def _app_name() -> str:
