@@ -172,7 +172,8 @@ def server(
     url: str, secret: str, workdir: Path, workers: int = SERVER_WORKERS, app: str = APP
 ) -> Iterator[Running]:
     """The HTTP server as production runs it (uvicorn, the app factory, ``workers`` processes,
-    no access log, log level warning); yields it once ``/ready`` answers. ``app``:
+    no access log, log level warning, no forwarded headers: ``uvicorn_options`` of
+    wagerkit_http/serve.py turns them off unless proxies are configured); yields it once ``/ready`` answers. ``app``:
     another factory's import string (to try a change without editing the package)."""
     port = _free_port()
     env = server_env(url, secret, workers)
@@ -190,6 +191,7 @@ def server(
         "--workers",
         str(workers),
         "--no-access-log",
+        "--no-proxy-headers",  # as `wagerkit serve` with no WAGERKIT_FORWARDED_ALLOW_IPS
         "--log-level",
         "warning",
     ]
