@@ -199,7 +199,7 @@ def test_forwarded_for_counts_from_a_configured_proxy(tmp_path: Path, closed_por
 
 
 _TOUCHUP_PROBE = r"""
-import asyncio, json, sys
+import asyncio, gc, json, sys
 from sanic import Sanic
 from wagerkit_http.asgi import create_asgi
 
@@ -240,10 +240,12 @@ async def main():
         asgi = make()
         seen = counting(asgi.other_asgi_app)
         started = await start(asgi)
+        frozen = gc.get_freeze_count()
         seen.clear()
         statuses = [await get(asgi, "/health"), await get(asgi, "/nowhere")]
         out[name] = {"started": started, "statuses": statuses, "dispatches": len(seen),
-                     "touched": bool(getattr(Sanic, "__touched__", False))}
+                     "touched": bool(getattr(Sanic, "__touched__", False)),
+                     "frozen": frozen}
     print(json.dumps(out))
 
 asyncio.run(main())
@@ -254,7 +256,8 @@ def test_the_server_factory_drops_unused_signal_dispatches(tmp_path: Path) -> No
     """``create_asgi()`` as a server's factory lets Sanic's TouchUp take the dispatches of
     unused lifecycle signals out of the request path (fewer per request, same answers); a
     second app in the same process still starts (the rewrite runs once per process), and an
-    app built for tests (``touchup=False``) first leaves Sanic as it is. In a subprocess: the
+    app built for tests (``touchup=False``) first leaves Sanic as it is, and leaves the garbage
+    collector alone, where the factory freezes start-up's objects. In a subprocess: the
     rewrite is of the ``Sanic`` class and would leak into this test process."""
     env = _env(tmp_path) | {"WAGERKIT_DATABASE_URL": "sqlite:///:memory:"}
     res = subprocess.run(
@@ -277,3 +280,6 @@ def test_the_server_factory_drops_unused_signal_dispatches(tmp_path: Path) -> No
     assert factory["touched"]
     assert factory["dispatches"] * 3 <= plain["dispatches"], out
     assert second["dispatches"] == factory["dispatches"], out
+    # the server factory also freezes what start-up built out of the garbage collector's reach
+    assert plain["frozen"] == 0, out
+    assert factory["frozen"] > 50_000, out
