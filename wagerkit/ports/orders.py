@@ -9,6 +9,7 @@ from ..domain.orders import (
     ContactReport,
     Order,
     OrderCategory,
+    OrderStats,
     OrderStatus,
     Preferences,
     ReportStatus,
@@ -81,6 +82,11 @@ class OrderRepository(Protocol):
     async def claim_due(self, now: datetime, limit: int) -> list[Order]:
         """Active orders past ``expires_at`` or past an unanswered ``respond_by``, locked
         ``FOR UPDATE SKIP LOCKED`` (rows another runner holds are skipped)."""
+        ...
+
+    async def stats(self, user_id: int) -> OrderStats:
+        """The user's orders counted by status and its takes counted: aggregate reads whose
+        cost does not grow with the rows they count being returned."""
         ...
 
     async def add_report(

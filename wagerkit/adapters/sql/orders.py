@@ -23,6 +23,7 @@ from ...domain.orders import (
     NotifyMode,
     Order,
     OrderCategory,
+    OrderStats,
     OrderStatus,
     Preferences,
     ReportStatus,
@@ -274,6 +275,19 @@ class SqlOrders(Repository):
         if self._pg:
             q = q.with_for_update(skip_locked=True)
         return [_order(r) for r in await self._c.execute(q)]
+
+    # -- a user's stats -------------------------------------------------------------------------
+    async def stats(self, user_id: int) -> OrderStats:
+        """Two aggregate statements: the user's orders grouped by status (the client_id
+        index), and a count of its takes."""
+        by_status = await self._c.execute(
+            select(_o.status, func.count()).where(_o.client_id == user_id).group_by(_o.status)
+        )
+        t = order_takes.c
+        taken = await self._c.execute(select(func.count()).where(t.executor_id == user_id))
+        return OrderStats(
+            {OrderStatus(status): int(n) for status, n in by_status}, int(taken.scalar_one())
+        )
 
     # -- invalid-contact reports -------------------------------------------------------------
     async def add_report(

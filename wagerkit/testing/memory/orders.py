@@ -15,6 +15,7 @@ from ...domain.orders import (
     NotifyMode,
     Order,
     OrderCategory,
+    OrderStats,
     OrderStatus,
     Preferences,
     ReportStatus,
@@ -139,6 +140,14 @@ class MemoryOrders:
             )
         ]
         return due[:limit]
+
+    async def stats(self, user_id: int) -> OrderStats:
+        by_status: dict[OrderStatus, int] = {}
+        for o in self._d.orders.values():
+            if o.client_id == user_id:
+                by_status[o.status] = by_status.get(o.status, 0) + 1
+        taken = sum(1 for t in self._d.takes.values() if t.executor_id == user_id)
+        return OrderStats(by_status, taken)
 
     async def add_report(
         self, order_id: str, executor_id: int, reason: str, now: datetime
