@@ -512,6 +512,28 @@ class SqlOrders(Repository):
         subs = await self._subscriptions([r.user_id for r in rows]) if rows else {}
         return [self._prefs(r, subs.get(r.user_id)) for r in rows]
 
+    async def move_digest(
+        self,
+        user_id: int,
+        expect_due: datetime | None,
+        digest_after: datetime,
+        digest_due: datetime,
+    ) -> bool:
+        """One conditional UPDATE (on PostgreSQL it waits for a row lock another runner
+        holds, then re-checks the condition on the committed row)."""
+        p = order_preferences.c
+        q = (
+            update(order_preferences)
+            .where(
+                p.user_id == user_id,
+                p.mode == NotifyMode.DIGEST.value,
+                p.digest_due.is_(None) if expect_due is None else p.digest_due == expect_due,
+            )
+            .values(digest_after=digest_after, digest_due=digest_due)
+            .returning(p.user_id)
+        )
+        return (await self._c.execute(q)).first() is not None
+
     async def subscribers(self, category: str, city: str) -> list[Preferences]:
         """One statement: a user matches a kind when it has no subscription of that kind or
         one equal to the order's value."""

@@ -250,6 +250,20 @@ class MemoryOrders:
         ]
         return due[:limit]
 
+    async def move_digest(
+        self,
+        user_id: int,
+        expect_due: datetime | None,
+        digest_after: datetime,
+        digest_due: datetime,
+    ) -> bool:
+        p = self._d.prefs.get(user_id)
+        if p is None or p.mode is not NotifyMode.DIGEST or p.digest_due != expect_due:
+            return False
+        new = dataclasses.replace(p, digest_after=digest_after, digest_due=digest_due)
+        set_undoable(self._d.prefs, self._undo, user_id, new)
+        return True
+
     async def subscribers(self, category: str, city: str) -> list[Preferences]:
         return [
             p
