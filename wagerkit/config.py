@@ -21,6 +21,7 @@ from .domain.errors import InvalidInput
 from .domain.money import CurrencyRegistry
 
 if TYPE_CHECKING:
+    from .adapters.telegram_bot import TelegramBotNotifier
     from .domain.predictions import PredictionPolicy
     from .ports import PriceFeed, RandomnessBeacon
     from .services.prices import PricePolicy
@@ -380,6 +381,17 @@ class Settings(BaseSettings):
             "mini_app_url": self.telegram_mini_app_url,
             "timeout": self.telegram_timeout_seconds,
         }
+
+    def telegram_notifier(self) -> TelegramBotNotifier | None:
+        """The Telegram bot that announces new orders and sends digests (docs/orders.md), or
+        None without a bot token. It owns an HTTP client: ``await aclose()`` when done."""
+        options = self.telegram_notifier_options()
+        if options is None:
+            return None
+        from .adapters.telegram_bot import TelegramBotNotifier
+
+        token = str(options.pop("token"))
+        return TelegramBotNotifier(token, **options)  # type: ignore[arg-type]
 
     # -- the access-token cookie (docs/auth.md) ---------------------------------------------
     allowed_origins: str = Field(

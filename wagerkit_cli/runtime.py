@@ -170,6 +170,7 @@ class CliState:
         identity = self.identity_options()
 
         async def main() -> T:
+            notifier = self.telegram_notifier()  # before anything that needs closing
             prices = settings.price_options()  # the recorder's feed (docs/prices.md)
             store = SqlStore.from_url(self.database_url, pool_size=2)
             manager = self.redis_emitter()
@@ -191,6 +192,7 @@ class CliState:
                     **identity,
                     **prices,
                     predictions=settings.prediction_policy(),
+                    notifier=notifier,
                 )
                 if self.acting_user_id is not None:
                     self._acting = await kit.identity.actor_for(self.acting_user_id)
@@ -198,6 +200,8 @@ class CliState:
             finally:
                 await store.dispose()
                 await _close_emitter(manager)
+                if notifier is not None:
+                    await notifier.aclose()
                 if close_feed := getattr(prices["price_feed"], "aclose", None):
                     await close_feed()
 
@@ -221,6 +225,20 @@ class CliState:
             )
             return None
         return socketio.AsyncRedisManager(url, write_only=True)
+
+    def telegram_notifier(self) -> Any:
+        """With ``WAGERKIT_TELEGRAM_BOT_TOKEN`` set: the Telegram bot that tells instant
+        subscribers about the orders this command creates (awaited after the commit, since
+        the process ends with the command) and sends the digests a ``jobs`` pass finds due;
+        ``run`` closes it. ``None`` without a token. The token never reaches the terminal: a
+        malformed one is refused by name only."""
+        settings = self.settings  # invalid settings fail here, with their own message
+        try:
+            return settings.telegram_notifier()
+        except ValueError:
+            raise CliError(
+                "WAGERKIT_TELEGRAM_BOT_TOKEN is empty or malformed", code="invalid_settings"
+            ) from None
 
     def identity_options(self) -> dict[str, Any]:
         """The identity ports and policy the CLI needs: a password hasher (argon2id, when the

@@ -84,17 +84,6 @@ def _app_name() -> str:
     return name
 
 
-def _order_notifier(settings: Settings) -> Notifier | None:
-    """The Telegram bot that announces new orders (docs/orders.md), when a token is set."""
-    options = settings.telegram_notifier_options()
-    if options is None:
-        return None
-    from wagerkit.adapters.telegram_bot import TelegramBotNotifier
-
-    token = str(options.pop("token"))
-    return TelegramBotNotifier(token, **options)  # type: ignore[arg-type]
-
-
 def create_app(
     settings: Settings,
     *,
@@ -151,7 +140,7 @@ def create_app(
             beacon=settings.randomness_beacon(),  # drand rounds for raffle draws
             orders_currency=settings.orders_currency,
             cities=settings.city_directory(),
-            notifier=(notifier := _order_notifier(settings)),
+            notifier=(notifier := settings.telegram_notifier()),
         )
     else:
         if kit.deps.tokens is None:

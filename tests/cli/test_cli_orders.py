@@ -100,3 +100,15 @@ def test_jobs_report_shows_what_the_orders_source_did() -> None:
     assert report_line(busy).endswith(
         "; expired orders: 1; orders closed unanswered: 2 (5 fees refunded)"
     )
+
+
+def test_jobs_report_shows_what_the_digests_did() -> None:
+    from wagerkit.services import TickReport
+    from wagerkit.services.orders import DigestsDue
+    from wagerkit_cli.commands.jobs import report_json, report_line
+
+    idle = TickReport(parts={"order_digests": DigestsDue()})
+    assert "order_digests" not in report_json(idle)
+    busy = TickReport(parts={"order_digests": DigestsDue([3, 4], [5], [])})
+    assert report_json(busy)["order_digests"] == {"sent": [3, 4], "failed": [5], "dropped": []}
+    assert report_line(busy).endswith("; order digests sent: 2, to retry: 1, dropped: 0")

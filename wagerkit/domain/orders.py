@@ -53,6 +53,7 @@ __all__ = [
     "Order",
     "OrderCategory",
     "OrderCreated",
+    "OrderStats",
     "OrderStatus",
     "OrderUpdated",
     "Preferences",
@@ -209,6 +210,23 @@ class Take:
     transfer_id: str
     taken_at: datetime
     refunded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStats:
+    """A user's order counts (``GET /users/me``), counted by the store, whatever its history:
+    the orders it created by status, and the takes it made."""
+
+    created_by_status: dict[OrderStatus, int] = dataclasses.field(default_factory=dict)
+    taken: int = 0
+
+    @property
+    def created(self) -> int:
+        return sum(self.created_by_status.values())
+
+    @property
+    def completed(self) -> int:
+        return self.created_by_status.get(OrderStatus.COMPLETED, 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from ..domain.orders import (
     ContactReport,
     Order,
     OrderCategory,
+    OrderStats,
     OrderStatus,
     Preferences,
     ReportStatus,
@@ -83,6 +84,11 @@ class OrderRepository(Protocol):
         ``FOR UPDATE SKIP LOCKED`` (rows another runner holds are skipped)."""
         ...
 
+    async def stats(self, user_id: int) -> OrderStats:
+        """The user's orders counted by status and its takes counted: aggregate reads whose
+        cost does not grow with the rows they count being returned."""
+        ...
+
     async def add_report(
         self, order_id: str, executor_id: int, reason: str, now: datetime
     ) -> ContactReport:
@@ -142,7 +148,19 @@ class OrderRepository(Protocol):
 
     async def claim_digests(self, now: datetime, limit: int) -> list[Preferences]:
         """Preferences in digest mode whose ``digest_due`` passed (or is unset), locked
-        ``FOR UPDATE SKIP LOCKED``; the caller moves ``digest_due`` on."""
+        ``FOR UPDATE SKIP LOCKED``; the caller moves ``digest_due`` on (``move_digest``)."""
+        ...
+
+    async def move_digest(
+        self,
+        user_id: int,
+        expect_due: datetime | None,
+        digest_after: datetime,
+        digest_due: datetime,
+    ) -> bool:
+        """Compare and set: write ``digest_after`` and ``digest_due`` only if the user is in
+        digest mode and its ``digest_due`` is still ``expect_due`` (``None``: unset); True
+        when written. A digest runner's lease (services/orders/digests.py)."""
         ...
 
     async def subscribers(self, category: str, city: str) -> list[Preferences]:

@@ -60,6 +60,15 @@ def _orders_part(r: TickReport) -> dict[str, Any] | None:
     }
 
 
+def _digests_part(r: TickReport) -> dict[str, Any] | None:
+    """What the order digests did (docs/orders.md, present with a Telegram bot): the users
+    who got one, whose delivery failed (retried in a minute) and whose digest was dropped."""
+    part = r.parts.get("order_digests")
+    if part is None or part.idle:
+        return None
+    return {k: list(getattr(part, k, [])) for k in ("sent", "failed", "dropped")}
+
+
 def report_json(r: TickReport) -> dict[str, Any]:
     out: dict[str, Any] = {
         "locked": list(r.locked),
@@ -72,6 +81,8 @@ def report_json(r: TickReport) -> dict[str, Any]:
         out["predictions"] = pred
     if (orders := _orders_part(r)) is not None:
         out["orders"] = orders
+    if (digests := _digests_part(r)) is not None:
+        out["order_digests"] = digests
     return out
 
 
@@ -96,6 +107,11 @@ def report_line(r: TickReport) -> str:
         line += (
             f"; expired orders: {len(orders['expired'])}; orders closed unanswered: "
             f"{len(orders['closed_no_response'])} ({orders['refunds']} fees refunded)"
+        )
+    if (d := _digests_part(r)) is not None:
+        line += (
+            f"; order digests sent: {len(d['sent'])}, to retry: {len(d['failed'])}, "
+            f"dropped: {len(d['dropped'])}"
         )
     return line
 

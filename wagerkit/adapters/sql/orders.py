@@ -23,6 +23,7 @@ from ...domain.orders import (
     NotifyMode,
     Order,
     OrderCategory,
+    OrderStats,
     OrderStatus,
     Preferences,
     ReportStatus,
@@ -275,6 +276,19 @@ class SqlOrders(Repository):
             q = q.with_for_update(skip_locked=True)
         return [_order(r) for r in await self._c.execute(q)]
 
+    # -- a user's stats -------------------------------------------------------------------------
+    async def stats(self, user_id: int) -> OrderStats:
+        """Two aggregate statements: the user's orders grouped by status (the client_id
+        index), and a count of its takes."""
+        by_status = await self._c.execute(
+            select(_o.status, func.count()).where(_o.client_id == user_id).group_by(_o.status)
+        )
+        t = order_takes.c
+        taken = await self._c.execute(select(func.count()).where(t.executor_id == user_id))
+        return OrderStats(
+            {OrderStatus(status): int(n) for status, n in by_status}, int(taken.scalar_one())
+        )
+
     # -- invalid-contact reports -------------------------------------------------------------
     async def add_report(
         self, order_id: str, executor_id: int, reason: str, now: datetime
@@ -497,6 +511,28 @@ class SqlOrders(Repository):
         rows = list(await self._c.execute(q))
         subs = await self._subscriptions([r.user_id for r in rows]) if rows else {}
         return [self._prefs(r, subs.get(r.user_id)) for r in rows]
+
+    async def move_digest(
+        self,
+        user_id: int,
+        expect_due: datetime | None,
+        digest_after: datetime,
+        digest_due: datetime,
+    ) -> bool:
+        """One conditional UPDATE (on PostgreSQL it waits for a row lock another runner
+        holds, then re-checks the condition on the committed row)."""
+        p = order_preferences.c
+        q = (
+            update(order_preferences)
+            .where(
+                p.user_id == user_id,
+                p.mode == NotifyMode.DIGEST.value,
+                p.digest_due.is_(None) if expect_due is None else p.digest_due == expect_due,
+            )
+            .values(digest_after=digest_after, digest_due=digest_due)
+            .returning(p.user_id)
+        )
+        return (await self._c.execute(q)).first() is not None
 
     async def subscribers(self, category: str, city: str) -> list[Preferences]:
         """One statement: a user matches a kind when it has no subscription of that kind or

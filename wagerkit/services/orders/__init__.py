@@ -5,7 +5,8 @@ refund house → wallet (``orders:refund:<order>:<executor>``), in the area's co
 currency (``currency``; the project's default ``COIN`` unless configured). The service is one
 class in three parts: ``operations`` (categories, the client's order, reports, reviews,
 preferences), ``taking`` (the take path on the shared group commit) and ``due`` (the job
-runner's source); ``live`` registers what the area pushes to Socket.IO rooms.
+runner's source); ``live`` registers what the area pushes to Socket.IO rooms and sends new
+orders through the ``Notifier``; ``digests`` is the job runner's digest source.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from ...domain.identity import Actor
 from ..base import Deps
 from ..groupcommit import GroupCommit
 from .common import OrderView
+from .digests import DigestsDue, OrderDigests
 from .due import OrdersDue, OrdersDueWork
-from .live import OrderDigests, OrderNotifications, register_order_updates
+from .live import OrderNotifications, register_order_updates
 from .operations import OrderOperations, Profile
 from .taking import OrderTaking, TakeReceipt
 
 __all__ = [
+    "DigestsDue",
     "OrderDigests",
     "OrderNotifications",
     "OrderService",

@@ -12,26 +12,19 @@
   order through the ``Notifier`` port (a Telegram bot) to instant subscribers who have a
   Telegram id, as a background task after the commit (``inline=True``: awaited, for the
   CLI), so no use case and no database transaction waits for the chat service.
-* ``OrderDigests`` — a ``DueWork`` source: executors whose setting is a digest every N
-  minutes get one message listing the matching orders created since their last digest. Each
-  due preference row is claimed ``FOR UPDATE SKIP LOCKED`` and moved to its next due time in
-  one transaction; the messages go after that commit (at most once: a failed delivery is not
-  retried).
+* Digests (every N minutes instead of at once) are the job runner's, in ``digests``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ...domain.notifications import Notification, OutboundMessage
 from ...domain.orders import NotifyMode, Order, OrderCreated, OrderUpdated, Preferences
-from ...ports import Notifier, UnitOfWork
+from ...ports import Notifier
 from ..realtime import user_room
 
 if TYPE_CHECKING:
@@ -41,8 +34,6 @@ if TYPE_CHECKING:
 __all__ = [
     "ORDER_NEW",
     "ORDER_UPDATED",
-    "DigestsDue",
-    "OrderDigests",
     "OrderNotifications",
     "order_payload",
     "register_order_updates",
@@ -53,7 +44,6 @@ log = logging.getLogger("wagerkit.orders")
 USER_ROOMS = user_room("")  # the prefix of every user's room
 ORDER_NEW = "order_new"
 ORDER_UPDATED = "order_updated"
-_DIGEST_MAX = 20  # orders listed in one digest message
 
 
 def order_payload(order: Order) -> dict[str, Any]:
@@ -192,60 +182,3 @@ class OrderNotifications:
                     await self._notifier.send(_message(tid, order))
         except Exception:
             log.warning("could not notify the subscribers of order %s", order_id, exc_info=True)
-
-
-@dataclass(slots=True)
-class DigestsDue:
-    sent: list[int] = field(default_factory=list)  # users who got a digest
-
-    @property
-    def idle(self) -> bool:
-        return not self.sent
-
-
-class OrderDigests:
-    """Digest notifications as a job-runner source (module docstring)."""
-
-    name = "order_digests"
-
-    def __init__(self, orders: OrderService, notifier: Notifier) -> None:
-        self._orders = orders
-        self._notifier = notifier
-
-    async def run_due(self, now: datetime, limit: int) -> DigestsDue:
-        part = DigestsDue()
-
-        async def work(uow: UnitOfWork) -> tuple[int, list[tuple[int, list[Order]]]]:
-            out: list[tuple[int, list[Order]]] = []
-            due = await uow.orders.claim_digests(now, limit)
-            if not due:
-                return 0, out
-            users = await uow.users.get_many([p.user_id for p in due])
-            for p in due:
-                since = p.digest_after or now - timedelta(minutes=p.digest_minutes)
-                active = await uow.orders.list_orders(status=None, limit=200, created_after=since)
-                found = [o for o in active if p.matches(o)][:_DIGEST_MAX]
-                await uow.orders.put_preferences(_advanced(p, now))
-                tid = users[p.user_id].telegram_id if p.user_id in users else None
-                if found and tid is not None:
-                    out.append((tid, found))
-                    part.sent.append(p.user_id)
-            return len(due), out
-
-        while True:
-            claimed, batch = await self._orders._d.transaction(work)
-            for chat_id, found in batch:  # after the commit: no transaction held open
-                lines = [f"{o.category}, {o.city}: {o.description[:80]}" for o in found]
-                await self._notifier.send(
-                    OutboundMessage(chat_id, f"{len(found)} new order(s)\n" + "\n".join(lines))
-                )
-            if not claimed:
-                break
-        return part
-
-
-def _advanced(p: Preferences, now: datetime) -> Preferences:
-    """Digest sent at ``now``: the next one lists orders from now, in ``digest_minutes``."""
-    return dataclasses.replace(
-        p, digest_after=now, digest_due=now + timedelta(minutes=p.digest_minutes)
-    )

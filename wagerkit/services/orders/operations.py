@@ -511,16 +511,15 @@ class OrderOperations(OrdersBase):
             if user is None:
                 raise UserNotFound(f"no user {uid}")
             acc = await uow.ledger.find_account(AccountKind.USER, user_ref(uid), self.currency)
-            created = await uow.orders.list_orders(client_id=uid, status=None, limit=10_000)
-            taken = await uow.orders.takes_by(uid, limit=10_000)
+            stats = await uow.orders.stats(uid)  # counted by the store, not read
             prefs = await uow.orders.get_preferences(uid)
         return Profile(
             user,
             self.currency,
             acc.balance if acc is not None else 0,
-            len(created),
-            len(taken),
-            sum(1 for o in created if o.status is OrderStatus.COMPLETED),
+            stats.created,
+            stats.taken,
+            stats.completed,
             prefs.phone if prefs is not None else "",
         )
 

@@ -15,6 +15,7 @@ from ...domain.orders import (
     NotifyMode,
     Order,
     OrderCategory,
+    OrderStats,
     OrderStatus,
     Preferences,
     ReportStatus,
@@ -140,6 +141,14 @@ class MemoryOrders:
         ]
         return due[:limit]
 
+    async def stats(self, user_id: int) -> OrderStats:
+        by_status: dict[OrderStatus, int] = {}
+        for o in self._d.orders.values():
+            if o.client_id == user_id:
+                by_status[o.status] = by_status.get(o.status, 0) + 1
+        taken = sum(1 for t in self._d.takes.values() if t.executor_id == user_id)
+        return OrderStats(by_status, taken)
+
     async def add_report(
         self, order_id: str, executor_id: int, reason: str, now: datetime
     ) -> ContactReport:
@@ -240,6 +249,20 @@ class MemoryOrders:
             if p.mode is NotifyMode.DIGEST and (p.digest_due is None or p.digest_due <= now)
         ]
         return due[:limit]
+
+    async def move_digest(
+        self,
+        user_id: int,
+        expect_due: datetime | None,
+        digest_after: datetime,
+        digest_due: datetime,
+    ) -> bool:
+        p = self._d.prefs.get(user_id)
+        if p is None or p.mode is not NotifyMode.DIGEST or p.digest_due != expect_due:
+            return False
+        new = dataclasses.replace(p, digest_after=digest_after, digest_due=digest_due)
+        set_undoable(self._d.prefs, self._undo, user_id, new)
+        return True
 
     async def subscribers(self, category: str, city: str) -> list[Preferences]:
         return [
