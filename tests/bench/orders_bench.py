@@ -277,10 +277,13 @@ def take_load(
     seconds: float = 10.0,
     repeats: int = 3,
     warmup: float = 3.0,
+    pg_pid: int | None = None,
     say: Any = print,
 ) -> OrderFigures:
     """Migrate ``url``, build the world, start the server (2 workers), run the distinct-order
-    load and the hot order, then check the ledger (see the module docstring)."""
+    load and the hot order, then check the ledger (see the module docstring). Each run also
+    says the server's (and, given ``pg_pid``, PostgreSQL's) CPU per request: unlike takes/s,
+    it hardly moves when others load the machine."""
     import events_bench as eb
 
     secret = secrets.token_urlsafe(48)
@@ -307,7 +310,10 @@ def take_load(
 
             def once(secs: float, name: str) -> Any:
                 nonlocal offset
+                cpu0 = eb.cpu_seconds(running.pid), eb.cpu_seconds(pg_pid)
                 r, offset = _wrk(running.base, tok, ords, secs, offset, f"{tag}{name}")
+                r.server_cpu_s = eb.cpu_seconds(running.pid) - cpu0[0]
+                r.db_cpu_s = eb.cpu_seconds(pg_pid) - cpu0[1]
                 if offset > MAX_EXECUTORS * len(world.orders):
                     raise RuntimeError(
                         f"wrk ran out of orders ({offset:,} requests for "
@@ -319,9 +325,11 @@ def take_load(
             eb._check("takes warm-up", [warm], say)
             runs = [once(seconds, str(i)) for i in range(repeats)]
             for r in runs:
+                per = 1000 / max(1, r.requests)
                 say(
                     f"distinct orders: {r.rate:,.0f} takes/s ({r.ok:,} of {r.requests:,}), "
-                    f"p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms"
+                    f"p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms; CPU per request: "
+                    f"server {r.server_cpu_s * per:.2f} ms, PostgreSQL {r.db_cpu_s * per:.2f} ms"
                 )
             eb._check("takes on distinct orders", runs, say)
             hot_runs = []
@@ -375,10 +383,101 @@ def take_load(
     return OrderFigures(takes, hot, total, ledger)
 
 
+# -- the take batch without HTTP ---------------------------------------------------------------
+async def batch_load(url: str, orders: int = 2000, clients: int = 64) -> str:
+    """The take batch alone: one process, ``clients`` concurrent keyed takes through the
+    library (no HTTP, no tokens) until each of ``orders`` fresh orders has its 3 executors,
+    every take a first take of its own (order, executor) pair, the orders' three takes
+    ``orders`` requests apart. Says takes/s, the process's CPU per take and the statements
+    per batch: SQLAlchemy's ``before_cursor_execute`` plus ``Session.driver_rows`` (the
+    statements sent through the driver); the COMMIT and what is pipelined with it are not
+    counted."""
+    import resource
+
+    import events_bench as eb
+    from sqlalchemy import event
+
+    from wagerkit import Actor, Role
+    from wagerkit.adapters.sql import SqlStore
+    from wagerkit.adapters.sql.migrate import upgrade
+    from wagerkit.adapters.sql.session import Session
+    from wagerkit.services import DEFAULT_LIMITS, IdentityPolicy, WagerKit
+
+    upgrade(url)
+    store = SqlStore.from_url(url, pool_size=16)
+    policy = IdentityPolicy(limits={**DEFAULT_LIMITS, "order": (10**9, 60), "take": (10**9, 60)})
+    kit = WagerKit(store, identity_policy=policy)
+    gate = asyncio.Semaphore(16)
+    n_exec = 3 * clients
+
+    async def order(i: int) -> str:
+        async with gate:
+            client = Actor.of(owners[i % CLIENTS])
+            view = await kit.orders.create(
+                client, CATEGORY, "Moscow", f"batch job {i}", f"+7 901 {i:09d}"
+            )
+            return view.order.id
+
+    try:
+        people = await eb.funded_users(kit, [f"executor {i}" for i in range(n_exec)])
+        owners = await eb.funded_users(kit, [f"client {i}" for i in range(CLIENTS)], funds=0)
+        ids = await asyncio.gather(*(order(i) for i in range(orders + 1)))
+        actors = [Actor(u.id, Role.PLAYER, "x") for u in people]
+        await kit.orders.take(actors[0], ids[-1])  # warm: the house account, the statements
+        counts = {"statements": 0, "commits": 0}
+
+        def statement(*_: Any) -> None:
+            counts["statements"] += 1
+
+        def commit(*_: Any) -> None:
+            counts["commits"] += 1
+
+        read = Session.driver_rows
+
+        async def counted(self: Session, sql: str, params: Any, **kw: Any) -> Any:
+            counts["statements"] += 1
+            return await read(self, sql, params, **kw)
+
+        Session.driver_rows = counted  # type: ignore[method-assign]
+        event.listen(store.engine.sync_engine, "before_cursor_execute", statement)
+        event.listen(store.engine.sync_engine, "commit", commit)
+        done = 0
+
+        async def taker(i: int) -> None:
+            nonlocal done
+            for k in range(i, 3 * orders, clients):
+                slot, j = divmod(k, orders)
+                r = await kit.orders.take(
+                    actors[(j + clients * slot) % n_exec], ids[j], idempotency_key=f"b{k}"
+                )
+                assert not r.replayed
+                done += 1
+
+        ru0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+        await asyncio.gather(*(taker(i) for i in range(clients)))
+        ru1, dt = resource.getrusage(resource.RUSAGE_SELF), time.monotonic() - t0
+        cpu = ru1.ru_utime - ru0.ru_utime + ru1.ru_stime - ru0.ru_stime
+        batches = max(1, counts["commits"])
+        return (
+            f"{done:,} takes in {dt:.1f} s = {done / dt:,.0f} takes/s; CPU "
+            f"{1000 * cpu / max(1, done):.3f} ms per take; {batches} batches of "
+            f"{done / batches:.1f}; {counts['statements'] / batches:.2f} statements per batch "
+            "(COMMIT not counted)"
+        )
+    finally:
+        Session.driver_rows = read  # type: ignore[method-assign]
+        await store.dispose()
+
+
 if __name__ == "__main__":
     sys.path[:0] = [str(HERE), str(HERE.parent)]
     from pgserver import create_database, postgres_server
 
+    if sys.argv[1:2] == ["batch"]:  # python tests/bench/orders_bench.py batch [orders]
+        n = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+        with postgres_server() as pg:
+            print(asyncio.run(batch_load(create_database(pg, "takes"), n)))
+        raise SystemExit(0)
     secs = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
     with postgres_server() as pg:
         f = take_load(create_database(pg, "orders"), seconds=secs, repeats=1)

@@ -236,7 +236,11 @@ def orders_part(pg: PgServer, args: argparse.Namespace) -> None:
     clients, reps = eb.CONNECTIONS, args.repeats
     tps, lat = pgbench_at_connections(pg, "pgbench64o", args)
     f = ob.take_load(
-        create_database(pg, "orders"), seconds=args.wrk_seconds, repeats=reps, say=eb._say
+        create_database(pg, "orders"),
+        seconds=args.wrk_seconds,
+        repeats=reps,
+        pg_pid=eb.postmaster_pid(pg.datadir),
+        say=eb._say,
     )
     base_tps = f"pgbench tpcb-like tps, {clients} clients"
     base_lat = f"pgbench mean latency, {clients} clients"

@@ -27,7 +27,7 @@ from .core import (
     UuidIds,
 )
 from .events import BetBatchView, BetResult, ChatRepository, EventRepository, NewBet, PoolDelta
-from .orders import OrderRepository
+from .orders import OrderRepository, TakeBatchView
 from .payments import PaymentProvider, PaymentRepository
 from .predictions import PredictionRepository
 from .prices import PriceFeed, PriceRepository
@@ -64,6 +64,7 @@ __all__ = [
     "RateLimiter",
     "RealtimeSink",
     "SystemClock",
+    "TakeBatchView",
     "TokenService",
     "UnitOfWork",
     "UnitOfWorkFactory",

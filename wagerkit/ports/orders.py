@@ -1,9 +1,11 @@
 """The service-order marketplace (docs/orders.md)."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from ..domain.identity import User
 from ..domain.orders import (
     Complaint,
     ContactReport,
@@ -18,6 +20,23 @@ from ..domain.orders import (
 )
 
 # -- the service-order marketplace (docs/orders.md) --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TakeBatchView:
+    """What a take batch decides on, read in ONE statement on PostgreSQL
+    (``read_take_batch``): the orders, locked ``FOR UPDATE`` in id order; their takes, first
+    first, as they stand once the locks are held (the store reads them again where a lock
+    waited for a take committed after the statement began); the executors' wallet
+    (``AccountKind.USER``) account ids by (owner, currency) and the house accounts (owner
+    ``house``) by currency, where they exist; and the users asked for by id (a batch
+    authenticates its access-token executors from them)."""
+
+    orders: dict[str, Order]
+    takes: dict[str, list[Take]]
+    wallets: dict[tuple[str, str], int]
+    houses: dict[str, int]
+    users: dict[int, User] = field(default_factory=dict)
 
 
 class OrderRepository(Protocol):
@@ -70,9 +89,22 @@ class OrderRepository(Protocol):
         """The executor's takes, newest first."""
         ...
 
+    async def read_take_batch(
+        self,
+        order_ids: Sequence[str],
+        wallets: Sequence[tuple[str, str]],
+        house: str,
+        users: Sequence[int] = (),
+    ) -> TakeBatchView:
+        """See ``TakeBatchView``: ``wallets`` (order id, owner) pairs, each looked up in its
+        order's currency; ``house`` the house accounts' owner; ``users`` ids to read."""
+        ...
+
     async def add_takes(self, takes: Sequence[Take], orders: Sequence[Order]) -> None:
-        """Insert ``takes`` (one statement) and write ``orders``' ``takers``, ``respond_by``
-        and ``updated_at`` (one batched statement): a take batch's whole write."""
+        """Insert ``takes`` and write ``orders``' ``takers``, ``respond_by`` and
+        ``updated_at``: a take batch's whole write, one statement (on PostgreSQL sent with the
+        COMMIT, or before the unit of work's next statement; a take inserted twice then fails
+        the commit, transiently)."""
         ...
 
     async def mark_refunded(self, pairs: Sequence[tuple[str, int]]) -> None:

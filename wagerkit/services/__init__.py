@@ -175,6 +175,8 @@ class WagerKit:
             limit=self.identity.limit,
             city=cities.canonical if cities is not None else None,
             currency=orders_currency,
+            claims=self.identity.claims,
+            admit=self.identity.admit,
         )
         self.cities = cities
         sources: list[DueWork] = [

@@ -4,7 +4,9 @@ Orders are locked ``FOR UPDATE`` in id order (PostgreSQL; SQLite's ``BEGIN IMMED
 already runs one writer at a time); the job runner's claim skips rows another runner holds
 (``SKIP LOCKED``). A partial unique index keeps one active order per contact: a concurrent
 second insert fails as a lost race (``TransientStoreError``) and the retried unit of work sees
-the first. Takes are inserted in one statement; refunds marked in one statement.
+the first. A take batch is one read (``read_take_batch``) and one write (``add_takes``: the
+takes and the orders' counts, sent with the COMMIT on PostgreSQL; orders_batch.py); refunds
+are marked in one statement.
 """
 
 from __future__ import annotations
@@ -13,10 +15,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, not_, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Row
 
 from ...domain.errors import AlreadyExists
+from ...domain.ledger import AccountKind
 from ...domain.orders import (
     Complaint,
     ContactReport,
@@ -30,8 +45,11 @@ from ...domain.orders import (
     Review,
     Take,
 )
+from ...ports import TakeBatchView
+from .orders_batch import pg_read_take_batch, pg_write_takes
 from .session import Repository, utc
 from .tables import (
+    accounts,
     order_categories,
     order_complaints,
     order_preferences,
@@ -41,13 +59,15 @@ from .tables import (
     order_takes,
     orders,
 )
+from .users import SqlUsers
 
 __all__ = ["SqlOrders"]
 
 _o = orders.c
 
 
-def _order(r: Row[Any]) -> Order:
+def _order(r: Any) -> Order:
+    """An order from a row (or anything with its columns as attributes)."""
     return Order(
         r.id,
         r.client_id,
@@ -215,8 +235,43 @@ class SqlOrders(Repository):
         )
         return [_take(r) for r in await self._c.execute(q)]
 
+    async def read_take_batch(
+        self,
+        order_ids: Sequence[str],
+        wallets: Sequence[tuple[str, str]],
+        house: str,
+        users: Sequence[int] = (),
+    ) -> TakeBatchView:
+        if self._pg:
+            return await pg_read_take_batch(
+                self._s, order_ids, wallets, house, users, _order, self.takes_of
+            )
+        # SQLite: one writer at a time (BEGIN IMMEDIATE), so any order of reads is one view
+        found = await self.get_many(order_ids, lock=True)
+        a = accounts.c
+        specs = sorted({(w, found[o].currency) for o, w in wallets if o in found})
+        ids: dict[tuple[str, str], int] = {}
+        for start in range(0, len(specs), 500):
+            q = select(a.owner, a.currency, a.id).where(
+                a.kind == AccountKind.USER.value,
+                tuple_(a.owner, a.currency).in_(specs[start : start + 500]),
+            )
+            ids.update(((r.owner, r.currency), r.id) for r in await self._c.execute(q))
+        q = select(a.currency, a.id).where(
+            a.kind == AccountKind.HOUSE.value,
+            a.owner == house,
+            a.currency.in_(sorted({o.currency for o in found.values()})),
+        )
+        houses = {r.currency: r.id for r in await self._c.execute(q)}
+        people = await SqlUsers(self._s).get_many(users) if users else {}
+        return TakeBatchView(found, await self.takes_of(list(found)), ids, houses, people)
+
     async def add_takes(self, takes: Sequence[Take], orders_: Sequence[Order]) -> None:
-        if orders_:  # one executemany (psycopg pipelines it: one round trip)
+        if self._pg:  # one statement, with the COMMIT
+            if takes or orders_:
+                pg_write_takes(self._s, takes, orders_)
+            return
+        if orders_:  # SQLite: one executemany
             await self._c.execute(
                 update(orders)
                 .where(_o.id == bindparam("o_id"))

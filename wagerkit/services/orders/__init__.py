@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from ...domain.identity import Actor
+from ...domain.identity import Actor, User
 from ..base import Deps
 from ..groupcommit import GroupCommit
 from .common import OrderView
@@ -41,7 +41,9 @@ class OrderService(OrderOperations, OrderTaking):
     """The orders area's use cases (see the package docstring and docs/orders.md).
 
     ``city``: a canonicaliser (``CityDirectory.canonical``): the stored spelling of a city,
-    or ``None`` for an unknown one (refused); without it any clean city name is accepted."""
+    or ``None`` for an unknown one (refused); without it any clean city name is accepted.
+    ``claims`` and ``admit`` (the identity service's) let ``take_with_token`` authenticate
+    an access token's user in the take batch itself."""
 
     def __init__(
         self,
@@ -50,9 +52,13 @@ class OrderService(OrderOperations, OrderTaking):
         limit: Callable[[Actor, str], Awaitable[None]] | None = None,
         city: Callable[[str], str | None] | None = None,
         currency: str | None = None,
+        claims: Callable[[str], tuple[int, str]] | None = None,
+        admit: Callable[[User | None, str], Actor] | None = None,
     ) -> None:
         self._d = deps
         self._limit = limit
+        self._claims = claims
+        self._admit = admit
         self._city = city
         # the orders' currency: the configured one, else the first (default) currency
         self.currency = deps.currencies[currency or next(iter(deps.currencies))].code

@@ -1,23 +1,25 @@
 """Orders: the take path, on the shared group commit (services/groupcommit.py).
 
 ``take`` submits the command to the area's ``GroupCommit`` (conflict key: the order and the
-executor). A batch is ONE transaction: the orders are read locked (``FOR UPDATE``, id order),
-with their takes; each command is checked (``domain.orders.check_take``), and the takes of one
+executor). A batch is ONE transaction: one read (``read_take_batch``) gives the orders locked
+(``FOR UPDATE``, id order) with their takes, the executors' wallet ids and the house
+accounts; each command is checked (``domain.orders.check_take``), and the takes of one
 order share its free slots in arrival order (a fee the ledger refuses frees its slot for the
 next in line, in the same transaction): a repeat take answers the contact with no charge; an
 order found past its lifetime or unanswered response window is closed on the spot (as the job
 runner would: ``expired``, or ``closed_no_response`` with every fee refunded) and the take is
 refused. The fees go to the ledger as one batch (wallet → house, id ``orders:fee:<order>:
 <executor>``, so a fee is paid at most once per order and executor, whoever retries), each
-accepted or refused on its own (``insufficient_funds``); the takes are inserted in one
-statement and the orders' takers written in one batched statement. Each caller is answered
-after that commit; then the batch publishes ``WalletChanged`` and ``OrderUpdated``.
+accepted or refused on its own (``insufficient_funds``); the takes and the orders' takers are
+one write, which PostgreSQL gets with the COMMIT, as it gets the ledger's (so a batch is two
+statements and the COMMIT). Each caller is answered after that commit; then the batch
+publishes ``WalletChanged`` and ``OrderUpdated``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +33,7 @@ from ...domain.errors import (
     TransientStoreError,
     WagerkitError,
 )
-from ...domain.identity import Actor
+from ...domain.identity import Actor, Role, User
 from ...domain.ledger import AccountFlags, AccountKind, TransferRequest
 from ...domain.notifications import WalletChanged
 from ...domain.orders import (
@@ -44,7 +46,7 @@ from ...domain.orders import (
     is_order_id,
 )
 from ...domain.refs import check_key, user_ref
-from ...ports import UnitOfWork
+from ...ports import TakeBatchView, UnitOfWork
 from ..groupcommit import GroupCommit
 from ..wallets import SYSTEM_OWNER
 from .common import Closed, OrdersBase, close_order, fee_id, order_ref
@@ -68,10 +70,47 @@ class TakeReceipt:
 class _Take:
     executor_id: int
     order_id: str
+    version: str | None = None  # set: admit the executor from its token, read in the batch
+
+
+async def _accounts(
+    uow: UnitOfWork, batch: Sequence[_Take], todo: list[int], view: TakeBatchView
+) -> tuple[dict[int, int], dict[str, int]]:
+    """The wallet of each take in ``todo`` and the house account of each currency, from the
+    batch's read; the missing ones (a first take in a currency) opened in one statement."""
+    wallet_of: dict[int, int] = {}
+    missing: list[int] = []
+    for i in todo:
+        key = (user_ref(batch[i].executor_id), view.orders[batch[i].order_id].currency)
+        wid = view.wallets.get(key)
+        if wid is None:
+            missing.append(i)
+        else:
+            wallet_of[i] = wid
+    house = dict(view.houses)
+    currencies = sorted({view.orders[batch[i].order_id].currency for i in todo} - set(house))
+    if missing or currencies:
+        opened = await uow.ledger.open_accounts(
+            [
+                (
+                    AccountKind.USER,
+                    user_ref(batch[i].executor_id),
+                    view.orders[batch[i].order_id].currency,
+                    AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+                )
+                for i in missing
+            ]
+            + [(AccountKind.HOUSE, SYSTEM_OWNER, c, AccountFlags.NONE) for c in currencies]
+        )
+        wallet_of.update((i, a.id) for i, a in zip(missing, opened, strict=False))
+        house.update((c, a.id) for c, a in zip(currencies, opened[len(missing) :], strict=True))
+    return wallet_of, house
 
 
 class OrderTaking(OrdersBase):
     _takes: GroupCommit[_Take, TakeReceipt]
+    _claims: Callable[[str], tuple[int, str]] | None
+    _admit: Callable[[User | None, str], Actor] | None
     _closed_in_batch: list[Closed]
     _feed_batch: frozenset[str]  # the orders the after-commit hook is publishing
     _feed_reads: dict[str, Any]  # what the live feed read of them (live.py)
@@ -84,13 +123,32 @@ class OrderTaking(OrdersBase):
         (order, executor) pair, so ``idempotency_key`` (checked) adds no second charge."""
         if actor.user_id is None:
             raise PermissionDenied("only a user can take an order")
+        return await self._submit_take(actor, None, order_id, idempotency_key)
+
+    async def take_with_token(
+        self, token: str, order_id: str, *, idempotency_key: str | None = None
+    ) -> TakeReceipt:
+        """``take`` for the bearer of an access token, authenticated inside the take's own
+        batch: the token is verified here, and the user is read fresh (banned, whitelist,
+        password changed) by the batch's one read, as the bets' and ticket purchases' are
+        (the HTTP server's ``POST /orders/{id}/take``)."""
+        if self._claims is None or self._admit is None:
+            raise PermissionDenied("no token service configured")
+        user_id, version = self._claims(token)
+        actor = Actor(user_id, Role.PLAYER)  # only its id is used before the batch admits it
+        return await self._submit_take(actor, version, order_id, idempotency_key)
+
+    async def _submit_take(
+        self, actor: Actor, version: str | None, order_id: str, idempotency_key: str | None
+    ) -> TakeReceipt:
+        assert actor.user_id is not None
         if idempotency_key is not None:
             check_key(idempotency_key)
         if not is_order_id(order_id):
             raise OrderNotFound(f"no order {str(order_id)[:40]!r}")
         if self._limit is not None:
             await self._limit(actor, "take")
-        return await self._takes.submit(_Take(actor.user_id, order_id))
+        return await self._takes.submit(_Take(actor.user_id, order_id, version))
 
     async def _run_takes(self, batch: Sequence[_Take]) -> list[TakeReceipt | Exception]:
         answers: dict[int, TakeReceipt | WagerkitError] = {}
@@ -100,11 +158,22 @@ class OrderTaking(OrdersBase):
             answers.clear()
             closed.clear()
             now = self._d.clock.now()
-            ids = sorted({c.order_id for c in batch})
-            orders = await uow.orders.get_many(ids, lock=True)
-            takes = await uow.orders.takes_of(ids)
+            view = await uow.orders.read_take_batch(
+                sorted({c.order_id for c in batch}),
+                sorted({(c.order_id, user_ref(c.executor_id)) for c in batch}),
+                SYSTEM_OWNER,
+                sorted({c.executor_id for c in batch if c.version is not None}),
+            )
+            orders, takes = view.orders, view.takes
             todo: list[int] = []
             for i, c in enumerate(batch):
+                if c.version is not None:  # authenticate now, from the user read just now
+                    assert self._admit is not None
+                    try:
+                        self._admit(view.users.get(c.executor_id), c.version)
+                    except WagerkitError as exc:
+                        answers[i] = exc
+                        continue
                 order = orders.get(c.order_id)
                 if order is None:
                     answers[i] = OrderNotFound(f"no order {c.order_id}")
@@ -130,7 +199,7 @@ class OrderTaking(OrdersBase):
                 else:
                     todo.append(i)
             if todo:
-                await self._charge(uow, batch, todo, orders, answers, now)
+                await self._charge(uow, batch, todo, view, answers, now)
 
         await self._d.transaction(work)
         self._closed_in_batch = list(closed)
@@ -141,30 +210,15 @@ class OrderTaking(OrdersBase):
         uow: UnitOfWork,
         batch: Sequence[_Take],
         todo: list[int],
-        orders: dict[str, Order],
+        view: TakeBatchView,
         answers: dict[int, TakeReceipt | WagerkitError],
         now: datetime,
     ) -> None:
         """Charge the takes in ``todo`` (in arrival order), as many per order as it has free
         slots. A fee the ledger refuses frees its slot: the takes first turned away as full
         from that order are then tried again, in the same transaction."""
-        currencies = sorted({orders[batch[i].order_id].currency for i in todo})
-        # the wallets and the house accounts in one statement (PostgreSQL: one round trip)
-        opened = await uow.ledger.open_accounts(
-            [
-                (
-                    AccountKind.USER,
-                    user_ref(batch[i].executor_id),
-                    orders[batch[i].order_id].currency,
-                    AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-                )
-                for i in todo
-            ]
-            + [(AccountKind.HOUSE, SYSTEM_OWNER, c, AccountFlags.NONE) for c in currencies]
-        )
-        wallets = opened[: len(todo)]
-        house = {c: a.id for c, a in zip(currencies, opened[len(todo) :], strict=True)}
-        wallet_of = {i: w.id for i, w in zip(todo, wallets, strict=True)}
+        orders = view.orders
+        wallet_of, house = await _accounts(uow, batch, todo, view)
         new_takes: list[Take] = []
         changed: dict[str, Order] = {}
         pending = list(todo)

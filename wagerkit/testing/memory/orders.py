@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ...domain.errors import AlreadyExists, TransientStoreError
+from ...domain.ledger import AccountKind
 from ...domain.orders import (
     Complaint,
     ContactReport,
@@ -22,6 +23,7 @@ from ...domain.orders import (
     Review,
     Take,
 )
+from ...ports import TakeBatchView
 from .state import State, Undo, set_undoable
 
 __all__ = ["MemoryOrders", "OrdersData"]
@@ -49,7 +51,7 @@ def _data(s: State) -> OrdersData:
 
 class MemoryOrders:
     def __init__(self, s: State, undo: Undo) -> None:
-        self._d, self._undo = _data(s), undo
+        self._s, self._d, self._undo = s, _data(s), undo
 
     async def categories(self) -> list[OrderCategory]:
         return [self._d.categories[k] for k in sorted(self._d.categories)]
@@ -111,6 +113,35 @@ class MemoryOrders:
     async def takes_by(self, executor_id: int, *, limit: int = 100) -> list[Take]:
         mine = [t for t in self._d.takes.values() if t.executor_id == executor_id]
         return sorted(mine, key=lambda t: t.taken_at, reverse=True)[:limit]
+
+    async def read_take_batch(
+        self,
+        order_ids: Sequence[str],
+        wallets: Sequence[tuple[str, str]],
+        house: str,
+        users: Sequence[int] = (),
+    ) -> TakeBatchView:
+        found = await self.get_many(order_ids, lock=True)
+        index = self._s.account_index
+        ids: dict[tuple[str, str], int] = {}
+        for order_id, owner in wallets:
+            if order_id in found:
+                key = (owner, found[order_id].currency)
+                aid = index.get((AccountKind.USER.value, *key))
+                if aid is not None:
+                    ids[key] = aid
+        houses = {
+            o.currency: aid
+            for o in found.values()
+            if (aid := index.get((AccountKind.HOUSE.value, house, o.currency))) is not None
+        }
+        return TakeBatchView(
+            found,
+            await self.takes_of(list(found)),
+            ids,
+            houses,
+            {i: dataclasses.replace(u) for i in users if (u := self._s.users.get(i)) is not None},
+        )
 
     async def add_takes(self, takes: Sequence[Take], orders: Sequence[Order]) -> None:
         for o in orders:

@@ -35,7 +35,7 @@ from wagerkit import (
     Review,
 )
 
-from ...auth import authenticated
+from ...auth import authenticated, is_init_data
 from ...context import WagerkitRequest
 from ...models import component
 from ...validation import parse_body, parse_query
@@ -250,9 +250,18 @@ async def take_order(request: WagerkitRequest, order_id: str) -> HTTPResponse:
     """Pay the order's fee (wallet → house) and get its contact. At most 3 executors (409
     ``order_full``), never one's own (403 ``own_order``), not after expiry (409
     ``order_expired``); a repeat take returns the contact and charges nothing."""
-    actor = await authenticated(request)
     kit = request.app.ctx.kit
-    r = await kit.orders.take(actor, order_id, idempotency_key=idempotency_key(request))
+    scheme, _, token = (request.headers.get("authorization") or "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() == "bearer" and token and not is_init_data(token):
+        # an access token: the user is read fresh (banned, whitelist, password) inside the
+        # take's own batch (Bearer initData takes the general path below)
+        r = await kit.orders.take_with_token(
+            token, order_id, idempotency_key=idempotency_key(request)
+        )
+    else:
+        actor = await authenticated(request)
+        r = await kit.orders.take(actor, order_id, idempotency_key=idempotency_key(request))
     out = TakeOut(
         order=order_out(OrderView(r.order, r.contact, True), kit.deps.clock.now()),
         contact=r.contact,

@@ -1,0 +1,151 @@
+"""A take batch on PostgreSQL: its round trips, and its one read under a lock that waited.
+
+Round trips are counted with SQLAlchemy's ``before_cursor_execute`` plus
+``Session.driver_rows`` (the batch read goes to psycopg as it is); the COMMIT, which carries
+the deferred ledger write and the takes' write, is not counted. A batch of first takes is the
+batch read (orders ``FOR UPDATE`` with their takes, wallet and house account ids) and the
+ledger's lock-and-read; a batch of repeat takes is the read alone. It was seven statements
+before (orders, takes, accounts, the ledger's read, then the ledger write, the orders' update
+and the takes' insert, each in its own round trip).
+
+The read is one statement, so one snapshot: where its ``FOR UPDATE`` waited for another take
+batch, the order row it returns is the newer one but the snapshot predates that batch's takes.
+The store reads those orders' takes again: a repeat take racing its first one answers the
+contact, as if the reads had been separate statements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event as sa_event
+
+from wagerkit import Actor, WagerKit
+from wagerkit.adapters.sql import SqlStore
+from wagerkit.adapters.sql.migrate import upgrade
+from wagerkit.adapters.sql.session import Session
+from wagerkit.domain.identity import User
+from wagerkit.domain.orders import Take
+from wagerkit.domain.refs import user_ref
+from wagerkit.ports import UnitOfWork
+from wagerkit.services import DEFAULT_LIMITS, IdentityPolicy
+
+pytestmark = pytest.mark.postgres
+
+SYSTEM = Actor.system("test")
+NO_LIMIT = IdentityPolicy(limits={**DEFAULT_LIMITS, "order": (10**6, 60), "take": (10**6, 60)})
+
+
+@pytest.fixture
+async def pg(pg_url: str) -> AsyncIterator[SqlStore]:
+    upgrade(pg_url)
+    store = SqlStore.from_url(pg_url)
+    try:
+        yield store
+    finally:
+        await store.dispose()
+
+
+async def _world(kit: WagerKit, executors: int, orders: int) -> tuple[list[User], list[str]]:
+    client = await kit.users.add(SYSTEM, "Client")
+    people = [await kit.users.add(SYSTEM, f"Executor {i}") for i in range(executors)]
+    me = Actor.of(client)
+    ids = [
+        (await kit.orders.create(me, "plumbing", "Moscow", f"job {i}", f"+7-{i}")).order.id
+        for i in range(orders)
+    ]
+    return people, ids
+
+
+async def test_a_take_batch_is_two_statements(
+    pg: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kit = WagerKit(pg, identity_policy=NO_LIMIT)
+    people, ids = await _world(kit, 20, 11)
+    await kit.orders.take(Actor.of(people[0]), ids[-1])  # the house account opened
+    statements: list[str] = []
+    per_transaction: list[int] = []
+
+    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    read = Session.driver_rows
+
+    async def counted_read(self: Session, sql: str, params: Any, **kw: Any) -> Any:
+        statements.append(sql)
+        return await read(self, sql, params, **kw)
+
+    real = kit.deps.uow
+
+    def counting() -> UnitOfWork:
+        per_transaction.append(len(statements))
+        return real()
+
+    monkeypatch.setattr(Session, "driver_rows", counted_read)
+    sa_event.listen(pg.engine.sync_engine, "before_cursor_execute", count)
+    kit.deps.uow = counting  # type: ignore[assignment]
+
+    async def batch(key: str) -> int:
+        """20 takes at once, two per order on 10 orders: statements of the batch's unit of
+        work (the feed's read after it, if any, is its own)."""
+        start = len(per_transaction)
+        got = await asyncio.gather(
+            *(
+                kit.orders.take(Actor.of(u), ids[i // 2], idempotency_key=key)
+                for i, u in enumerate(people)
+            )
+        )
+        assert all(r.fee == 2 for r in got)
+        assert all(r.replayed for r in got) == (key == "again")
+        end = per_transaction[start + 1] if len(per_transaction) > start + 1 else len(statements)
+        return end - per_transaction[start]
+
+    try:
+        fresh = await batch("first")
+        replays = await batch("again")
+    finally:
+        sa_event.remove(pg.engine.sync_engine, "before_cursor_execute", count)
+    assert fresh == 2  # the batch read + the ledger's lock-and-read
+    assert replays == 1  # the read only: nothing to charge
+    for oid in ids[:10]:
+        view = await kit.orders.get(None, oid)
+        assert view.order.takers == 2
+        assert view.order.respond_by == view.order.updated_at + timedelta(minutes=15)
+    async with kit.deps.uow() as uow:
+        takes = await uow.orders.takes_of(ids[:10])
+    assert sorted(t.executor_id for ts in takes.values() for t in ts) == sorted(
+        u.id for u in people
+    )
+
+
+async def test_a_read_that_waited_for_the_lock_sees_the_takes_committed_meanwhile(
+    pg: SqlStore,
+) -> None:
+    kit = WagerKit(pg, identity_policy=NO_LIMIT)
+    (first, second), (oid,) = await _world(kit, 2, 1)
+    now = kit.deps.clock.now()
+    wallets = [(oid, user_ref(first.id)), (oid, user_ref(second.id))]
+    async with pg() as holder:
+        view = await holder.orders.read_take_batch([oid], wallets, "system")
+        assert view.takes == {}
+        assert set(view.wallets) == {(user_ref(first.id), "COIN"), (user_ref(second.id), "COIN")}
+
+        async def waiting() -> Any:
+            async with pg() as uow:
+                return await uow.orders.read_take_batch([oid], wallets, "system")
+
+        task = asyncio.create_task(waiting())
+        await asyncio.sleep(0.5)  # its statement began and waits for the order's lock
+        assert not task.done()
+        order = view.orders[oid]
+        taken = Take(oid, first.id, order.fee, f"orders:fee:{oid}:{first.id}", now)
+        await holder.orders.add_takes([taken], [dataclasses.replace(order, takers=1)])
+        await holder.commit()
+    seen = await asyncio.wait_for(task, 10)
+    assert seen.orders[oid].takers == 1
+    assert [t.executor_id for t in seen.takes[oid]] == [first.id]
