@@ -9,11 +9,12 @@ runner). Each part inherits this base, which the service's constructor fills.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ...domain.audit import AuditRecord
 from ...domain.errors import ContractNotFound, RoundNotFound
-from ...domain.identity import Actor
+from ...domain.identity import Actor, User
 from ...domain.predictions import Contract, PredictionPolicy, Round
 from ...domain.prices import price_text
 from ...domain.refs import Area, transfer_id
@@ -106,6 +107,8 @@ class PredictionsBase:
     policy: PredictionPolicy
     chunk_size: int
     stale_after_seconds: int
+    _claims: Callable[[str], tuple[int, str]] | None
+    _admit: Callable[[User | None, str], Actor] | None
 
     def _audit(
         self, actor: Actor, action: str, target: str, reason: str, **details: str
