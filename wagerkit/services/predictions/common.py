@@ -10,6 +10,7 @@ runner). Each part inherits this base, which the service's constructor fills.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ...domain.audit import AuditRecord
@@ -21,7 +22,17 @@ from ...domain.refs import Area, transfer_id
 from ...ports import UnitOfWork
 from ..base import Deps
 
-__all__ = ["PredictionsBase", "contract_ref", "contract_view", "round_ref", "round_view", "tid"]
+__all__ = [
+    "ContractReceipt",
+    "ExposureRow",
+    "PredictionsBase",
+    "SettleReport",
+    "contract_ref",
+    "contract_view",
+    "round_ref",
+    "round_view",
+    "tid",
+]
 
 
 def tid(kind: str, *parts: int | str) -> str:
@@ -134,3 +145,32 @@ class PredictionsBase:
         if r is None:
             raise RoundNotFound(f"no round {round_id}")
         return r
+
+
+# -- the contracts part's results (services.predictions.contracts) -----------------------
+@dataclass(frozen=True, slots=True)
+class ContractReceipt:
+    contract: Contract
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureRow:
+    currency: str
+    symbol: str  # "*": the total
+    exposure: int
+    limit: int  # 0: none
+
+
+@dataclass(slots=True)
+class SettleReport:
+    """What one ``settle_due`` pass did."""
+
+    settled: int = 0
+    voided: int = 0
+    paid: int = 0
+    chunks: int = 0
+
+    @property
+    def idle(self) -> bool:
+        return not (self.settled or self.voided)

@@ -1,14 +1,16 @@
 """Predictions: house-banked contracts (fixed odds and multipliers).
 
-**Placement** goes through the area's ``GroupCommit``: a batch reads the replays of its keyed
-commands, the latest tick of each symbol (the entry price: ``prices.entry_tick``, else
-``price_unavailable``), opens the wallets and the house account in one statement (no lock),
-locks the house's exposure rows of its currency (the total, then each symbol: a second batch,
-in this process or another, waits for the commit), decides each command against the running
-exposure (``exposure_limit``), moves every stake (and fee) wallet → house as one ledger batch,
-inserts the contracts and adds their maximum payouts to the exposure (on PostgreSQL that update
-goes with the COMMIT), and commits once. The stake's transfer id is
-``predictions:stake:<user>:<key>``, so a replayed key returns the first contract.
+**Placement** goes through the area's ``GroupCommit``: a batch reads in ONE read
+(``read_placement_batch``) the house's exposure rows of its currency, locked (the total, then
+each symbol: a second batch, in this process or another, waits for the commit), its keyed
+replays, the latest tick of each symbol (the entry price: ``prices.entry_tick``, else
+``price_unavailable``), the wallet and house account ids (missing ones opened in one more
+statement), its access-token users (``place_with_token``: admitted here) and ids for its new
+contracts. It decides each command against the running exposure (``exposure_limit``), moves
+every stake (and fee) wallet → house as one ledger batch, inserts the contracts and adds their
+maximum payouts to the exposure; on PostgreSQL those writes go with the COMMIT. The stake's
+transfer id is ``predictions:stake:<user>:<key>``, so a replayed key returns the first
+contract.
 
 **Settlement** (``settle_due``, the job runner's): one statement claims up to ``chunk_size``
 decided contracts (``FOR UPDATE SKIP LOCKED``) with the first tick at or after each expiry;
@@ -58,41 +60,20 @@ from ...ports import UnitOfWork
 from ..base import check_page_limit
 from ..groupcommit import GroupCommit
 from ..wallets import SYSTEM_OWNER, system_account
-from .common import PredictionsBase, contract_ref, tid
+from .common import (
+    ContractReceipt,
+    ExposureRow,
+    PredictionsBase,
+    SettleReport,
+    contract_ref,
+    tid,
+)
 
 __all__ = ["ContractOps", "ContractReceipt", "ExposureRow", "SettleReport"]
 
 TOTAL = "*"
 USER = AccountKind.USER.value
 HOUSE = (AccountKind.HOUSE.value, SYSTEM_OWNER)  # (kind, owner) of the house account
-
-
-@dataclass(frozen=True, slots=True)
-class ContractReceipt:
-    contract: Contract
-    replayed: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ExposureRow:
-    currency: str
-    symbol: str  # "*": the total
-    exposure: int
-    limit: int  # 0: none
-
-
-@dataclass(slots=True)
-class SettleReport:
-    """What one ``settle_due`` pass did."""
-
-    settled: int = 0
-    voided: int = 0
-    paid: int = 0
-    chunks: int = 0
-
-    @property
-    def idle(self) -> bool:
-        return not (self.settled or self.voided)
 
 
 @dataclass(slots=True)
