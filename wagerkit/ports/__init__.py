@@ -29,7 +29,7 @@ from .core import (
 from .events import BetBatchView, BetResult, ChatRepository, EventRepository, NewBet, PoolDelta
 from .orders import OrderRepository, TakeBatchView
 from .payments import PaymentProvider, PaymentRepository
-from .predictions import PredictionRepository
+from .predictions import PlacementBatchView, PredictionRepository
 from .prices import PriceFeed, PriceRepository
 from .raffles import NewTicket, PurchaseBatchView, RaffleRepository, RandomnessBeacon
 from .uow import UnitOfWork, UnitOfWorkFactory
@@ -54,6 +54,7 @@ __all__ = [
     "PasswordHasher",
     "PaymentProvider",
     "PaymentRepository",
+    "PlacementBatchView",
     "PoolDelta",
     "PredictionRepository",
     "PriceFeed",

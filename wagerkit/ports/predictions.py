@@ -1,20 +1,64 @@
 """Price predictions: contracts, exposure, rounds (docs/predictions.md)."""
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from ..domain.identity import User
 from ..domain.predictions import Contract, ContractStatus, Round, RoundBet
 from ..domain.prices import Tick
 
 # -- Price predictions: contracts, exposure, rounds (docs/predictions.md) -----------------------
 
 
+@dataclass(frozen=True, slots=True)
+class PlacementBatchView:
+    """What a placement batch decides on (``read_placement_batch``): the exposure rows found
+    (symbol or ``"*"`` → amount), locked until the unit of work ends; the contracts already
+    placed under the batch's keyed stake ids (its replays); the latest tick observed at or
+    before ``now`` per symbol (fresh or not); the ids of the accounts asked for, by (kind,
+    owner), where they exist; the users asked for; and ``contract_ids``, ids reserved for the
+    batch's new contracts (PostgreSQL; else empty)."""
+
+    exposure: dict[str, int]
+    contracts: dict[str, Contract]
+    ticks: dict[str, Tick]
+    accounts: dict[tuple[str, str], int]
+    users: dict[int, User] = field(default_factory=dict)
+    contract_ids: list[int] = field(default_factory=list)
+
+
 class PredictionRepository(Protocol):
     """House-banked contracts, the house's exposure rows and pari-mutuel rounds."""
 
-    async def add_contracts(self, contracts: Sequence[Contract]) -> list[Contract]:
-        """Insert (ids ignored and assigned, in order); one statement."""
+    async def add_contracts(
+        self, contracts: Sequence[Contract], ids: Sequence[int] = ()
+    ) -> list[Contract]:
+        """Insert, in order; one statement. Ids are assigned, or taken from ``ids`` (as many
+        as ``contracts``, reserved by ``read_placement_batch``): then PostgreSQL defers the
+        insert to go with the COMMIT, and a stake id inserted meanwhile fails the commit
+        (``TransientStoreError``)."""
+        ...
+
+    async def read_placement_batch(
+        self,
+        currency: str,
+        symbols: Sequence[str],
+        stake_ids: Sequence[str],
+        accounts: Sequence[tuple[str, str]],
+        users: Sequence[int],
+        now: datetime,
+        new_contracts: int,
+    ) -> PlacementBatchView:
+        """See ``PlacementBatchView``: the exposure rows of ``currency`` (``symbols`` and the
+        total) locked as ``lock_exposure`` locks them (missing rows are not created), with
+        ``by_stake_ids(stake_ids)``, ``prices.latest(s, now)`` of each symbol, the
+        ``currency`` accounts of (kind, owner) ``accounts``, ``users.get_many(users)``, and
+        ``new_contracts`` ids reserved. PostgreSQL: ONE statement; the locked rows are their
+        latest versions, the rest is the statement's snapshot (a contract committed while it
+        waited for the locks is not seen: its stake is, by the ledger, and the batch starts
+        over). SQLite and the in-memory store: one writer at a time."""
         ...
 
     async def get(self, contract_id: int, *, for_update: bool = False) -> Contract | None: ...

@@ -165,7 +165,9 @@ class WagerKit:
         )
         self.chat = ChatService(deps, limit=self.identity.limit)
         self.prices = PriceService(deps, price_feed, price_policy)  # before what reads ticks
-        self.predictions = PredictionService(deps, predictions)  # contracts and rounds
+        self.predictions = PredictionService(  # contracts and rounds
+            deps, predictions, claims=self.identity.claims, admit=self.identity.admit
+        )
         self.raffles = RaffleService(  # raffles and their draws (docs/raffles.md)
             deps, beacon=beacon, claims=self.identity.claims, admit=self.identity.admit
         )

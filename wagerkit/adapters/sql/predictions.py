@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import String, and_, bindparam, or_, select, text, update
@@ -34,7 +35,9 @@ from ...domain.predictions import (
     TieRule,
 )
 from ...domain.prices import Tick, parse_price
-from .session import Repository, utc
+from ...ports import PlacementBatchView
+from .placements_batch import READ_BATCH, read_batch_sqlite
+from .session import Repository, int_array, utc
 from .tables import (
     ExactPrice,
     UtcDateTime,
@@ -44,6 +47,7 @@ from .tables import (
     prediction_rounds,
     price_ticks,
 )
+from .users import user_from_json
 
 __all__ = ["SqlPredictions"]
 
@@ -208,6 +212,18 @@ _PG_ADD_CONTRACTS = (  # psycopg's parameter style: it runs on the driver connec
     + ", ".join(f"{n} {t}" for n, t in _PG_CONTRACT_COLUMNS)
     + ") ORDER BY r.stake_transfer_id RETURNING id, stake_transfer_id"
 )
+# the same with ids reserved by the batch's read: deferred to go with the COMMIT
+_PG_ADD_RESERVED = (
+    "INSERT INTO prediction_contracts (id, "  # noqa: S608 (constant column names)
+    + ", ".join(n for n, _ in _PG_CONTRACT_COLUMNS)
+    + ") SELECT r.id, "
+    + ", ".join(f"r.{n}" for n, _ in _PG_CONTRACT_COLUMNS)
+    + " FROM jsonb_to_recordset(CAST({rows} AS jsonb)) AS r(id bigint, "
+    + ", ".join(f"{n} {t}" for n, t in _PG_CONTRACT_COLUMNS)
+    + ") ORDER BY r.id"
+)
+_PG_ADD_RESERVED_SA = text(_PG_ADD_RESERVED.format(rows=":rows"))
+_PG_ADD_RESERVED_DRIVER = _PG_ADD_RESERVED.format(rows="%(rows)s")
 
 
 def _round(r: Row[Any]) -> Round:
@@ -253,11 +269,26 @@ def _bet(r: Row[Any]) -> RoundBet:
 
 class SqlPredictions(Repository):
     # -- contracts -------------------------------------------------------------------------
-    async def add_contracts(self, contracts: Sequence[Contract]) -> list[Contract]:
+    async def add_contracts(
+        self, contracts: Sequence[Contract], ids: Sequence[int] = ()
+    ) -> list[Contract]:
         if not contracts:
             return []
+        if ids:
+            if len(ids) != len(contracts):
+                raise ValueError("one reserved id per contract")
+            placed = [_with_id(c, cid) for c, cid in zip(contracts, ids, strict=True)]
+            if self._pg:  # the ids are known: the insert goes with the COMMIT
+                rows = json.dumps([{**_json_row(c), "id": c.id} for c in placed])
+                self._s.defer(_PG_ADD_RESERVED_SA, _PG_ADD_RESERVED_DRIVER, {"rows": rows})
+            else:
+                await self._c.execute(
+                    prediction_contracts.insert(),
+                    [{**_contract_row(c), "id": c.id} for c in placed],
+                )
+            return placed
         if self._pg:
-            ids = await self._add_contracts_pg(contracts)
+            found = await self._add_contracts_pg(contracts)
         else:
             # executemany of one cached single-row INSERT … RETURNING: SQLAlchemy sends it as
             # multi-row INSERTs ("insertmanyvalues") without compiling a statement per batch
@@ -266,8 +297,44 @@ class SqlPredictions(Repository):
                 prediction_contracts.insert().returning(_c.id, _c.stake_transfer_id),
                 [_contract_row(c) for c in contracts],
             )
-            ids = {r.stake_transfer_id: r.id for r in result}
-        return [_with_id(c, ids[c.stake_transfer_id]) for c in contracts]
+            found = {r.stake_transfer_id: r.id for r in result}
+        return [_with_id(c, found[c.stake_transfer_id]) for c in contracts]
+
+    async def read_placement_batch(
+        self,
+        currency: str,
+        symbols: Sequence[str],
+        stake_ids: Sequence[str],
+        accounts: Sequence[tuple[str, str]],
+        users: Sequence[int],
+        now: datetime,
+        new_contracts: int,
+    ) -> PlacementBatchView:
+        keys = sorted({TOTAL, *symbols})
+        if not self._pg:  # one writer at a time (BEGIN IMMEDIATE): any order is one view
+            return await read_batch_sqlite(self, currency, keys, stake_ids, accounts, users, now)
+        row, *_ = await self._s.driver_rows(
+            READ_BATCH,
+            {
+                "currency": currency,
+                "keys": keys,
+                "stakes": json.dumps(sorted(set(stake_ids))),
+                "symbols": sorted(set(symbols)),
+                "now": now,
+                "accounts": json.dumps([{"k": k, "o": o} for k, o in sorted(set(accounts))]),
+                "uids": int_array(sorted(set(users))),
+                "n": new_contracts,
+            },
+        )
+        ticks = (Tick(s, utc(at), Decimal(price), source) for s, at, price, source in row[2] or ())
+        return PlacementBatchView(
+            {s: amount for s, amount in row[0] or ()},
+            {m["stake_transfer_id"]: _contract(SimpleNamespace(**m)) for m in row[1] or ()},
+            {t.symbol: t for t in ticks},
+            {(k, o): a for k, o, a in row[3] or ()},
+            {u.id: u for u in map(user_from_json, row[4] or ())},
+            list(row[5] or ()),
+        )
 
     async def _add_contracts_pg(self, contracts: Sequence[Contract]) -> dict[str, int]:
         """ONE INSERT … SELECT FROM jsonb_to_recordset … RETURNING, sent in one psycopg

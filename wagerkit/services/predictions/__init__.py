@@ -9,9 +9,11 @@ locked, closed and settled by the job runner through the shared payout runner).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ...domain.identity import Actor, User
 from ...domain.predictions import PredictionPolicy
 from ..base import Deps
 from .common import contract_view, round_view
@@ -42,8 +44,12 @@ class PredictionService(ContractOps, RoundOps):
         *,
         chunk_size: int = 5000,
         stale_after_seconds: int = 60,
+        claims: Callable[[str], tuple[int, str]] | None = None,
+        admit: Callable[[User | None, str], Actor] | None = None,
     ) -> None:
         self._d = deps
+        self._claims = claims  # place_with_token: the token's (user id, password version)
+        self._admit = admit  # … and the user read by the placement batch, admitted
         self.policy = policy or PredictionPolicy()
         self.chunk_size = chunk_size
         self.stale_after_seconds = stale_after_seconds

@@ -9,18 +9,30 @@ runner). Each part inherits this base, which the service's constructor fills.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ...domain.audit import AuditRecord
 from ...domain.errors import ContractNotFound, RoundNotFound
-from ...domain.identity import Actor
+from ...domain.identity import Actor, User
 from ...domain.predictions import Contract, PredictionPolicy, Round
 from ...domain.prices import price_text
 from ...domain.refs import Area, transfer_id
 from ...ports import UnitOfWork
 from ..base import Deps
 
-__all__ = ["PredictionsBase", "contract_ref", "contract_view", "round_ref", "round_view", "tid"]
+__all__ = [
+    "ContractReceipt",
+    "ExposureRow",
+    "PredictionsBase",
+    "SettleReport",
+    "contract_ref",
+    "contract_view",
+    "round_ref",
+    "round_view",
+    "tid",
+]
 
 
 def tid(kind: str, *parts: int | str) -> str:
@@ -106,6 +118,8 @@ class PredictionsBase:
     policy: PredictionPolicy
     chunk_size: int
     stale_after_seconds: int
+    _claims: Callable[[str], tuple[int, str]] | None
+    _admit: Callable[[User | None, str], Actor] | None
 
     def _audit(
         self, actor: Actor, action: str, target: str, reason: str, **details: str
@@ -131,3 +145,32 @@ class PredictionsBase:
         if r is None:
             raise RoundNotFound(f"no round {round_id}")
         return r
+
+
+# -- the contracts part's results (services.predictions.contracts) -----------------------
+@dataclass(frozen=True, slots=True)
+class ContractReceipt:
+    contract: Contract
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureRow:
+    currency: str
+    symbol: str  # "*": the total
+    exposure: int
+    limit: int  # 0: none
+
+
+@dataclass(slots=True)
+class SettleReport:
+    """What one ``settle_due`` pass did."""
+
+    settled: int = 0
+    voided: int = 0
+    paid: int = 0
+    chunks: int = 0
+
+    @property
+    def idle(self) -> bool:
+        return not (self.settled or self.voided)

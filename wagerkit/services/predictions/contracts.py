@@ -1,14 +1,16 @@
 """Predictions: house-banked contracts (fixed odds and multipliers).
 
-**Placement** goes through the area's ``GroupCommit``: a batch reads the replays of its keyed
-commands, the latest tick of each symbol (the entry price: ``prices.entry_tick``, else
-``price_unavailable``), opens the wallets and the house account in one statement (no lock),
-locks the house's exposure rows of its currency (the total, then each symbol: a second batch,
-in this process or another, waits for the commit), decides each command against the running
-exposure (``exposure_limit``), moves every stake (and fee) wallet → house as one ledger batch,
-inserts the contracts and adds their maximum payouts to the exposure (on PostgreSQL that update
-goes with the COMMIT), and commits once. The stake's transfer id is
-``predictions:stake:<user>:<key>``, so a replayed key returns the first contract.
+**Placement** goes through the area's ``GroupCommit``: a batch reads in ONE read
+(``read_placement_batch``) the house's exposure rows of its currency, locked (the total, then
+each symbol: a second batch, in this process or another, waits for the commit), its keyed
+replays, the latest tick of each symbol (the entry price: ``prices.entry_tick``, else
+``price_unavailable``), the wallet and house account ids (missing ones opened in one more
+statement), its access-token users (``place_with_token``: admitted here) and ids for its new
+contracts. It decides each command against the running exposure (``exposure_limit``), moves
+every stake (and fee) wallet → house as one ledger batch, inserts the contracts and adds their
+maximum payouts to the exposure; on PostgreSQL those writes go with the COMMIT. The stake's
+transfer id is ``predictions:stake:<user>:<key>``, so a replayed key returns the first
+contract.
 
 **Settlement** (``settle_due``, the job runner's): one statement claims up to ``chunk_size``
 decided contracts (``FOR UPDATE SKIP LOCKED``) with the first tick at or after each expiry;
@@ -19,7 +21,7 @@ written set-based and their exposure released, in one transaction per chunk.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,46 +53,27 @@ from ...domain.predictions import (
     max_payout,
     parse_direction,
 )
-from ...domain.prices import Tick, entry_tick, parse_duration, parse_symbol
+from ...domain.prices import entry_tick, parse_duration, parse_symbol
 from ...domain.refs import check_key, user_ref
 from ...domain.text import clean_reason
 from ...ports import UnitOfWork
 from ..base import check_page_limit
 from ..groupcommit import GroupCommit
 from ..wallets import SYSTEM_OWNER, system_account
-from .common import PredictionsBase, contract_ref, tid
+from .common import (
+    ContractReceipt,
+    ExposureRow,
+    PredictionsBase,
+    SettleReport,
+    contract_ref,
+    tid,
+)
 
 __all__ = ["ContractOps", "ContractReceipt", "ExposureRow", "SettleReport"]
 
 TOTAL = "*"
-
-
-@dataclass(frozen=True, slots=True)
-class ContractReceipt:
-    contract: Contract
-    replayed: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ExposureRow:
-    currency: str
-    symbol: str  # "*": the total
-    exposure: int
-    limit: int  # 0: none
-
-
-@dataclass(slots=True)
-class SettleReport:
-    """What one ``settle_due`` pass did."""
-
-    settled: int = 0
-    voided: int = 0
-    paid: int = 0
-    chunks: int = 0
-
-    @property
-    def idle(self) -> bool:
-        return not (self.settled or self.voided)
+USER = AccountKind.USER.value
+HOUSE = (AccountKind.HOUSE.value, SYSTEM_OWNER)  # (kind, owner) of the house account
 
 
 @dataclass(slots=True)
@@ -104,6 +87,7 @@ class _Place:
     stake_tid: str
     fee_tid: str
     keyed: bool
+    version: str | None = None  # set: admit the user from its token, read in the batch
 
 
 def _same(c: _Place, k: Contract) -> bool:
@@ -140,6 +124,42 @@ class ContractOps(PredictionsBase):
         latest fresh tick. Answered after the commit that holds it."""
         if actor.user_id is None:
             raise PermissionDenied("only a user can place a contract")
+        return await self._submit(
+            actor.user_id, None, symbol, direction, stake, duration, leverage, idempotency_key
+        )
+
+    async def place_with_token(
+        self,
+        token: str,
+        symbol: str,
+        direction: str | Direction,
+        stake: int,
+        *,
+        duration: int | str,
+        leverage: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> ContractReceipt:
+        """``place`` for the bearer of an access token, authenticated inside the placement's
+        own batch (the user read fresh by its one read: banned, whitelist, password changed),
+        as the events' bets are: the HTTP server's ``POST /predictions``."""
+        if self._claims is None or self._admit is None:
+            raise PermissionDenied("no token service configured")
+        user_id, version = self._claims(token)
+        return await self._submit(
+            user_id, version, symbol, direction, stake, duration, leverage, idempotency_key
+        )
+
+    async def _submit(
+        self,
+        uid: int,
+        version: str | None,
+        symbol: str,
+        direction: str | Direction,
+        stake: int,
+        duration: int | str,
+        leverage: int | None,
+        idempotency_key: str | None,
+    ) -> ContractReceipt:
         p = self.policy
         sym = parse_symbol(symbol)
         d = parse_direction(direction)
@@ -150,7 +170,6 @@ class ContractOps(PredictionsBase):
         if idempotency_key is not None:
             check_key(idempotency_key)
         key = idempotency_key or self._d.ids.new_id("c")
-        uid = actor.user_id
         return await self._placements.submit(
             _Place(
                 uid,
@@ -162,6 +181,7 @@ class ContractOps(PredictionsBase):
                 tid("stake", uid, key),
                 tid("fee", uid, key),
                 idempotency_key is not None,
+                version,
             )
         )
 
@@ -172,9 +192,28 @@ class ContractOps(PredictionsBase):
         async def work(uow: UnitOfWork) -> None:
             answers.clear()
             now = self._d.clock.now()
-            prior = await uow.predictions.by_stake_ids([c.stake_tid for c in batch if c.keyed])
+            symbols = sorted({c.symbol for c in batch})
+            # ONE read: the exposure rows locked, the replays, the latest ticks, the wallet
+            # and house account ids, ids for the new contracts
+            view = await uow.predictions.read_placement_batch(
+                p.currency,
+                symbols,
+                [c.stake_tid for c in batch if c.keyed],
+                [*((USER, user_ref(u)) for u in sorted({c.user_id for c in batch})), HOUSE],
+                sorted({c.user_id for c in batch if c.version is not None}),
+                now,
+                len(batch),
+            )
+            prior = view.contracts
             todo: list[int] = []
             for i, c in enumerate(batch):
+                if c.version is not None:  # authenticate now, from the user read just now
+                    assert self._admit is not None
+                    try:
+                        self._admit(view.users.get(c.user_id), c.version)
+                    except WagerkitError as exc:
+                        answers[i] = exc
+                        continue
                 k = prior.get(c.stake_tid)
                 if k is None:
                     todo.append(i)
@@ -186,34 +225,18 @@ class ContractOps(PredictionsBase):
                     )
             if not todo:
                 return
-            symbols = sorted({batch[i].symbol for i in todo})
-            entries: dict[str, Tick | None] = {}
-            for s in symbols:
-                entries[s] = entry_tick(await uow.prices.latest(s, now), now, p.max_age)
-            # the wallets and the house in one statement, before the exposure rows are locked
-            # (they need no lock: the ledger locks the accounts it moves) so the locks are
-            # held a round trip less. A wallet is opened for every command with a price.
+            entries = {s: entry_tick(view.ticks.get(s), now, p.max_age) for s in symbols}
+            # a wallet for every command with a price; the missing accounts (a player's first
+            # contract, the house's first stake) opened in one statement
             priced = sorted({batch[i].user_id for i in todo if entries[batch[i].symbol]})
             if not priced:
                 for i in todo:
                     answers[i] = PriceUnavailable(f"no fresh price for {batch[i].symbol}")
                 return
-            *opened, house = await uow.ledger.open_accounts(
-                [
-                    *(
-                        (
-                            AccountKind.USER,
-                            user_ref(u),
-                            p.currency,
-                            AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-                        )
-                        for u in priced
-                    ),
-                    (AccountKind.HOUSE, SYSTEM_OWNER, p.currency, AccountFlags.NONE),
-                ]
-            )
-            wallet_of = dict(zip(priced, opened, strict=True))
-            exposure = await uow.predictions.lock_exposure(p.currency, symbols)
+            wallet_of, house_id = await self._accounts(uow, priced, view.accounts)
+            exposure = view.exposure
+            if len(exposure) != len(symbols) + 1:  # a row is missing: create it, lock all
+                exposure = await uow.predictions.lock_exposure(p.currency, symbols)
             planned: list[tuple[int, Contract]] = []
             for i in todo:
                 c = batch[i]
@@ -268,8 +291,8 @@ class ContractOps(PredictionsBase):
             for (i, k), w in zip(planned, wallets, strict=True):
                 stake = TransferRequest(
                     k.stake_transfer_id,
-                    w.id,
-                    house.id,
+                    w,
+                    house_id,
                     k.stake,
                     STAKE_CODE,
                     reference=f"prediction:{k.symbol}:{k.direction.value}",
@@ -278,8 +301,8 @@ class ContractOps(PredictionsBase):
                 if k.commission:
                     fee_req = TransferRequest(
                         batch[i].fee_tid,
-                        w.id,
-                        house.id,
+                        w,
+                        house_id,
                         k.commission,
                         FEE_CODE,
                         currency=p.currency,
@@ -300,7 +323,8 @@ class ContractOps(PredictionsBase):
                     ok.append((i, k))
             if not ok:
                 return
-            added = await uow.predictions.add_contracts([k for _, k in ok])
+            ids = view.contract_ids[: len(ok)] if len(view.contract_ids) >= len(ok) else []
+            added = await uow.predictions.add_contracts([k for _, k in ok], ids)
             deltas: dict[str, int] = {}
             for k in added:
                 deltas[k.symbol] = deltas.get(k.symbol, 0) + k.max_payout
@@ -313,6 +337,28 @@ class ContractOps(PredictionsBase):
         return [
             answers.get(i) or StoreError("the contract was not decided") for i in range(len(batch))
         ]
+
+    async def _accounts(
+        self, uow: UnitOfWork, users: Sequence[int], known: Mapping[tuple[str, str], int]
+    ) -> tuple[dict[int, int], int]:
+        """The wallet account id of each user and the house's, from ``known`` (the batch's
+        read), opening the missing ones in one ``open_accounts`` statement."""
+        specs = [
+            *(
+                (AccountKind.USER, user_ref(u), AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
+                for u in users
+            ),
+            (AccountKind.HOUSE, SYSTEM_OWNER, AccountFlags.NONE),
+        ]
+        missing = [spec for spec in specs if (spec[0].value, spec[1]) not in known]
+        ids = dict(known)
+        if missing:
+            opened = await uow.ledger.open_accounts(
+                [(kind, owner, self.policy.currency, flags) for kind, owner, flags in missing]
+            )
+            ids.update(((a.kind.value, a.owner), a.id) for a in opened)
+        wallets = {u: ids[(USER, user_ref(u))] for u in users}
+        return wallets, ids[HOUSE]
 
     async def _after_batch(
         self, batch: Sequence[_Place], answers: Sequence[ContractReceipt | Exception]

@@ -17,6 +17,7 @@ from ...domain.predictions import (
     RoundStatus,
 )
 from ...domain.prices import Tick
+from ...ports import PlacementBatchView
 from .prices import MemoryPrices
 from .state import State, Undo, set_undoable
 
@@ -31,18 +32,53 @@ class MemoryPredictions:
         self._prices = MemoryPrices(s, undo)
 
     # -- contracts -------------------------------------------------------------------------
-    async def add_contracts(self, contracts: Sequence[Contract]) -> list[Contract]:
+    async def add_contracts(
+        self, contracts: Sequence[Contract], ids: Sequence[int] = ()
+    ) -> list[Contract]:
         out = []
         stake_ids = {c.stake_transfer_id for c in self._s.contracts.values()}
-        for c in contracts:
+        if ids and len(ids) != len(contracts):
+            raise ValueError("one reserved id per contract")
+        for n, c in enumerate(contracts):
             if c.stake_transfer_id in stake_ids:
                 raise AlreadyExists("a contract with this stake transfer exists")
-            cid = max(self._s.contracts, default=0) + 1
+            cid = ids[n] if ids else max(self._s.contracts, default=0) + 1
+            if cid in self._s.contracts:
+                raise AlreadyExists("a contract with this id exists")
             stored = dataclasses.replace(c, id=cid)
             set_undoable(self._s.contracts, self._undo, cid, stored)
             stake_ids.add(c.stake_transfer_id)
             out.append(stored)
         return out
+
+    async def read_placement_batch(
+        self,
+        currency: str,
+        symbols: Sequence[str],
+        stake_ids: Sequence[str],
+        accounts: Sequence[tuple[str, str]],
+        users: Sequence[int],
+        now: datetime,
+        new_contracts: int,
+    ) -> PlacementBatchView:
+        exposure = self._s.exposure
+        ticks = {}
+        for s in sorted(set(symbols)):
+            t = await self._prices.latest(s, now)
+            if t is not None:
+                ticks[s] = t
+        index = self._s.account_index
+        return PlacementBatchView(
+            {
+                s: exposure[(currency, s)]
+                for s in sorted({TOTAL, *symbols})
+                if (currency, s) in exposure
+            },
+            await self.by_stake_ids(stake_ids),
+            ticks,
+            {(k, o): aid for k, o in accounts if (aid := index.get((k, o, currency))) is not None},
+            {i: dataclasses.replace(u) for i in users if (u := self._s.users.get(i)) is not None},
+        )
 
     async def get(self, contract_id: int, *, for_update: bool = False) -> Contract | None:
         return self._s.contracts.get(contract_id)
