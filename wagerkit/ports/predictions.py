@@ -110,6 +110,12 @@ class PredictionRepository(Protocol):
 
     async def user_round_bets(self, user_id: int, round_ids: Sequence[int]) -> list[RoundBet]: ...
 
+    async def ticks_needed_since(self) -> dict[str, datetime]:
+        """Per symbol, the earliest instant whose ticks an open contract (its expiry: the
+        exit price) or an unsettled round (open: ``lock_at``; locked: ``close_at``) may still
+        read; symbols with neither are left out. Tick pruning keeps everything from there."""
+        ...
+
     async def record_round_payouts(self, items: Sequence[tuple[int, int]]) -> None:
         """Set ``payout`` of (bet id, amount) pairs."""
         ...

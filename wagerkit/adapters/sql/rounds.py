@@ -7,6 +7,9 @@ its row, as the job runner's claim and a staff void do), reads the bets its user
 have on them in one statement (``round_bets_of``), and writes its bets with one multi-row
 INSERT and each round's pool with one UPDATE (``add_round_bets``). SQLite takes the database
 for the whole transaction (``BEGIN IMMEDIATE``), so it needs no row locks.
+
+``ticks_needed_since`` tells tick pruning (services/prices.py) what the predictions area may
+still read: it reads the open contracts as well as the unsettled rounds.
 """
 
 from __future__ import annotations
@@ -16,13 +19,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, tuple_, update
 from sqlalchemy.engine import Row
 
 from ...domain.predictions import Direction, Round, RoundBet, RoundStatus
 from ...domain.prices import parse_price
 from .session import Repository, utc
-from .tables import prediction_round_bets, prediction_rounds
+from .tables import UtcDateTime, prediction_contracts, prediction_round_bets, prediction_rounds
 
 __all__ = ["SqlRounds"]
 
@@ -178,6 +181,32 @@ class SqlRounds(Repository):
                 updated_at=round_.updated_at,
             )
         )
+
+    async def ticks_needed_since(self) -> dict[str, datetime]:
+        """Two grouped reads: open contracts (their expiry, by the due index) and unsettled
+        rounds (open: lock time; locked: close time, by the unresolved index)."""
+        c = prediction_contracts.c
+        contracts = (
+            select(c.symbol, func.min(c.expires_at, type_=UtcDateTime).label("at"))
+            .where(c.status == "open")
+            .group_by(c.symbol)
+        )
+        rounds = (
+            select(
+                _r.symbol,
+                func.min(
+                    case((_r.status == "open", _r.lock_at), else_=_r.close_at), type_=UtcDateTime
+                ).label("at"),
+            )
+            .where(_r.status.in_(("open", "locked")))
+            .group_by(_r.symbol)
+        )
+        out: dict[str, datetime] = {}
+        for q in (contracts, rounds):
+            for row in await self._c.execute(q):
+                at = utc(row.at)
+                out[row.symbol] = min(at, out.get(row.symbol, at))
+        return out
 
     # -- bets ------------------------------------------------------------------------------
     async def add_round_bet(self, bet: RoundBet) -> RoundBet:

@@ -205,6 +205,22 @@ class MemoryPredictions:
             if b.user_id == user_id and b.round_id in wanted
         ]
 
+    async def ticks_needed_since(self) -> dict[str, datetime]:
+        out: dict[str, datetime] = {}
+
+        def need(symbol: str, at: datetime) -> None:
+            out[symbol] = min(at, out.get(symbol, at))
+
+        for c in self._s.contracts.values():
+            if c.status is ContractStatus.OPEN:
+                need(c.symbol, c.expires_at)
+        for r in self._s.rounds.values():
+            if r.status is RoundStatus.OPEN:
+                need(r.symbol, r.lock_at)
+            elif r.status is RoundStatus.LOCKED:
+                need(r.symbol, r.close_at)
+        return out
+
     async def record_round_payouts(self, items: Sequence[tuple[int, int]]) -> None:
         for bet_id, amount in items:
             b = self._s.round_bets[bet_id]
