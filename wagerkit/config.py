@@ -437,6 +437,9 @@ class Settings(BaseSettings):
     price_seed: str = Field("wagerkit", description="the random feed's seed")
     price_max_age: int = Field(10, description="entry price: latest tick at most this old (10s)")
     price_buffer: int = Field(15, description="exit price: first tick at most this late (15s)")
+    tick_retention: str = Field(
+        "7d", description="recorded ticks older than this are pruned (s/m/h/d; 0: never)"
+    )
 
     @field_validator("price_symbols")
     @classmethod
@@ -474,18 +477,32 @@ class Settings(BaseSettings):
         except InvalidInput as exc:
             raise ValueError(exc.detail) from None
 
+    @field_validator("tick_retention", mode="before")
+    @classmethod
+    def _tick_retention_parse(cls, v: object) -> str:
+        from .domain.prices import parse_retention
+
+        text = v.strip() if isinstance(v, str) else str(v)
+        try:
+            parse_retention(text)
+        except InvalidInput as exc:
+            raise ValueError(exc.detail) from None
+        return text
+
     def price_symbol_list(self) -> tuple[str, ...]:
         return self._parse_price_symbols(self.price_symbols)
 
     def price_policy(self) -> PricePolicy:
         from datetime import timedelta
 
+        from .domain.prices import parse_retention
         from .services.prices import PricePolicy
 
         return PricePolicy(
             symbols=self.price_symbol_list(),
             max_age=timedelta(seconds=self.price_max_age),
             buffer=timedelta(seconds=self.price_buffer),
+            retention=parse_retention(self.tick_retention),
         )
 
     def price_options(self) -> dict[str, Any]:

@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_BUFFER",
     "DEFAULT_DURATIONS",
     "DEFAULT_MAX_AGE",
+    "DEFAULT_TICK_RETENTION",
     "MAX_DURATION_SECONDS",
     "MAX_PRICE_DECIMALS",
     "MAX_PRICE_INTEGER_DIGITS",
@@ -44,6 +45,7 @@ __all__ = [
     "parse_duration",
     "parse_durations",
     "parse_price",
+    "parse_retention",
     "parse_source",
     "parse_symbol",
     "price_text",
@@ -53,6 +55,8 @@ __all__ = [
 DEFAULT_MAX_AGE = timedelta(seconds=10)
 DEFAULT_BUFFER = timedelta(seconds=15)
 DEFAULT_DURATIONS = (60, 300, 900, 3600)
+DEFAULT_TICK_RETENTION = timedelta(days=7)
+MIN_TICK_RETENTION = timedelta(hours=1)
 MAX_PRICE_DECIMALS = 18
 MAX_PRICE_INTEGER_DIGITS = 20
 MAX_DURATION_SECONDS = 7 * 24 * 3600
@@ -63,6 +67,7 @@ _SOURCE = re.compile(r"[a-z0-9][a-z0-9._:-]{0,39}")
 _PRICE = re.compile(r"[0-9]{1,40}(?:\.[0-9]{1,40})?")
 _DURATION = re.compile(r"([0-9]{1,7})\s*([smh]?)")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600}
+_RETENTION = re.compile(r"([0-9]{1,7})\s*([smhd]?)")
 # wide enough that no price operation here ever rounds (the default context keeps 28 digits)
 _EXACT = Context(prec=80)
 
@@ -151,6 +156,23 @@ def parse_duration(text: object) -> int:
     if not 1 <= seconds <= MAX_DURATION_SECONDS:
         raise InvalidInput("a duration is between 1 second and 7 days")
     return seconds
+
+
+def parse_retention(text: object) -> timedelta | None:
+    """How long recorded ticks are kept: ``"7d"``, ``"36h"``, ``"90m"``, a number of seconds,
+    at least an hour; ``"0"`` (or ``"off"``) keeps them forever (``None``)."""
+    if isinstance(text, bool) or not isinstance(text, int | str):
+        raise InvalidInput("a retention is text such as 7d, 36h or 0 (keep forever)")
+    raw = str(text).strip().lower()
+    if raw in ("0", "off", "never"):
+        return None
+    m = _RETENTION.fullmatch(raw)
+    if not m:
+        raise InvalidInput(f"a retention is a number with s, m, h or d (7d, 36h): {raw[:20]!r}")
+    seconds = int(m.group(1)) * {**_UNIT, "d": 86400}[m.group(2)]
+    if seconds < MIN_TICK_RETENTION.total_seconds():
+        raise InvalidInput("a retention is at least 1h (or 0 to keep ticks forever)")
+    return timedelta(seconds=seconds)
 
 
 def parse_durations(text: object) -> tuple[int, ...]:

@@ -112,6 +112,13 @@ class PredictionRepository(Protocol):
 
     async def get_round(self, round_id: int, *, for_update: bool = False) -> Round | None: ...
 
+    async def get_rounds(
+        self, round_ids: Sequence[int], *, for_update: bool = False
+    ) -> dict[int, Round]:
+        """Rounds by id (missing ones left out); ``for_update`` locks them in id order until
+        the unit of work ends. One statement."""
+        ...
+
     async def list_rounds(
         self, *, symbol: str | None = None, limit: int = 20, before_id: int | None = None
     ) -> list[Round]:
@@ -132,9 +139,26 @@ class PredictionRepository(Protocol):
         of the user on the round."""
         ...
 
+    async def add_round_bets(self, new: Sequence[RoundBet]) -> list[RoundBet]:
+        """``add_round_bet`` for many (ids ignored and assigned, in order): one insert for
+        the bets, one pool update per round."""
+        ...
+
     async def round_bets(self, round_id: int, *, user_id: int | None = None) -> list[RoundBet]: ...
 
+    async def round_bets_of(
+        self, pairs: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], RoundBet]:
+        """The bets of (round id, user id) pairs that exist, by pair. One statement."""
+        ...
+
     async def user_round_bets(self, user_id: int, round_ids: Sequence[int]) -> list[RoundBet]: ...
+
+    async def ticks_needed_since(self) -> dict[str, datetime]:
+        """Per symbol, the earliest instant whose ticks an open contract (its expiry: the
+        exit price) or an unsettled round (open: ``lock_at``; locked: ``close_at``) may still
+        read; symbols with neither are left out. Tick pruning keeps everything from there."""
+        ...
 
     async def record_round_payouts(self, items: Sequence[tuple[int, int]]) -> None:
         """Set ``payout`` of (bet id, amount) pairs."""

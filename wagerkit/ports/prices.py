@@ -44,3 +44,8 @@ class PriceRepository(Protocol):
     async def symbols(self) -> list[str]:
         """Every symbol with a stored tick, sorted."""
         ...
+
+    async def prune_ticks(self, symbol: str, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` of the symbol's oldest ticks observed before ``before``,
+        never its latest one (those at its newest instant stay). Returns how many went."""
+        ...

@@ -11,6 +11,16 @@ Staff may set a price by hand (``set_price``): a tick with source ``operator``, 
 ``price.set``. The price rule itself (entry = latest fresh tick; exit = first tick within the
 buffer) is ``PricePolicy.entry`` / ``PricePolicy.settle`` over a unit of work, for the areas
 that price contracts and rounds.
+
+**Pruning** (``prune``, the recorder's pass at most once a minute): ticks older than
+``PricePolicy.retention`` (``WAGERKIT_TICK_RETENTION``, 7 days by default; ``None`` keeps them
+forever) are deleted, one symbol and a bounded chunk per transaction, except those still
+needed: a symbol's latest tick always stays (it is the current price), and so does every
+tick from the earliest instant an open contract (its expiry) or an unsettled round (its lock
+or close time) may still read (``uow.predictions.ticks_needed_since``). A contract and a
+round copy their prices and tick times when they are priced, so once settled they need no
+tick. Whatever is created later only reads ticks after now, so the floor read at the start
+of a chunk stays safe for it.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ from ..domain.identity import Actor
 from ..domain.prices import (
     DEFAULT_BUFFER,
     DEFAULT_MAX_AGE,
+    DEFAULT_TICK_RETENTION,
     OPERATOR_SOURCE,
     PriceTicked,
     Tick,
@@ -64,11 +75,13 @@ MAX_HISTORY = 1000
 
 @dataclass(frozen=True, slots=True)
 class PricePolicy:
-    """What the recorder samples, and the price rule's two windows (SPEC section 4)."""
+    """What the recorder samples, the price rule's two windows (SPEC section 4), and how
+    long recorded ticks are kept (``retention``; ``None``: forever)."""
 
     symbols: tuple[str, ...] = ("DEMO-USD",)
     max_age: timedelta = DEFAULT_MAX_AGE
     buffer: timedelta = DEFAULT_BUFFER
+    retention: timedelta | None = DEFAULT_TICK_RETENTION
 
     def __post_init__(self) -> None:
         symbols = tuple(parse_symbol(s) for s in self.symbols)
@@ -76,6 +89,8 @@ class PricePolicy:
             raise InvalidInput("price symbols must be distinct")
         if self.max_age <= timedelta(0) or self.buffer <= timedelta(0):
             raise InvalidInput("max_age and buffer must be positive")
+        if self.retention is not None and self.retention <= timedelta(0):
+            raise InvalidInput("retention must be positive (None keeps ticks forever)")
         object.__setattr__(self, "symbols", symbols)
 
     async def entry(self, uow: UnitOfWork, symbol: str, at: datetime) -> Tick | None:
@@ -100,15 +115,17 @@ class CurrentPrice:
 
 @dataclass(slots=True)
 class PricesDue:
-    """One recording pass: symbols with a new tick, symbols the feed had no price for.
-    Sampling is routine: it never makes a job pass count as busy (``idle`` is true)."""
+    """One recording pass: symbols with a new tick, symbols the feed had no price for, and
+    how many old ticks were pruned. Sampling is routine: it never makes a job pass count as
+    busy; pruning does (``idle`` is false when ticks were deleted)."""
 
     recorded: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    pruned: int = 0
 
     @property
     def idle(self) -> bool:
-        return True
+        return not self.pruned
 
 
 class PriceService:
@@ -239,6 +256,35 @@ class PriceService:
                 await self._d.publisher.publish(PriceTicked.of(tick))
         return added
 
+    async def prune(
+        self, now: datetime | None = None, *, chunk: int = 5000, most: int = 100_000
+    ) -> int:
+        """Delete ticks older than the retention that nothing needs any more (see the module
+        docstring), ``chunk`` per transaction, at most ``most`` in this call (the next call
+        goes on). Returns how many were deleted."""
+        retention = self.policy.retention
+        if retention is None:
+            return 0
+        cutoff = (now or self._d.clock.now()) - retention
+
+        async def symbols(uow: UnitOfWork) -> list[str]:
+            return await uow.prices.symbols()
+
+        pruned = 0
+        for symbol in await self._d.transaction(symbols):
+            while pruned < most:
+                size = min(chunk, most - pruned)
+
+                async def work(uow: UnitOfWork, symbol: str = symbol, size: int = size) -> int:
+                    needed = (await uow.predictions.ticks_needed_since()).get(symbol, cutoff)
+                    return await uow.prices.prune_ticks(symbol, min(cutoff, needed), size)
+
+                n = await self._d.transaction(work)
+                pruned += n
+                if n < size:
+                    break
+        return pruned
+
     async def _quote(self, symbol: str, now: datetime) -> Tick | None:
         assert self.feed is not None
         try:
@@ -260,15 +306,24 @@ class PriceService:
 
 
 class PricesDueWork:
-    """The job runner's price recorder: one sampling pass per job pass."""
+    """The job runner's price recorder: one sampling pass per job pass, and a pruning pass
+    (``PriceService.prune``) at most every ``prune_every`` (a minute) of clock time."""
 
     name = "prices"
 
-    def __init__(self, prices: PriceService) -> None:
+    def __init__(self, prices: PriceService, *, prune_every: timedelta = timedelta(minutes=1)):
         self._prices = prices
+        self.prune_every = prune_every
+        self._pruned_at: datetime | None = None
 
     async def run_due(self, now: datetime, limit: int) -> PricesDue:
-        return await self._prices.record(now)
+        report = await self._prices.record(now)
+        if self._pruned_at is None or not (
+            timedelta(0) <= now - self._pruned_at < self.prune_every
+        ):
+            report.pruned = await self._prices.prune(now)
+            self._pruned_at = now
+        return report
 
 
 # -- live updates (docs/realtime.md): the price:<symbol> rooms ------------------------------

@@ -1,8 +1,10 @@
 """``wagerkit jobs``: the job runner (SPEC section 7), one pass for cron or a loop.
 
 A pass locks events whose betting closed, voids events not settled by their deadline (every
-stake refunded), finishes settlements and voids left half-done, and voids expired holds. It is
-idempotent, and several runners on one PostgreSQL never act on the same event twice.
+stake refunded), finishes settlements and voids left half-done, and voids expired holds; it
+also records prices and prunes ticks older than ``WAGERKIT_TICK_RETENTION`` (reported as
+``ticks_pruned``). It is idempotent, and several runners on one PostgreSQL never act on the
+same event twice.
 """
 
 from __future__ import annotations
@@ -69,6 +71,11 @@ def _digests_part(r: TickReport) -> dict[str, Any] | None:
     return {k: list(getattr(part, k, [])) for k in ("sent", "failed", "dropped")}
 
 
+def _ticks_pruned(r: TickReport) -> int:
+    """How many old price ticks the prices source pruned (docs/prices.md)."""
+    return int(getattr(r.parts.get("prices"), "pruned", 0) or 0)
+
+
 def report_json(r: TickReport) -> dict[str, Any]:
     out: dict[str, Any] = {
         "locked": list(r.locked),
@@ -83,6 +90,8 @@ def report_json(r: TickReport) -> dict[str, Any]:
         out["orders"] = orders
     if (digests := _digests_part(r)) is not None:
         out["order_digests"] = digests
+    if pruned := _ticks_pruned(r):
+        out["ticks_pruned"] = pruned
     return out
 
 
@@ -113,6 +122,8 @@ def report_line(r: TickReport) -> str:
             f"; order digests sent: {len(d['sent'])}, to retry: {len(d['failed'])}, "
             f"dropped: {len(d['dropped'])}"
         )
+    if pruned := _ticks_pruned(r):
+        line += f"; old price ticks pruned: {pruned}"
     return line
 
 

@@ -1,4 +1,5 @@
-"""Price-prediction contracts, exposure rows and rounds (``uow.predictions``) in SQL.
+"""Price-prediction contracts and exposure rows (``uow.predictions``) in SQL; its rounds and
+round bets are ``SqlRounds`` (rounds.py), the base class.
 
 * **Settlement claim** (``claim_due``): on PostgreSQL ONE statement per chunk claims the
   decided open contracts ``FOR UPDATE OF c SKIP LOCKED`` and joins each to the first tick at
@@ -21,30 +22,25 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, or_, select, text, update
-from sqlalchemy.engine import Row
+from sqlalchemy import String, bindparam, select, text, update
 
 from ...domain.predictions import (
     Contract,
     ContractKind,
     ContractStatus,
     Direction,
-    Round,
-    RoundBet,
-    RoundStatus,
     TieRule,
 )
 from ...domain.prices import Tick, parse_price
 from ...ports import PlacementBatchView
 from .placements_batch import READ_BATCH, read_batch_sqlite
-from .session import Repository, int_array, utc
+from .rounds import SqlRounds
+from .session import int_array, utc
 from .tables import (
     ExactPrice,
     UtcDateTime,
     prediction_contracts,
     prediction_exposure,
-    prediction_round_bets,
-    prediction_rounds,
     price_ticks,
 )
 from .users import user_from_json
@@ -53,8 +49,6 @@ __all__ = ["SqlPredictions"]
 
 _c = prediction_contracts.c
 _e = prediction_exposure.c
-_r = prediction_rounds.c
-_b = prediction_round_bets.c
 TOTAL = "*"
 
 _PG_ADD_EXPOSURE_SQL = (
@@ -226,48 +220,7 @@ _PG_ADD_RESERVED_SA = text(_PG_ADD_RESERVED.format(rows=":rows"))
 _PG_ADD_RESERVED_DRIVER = _PG_ADD_RESERVED.format(rows="%(rows)s")
 
 
-def _round(r: Row[Any]) -> Round:
-    return Round(
-        id=r.id,
-        symbol=r.symbol,
-        currency=r.currency,
-        starts_at=utc(r.starts_at),
-        lock_at=utc(r.lock_at),
-        close_at=utc(r.close_at),
-        bets_close_at=utc(r.bets_close_at),
-        rake_bps=r.rake_bps,
-        escrow_account_id=r.escrow_account_id,
-        status=RoundStatus(r.status),
-        up_total=r.up_total,
-        down_total=r.down_total,
-        up_count=r.up_count,
-        down_count=r.down_count,
-        lock_price=None if r.lock_price is None else parse_price(Decimal(r.lock_price)),
-        lock_tick_at=utc(r.lock_tick_at),
-        close_price=None if r.close_price is None else parse_price(Decimal(r.close_price)),
-        close_tick_at=utc(r.close_tick_at),
-        winner=None if r.winner is None else Direction(r.winner),
-        rake=r.rake,
-        void_reason=r.void_reason,
-        updated_at=utc(r.updated_at),
-    )
-
-
-def _bet(r: Row[Any]) -> RoundBet:
-    return RoundBet(
-        id=r.id,
-        round_id=r.round_id,
-        user_id=r.user_id,
-        direction=Direction(r.direction),
-        amount=r.amount,
-        wallet_account_id=r.wallet_account_id,
-        placed_at=utc(r.placed_at),
-        transfer_id=r.transfer_id,
-        payout=r.payout,
-    )
-
-
-class SqlPredictions(Repository):
+class SqlPredictions(SqlRounds):
     # -- contracts -------------------------------------------------------------------------
     async def add_contracts(
         self, contracts: Sequence[Contract], ids: Sequence[int] = ()
@@ -486,143 +439,6 @@ class SqlPredictions(Repository):
     async def exposure(self) -> list[tuple[str, str, int]]:
         q = select(prediction_exposure).order_by(_e.currency, _e.symbol)
         return [(r.currency, r.symbol, r.amount) for r in await self._c.execute(q)]
-
-    # -- rounds ----------------------------------------------------------------------------
-    async def add_round(self, round_: Round) -> Round | None:
-        row = {
-            "symbol": round_.symbol,
-            "currency": round_.currency,
-            "starts_at": round_.starts_at,
-            "lock_at": round_.lock_at,
-            "close_at": round_.close_at,
-            "bets_close_at": round_.bets_close_at,
-            "rake_bps": round_.rake_bps,
-            "escrow_account_id": round_.escrow_account_id,
-            "status": round_.status.value,
-            "updated_at": round_.updated_at,
-        }
-        stmt = (
-            self._insert(prediction_rounds)
-            .values(row)
-            .on_conflict_do_nothing(index_elements=[_r.symbol, _r.starts_at])
-            .returning(_r.id)
-        )
-        r = (await self._c.execute(stmt)).first()
-        return None if r is None else await self.get_round(r.id)
-
-    async def get_round(self, round_id: int, *, for_update: bool = False) -> Round | None:
-        q = select(prediction_rounds).where(_r.id == round_id)
-        if for_update and self._pg:
-            q = q.with_for_update()
-        r = (await self._c.execute(q)).first()
-        return _round(r) if r else None
-
-    async def list_rounds(
-        self, *, symbol: str | None = None, limit: int = 20, before_id: int | None = None
-    ) -> list[Round]:
-        q = select(prediction_rounds).order_by(_r.id.desc()).limit(limit)
-        if symbol is not None:
-            q = q.where(_r.symbol == symbol)
-        if before_id is not None:
-            q = q.where(_r.id < before_id)
-        return [_round(r) for r in await self._c.execute(q)]
-
-    async def claim_due_rounds(self, now: datetime, stale: datetime, limit: int) -> list[Round]:
-        q = (
-            select(prediction_rounds)
-            .where(
-                _r.status.notin_(("settled", "voided")),
-                or_(
-                    and_(_r.status == "open", _r.lock_at <= now),
-                    and_(_r.status == "locked", _r.close_at <= now),
-                    and_(
-                        _r.status.in_(("settling", "voiding")),
-                        or_(_r.updated_at.is_(None), _r.updated_at < stale),
-                    ),
-                ),
-            )
-            .order_by(_r.id)
-            .limit(limit)
-        )
-        if self._pg:
-            q = q.with_for_update(skip_locked=True)
-        return [_round(r) for r in await self._c.execute(q)]
-
-    async def update_round(self, round_: Round) -> None:
-        await self._c.execute(
-            update(prediction_rounds)
-            .where(_r.id == round_.id)
-            .values(
-                status=round_.status.value,
-                lock_price=round_.lock_price,
-                lock_tick_at=round_.lock_tick_at,
-                close_price=round_.close_price,
-                close_tick_at=round_.close_tick_at,
-                winner=None if round_.winner is None else round_.winner.value,
-                rake=round_.rake,
-                void_reason=round_.void_reason,
-                updated_at=round_.updated_at,
-            )
-        )
-
-    async def add_round_bet(self, bet: RoundBet) -> RoundBet:
-        stmt = (
-            prediction_round_bets.insert()
-            .values(
-                round_id=bet.round_id,
-                user_id=bet.user_id,
-                direction=bet.direction.value,
-                amount=bet.amount,
-                wallet_account_id=bet.wallet_account_id,
-                placed_at=bet.placed_at,
-                transfer_id=bet.transfer_id,
-            )
-            .returning(_b.id)
-        )
-        bid = (await self._c.execute(stmt)).scalar_one()
-        up = bet.direction is Direction.UP
-        total, count = (_r.up_total, _r.up_count) if up else (_r.down_total, _r.down_count)
-        await self._c.execute(
-            update(prediction_rounds)
-            .where(_r.id == bet.round_id)
-            .values({total: total + bet.amount, count: count + 1})
-        )
-        return RoundBet(
-            bid,
-            bet.round_id,
-            bet.user_id,
-            bet.direction,
-            bet.amount,
-            bet.wallet_account_id,
-            bet.placed_at,
-            bet.transfer_id,
-        )
-
-    async def round_bets(self, round_id: int, *, user_id: int | None = None) -> list[RoundBet]:
-        q = select(prediction_round_bets).where(_b.round_id == round_id).order_by(_b.id)
-        if user_id is not None:
-            q = q.where(_b.user_id == user_id)
-        return [_bet(r) for r in await self._c.execute(q)]
-
-    async def user_round_bets(self, user_id: int, round_ids: Sequence[int]) -> list[RoundBet]:
-        if not round_ids:
-            return []
-        q = (
-            select(prediction_round_bets)
-            .where(_b.user_id == user_id, _b.round_id.in_(list(round_ids)))
-            .order_by(_b.id)
-        )
-        return [_bet(r) for r in await self._c.execute(q)]
-
-    async def record_round_payouts(self, items: Sequence[tuple[int, int]]) -> None:
-        if not items:
-            return
-        stmt = (
-            update(prediction_round_bets)
-            .where(_b.id == bindparam("b_id"))
-            .values(payout=bindparam("b_payout"))
-        )
-        await self._c.execute(stmt, [{"b_id": i, "b_payout": a} for i, a in items])
 
 
 def _first_tick() -> list[Any]:

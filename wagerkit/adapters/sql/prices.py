@@ -2,7 +2,9 @@
 observed_at, source), the primary key, whose index serves every read (a symbol and a time
 range). Prices are exact: ``NUMERIC(38, 18)`` on PostgreSQL, plain decimal text on SQLite
 (``tables.ExactPrice``). Storing is ``INSERT … ON CONFLICT DO NOTHING``, so it is idempotent
-and safe when several recorders store the same tick."""
+and safe when several recorders store the same tick. Pruning deletes one symbol's oldest
+ticks a bounded chunk at a time (one DELETE of the keys of the first ``limit`` rows by the
+primary key), never the newest."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.engine import Row
 
 from ...domain.prices import Tick
@@ -84,6 +86,25 @@ class SqlPrices(Repository):
         if since is not None:
             q = q.where(_t.observed_at >= since)
         return [_tick(r) for r in await self._c.execute(q)]
+
+    async def prune_ticks(self, symbol: str, before: datetime, limit: int) -> int:
+        newest = price_ticks.alias("newest")
+        oldest = (
+            select(_t.symbol, _t.observed_at, _t.source)
+            .where(
+                _t.symbol == symbol,
+                _t.observed_at < before,
+                _t.observed_at
+                < select(func.max(newest.c.observed_at))
+                .where(newest.c.symbol == symbol)
+                .scalar_subquery(),
+            )
+            .order_by(_t.observed_at, _t.source)
+            .limit(max(limit, 0))
+        )
+        stmt = delete(price_ticks).where(tuple_(_t.symbol, _t.observed_at, _t.source).in_(oldest))
+        result = await self._c.execute(stmt)
+        return int(result.rowcount or 0)
 
     async def symbols(self) -> list[str]:
         q = select(_t.symbol).distinct().order_by(_t.symbol)

@@ -54,6 +54,7 @@ class PredictionService(ContractOps, RoundOps):
         self.chunk_size = chunk_size
         self.stale_after_seconds = stale_after_seconds
         self._make_group()
+        self._make_round_group()
 
 
 @dataclass(slots=True)

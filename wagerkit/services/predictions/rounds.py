@@ -15,7 +15,16 @@ SKIP LOCKED``) and moves each on:
   ``predictions:rpayout:<bet>``, ``predictions:rrefund:<bet>``, ``predictions:rrake:<round>``),
   resumable, exactly once; then ``settled``/``voided``.
 
-Bets (one per user per round) move wallet → the round's escrow until ``lock_at − margin``.
+**Bets** (one per user per round) move wallet → the round's escrow until ``lock_at − margin``.
+They go through the area's second ``GroupCommit`` (one command per user in a batch): a batch
+locks its rounds (``FOR UPDATE``, in id order: concurrent batches, the runner's claim and a
+staff void queue on the round row), reads the stakes of its keyed commands and its users'
+bets on those rounds (one statement each), decides each command on its own (replay or
+``idempotency_conflict``, ``round_closed`` from ``bets_close_at``, ``already_bet``), opens the
+missing wallets in one statement, moves every stake as one ledger batch (id
+``predictions:rbet:<user>:<key>``, so a replayed key returns the first bet), inserts the bets
+in one statement and adds them to each round's pool with one update, and commits once. Each
+caller is answered after that commit; then ``WalletChanged`` and ``RoundChanged`` go out.
 """
 
 from __future__ import annotations
@@ -30,6 +39,10 @@ from ...domain.errors import (
     IdempotencyConflict,
     PermissionDenied,
     RoundClosed,
+    RoundNotFound,
+    StoreError,
+    TransientStoreError,
+    WagerkitError,
 )
 from ...domain.identity import Actor
 from ...domain.ledger import AccountKind, TransferRequest
@@ -53,8 +66,9 @@ from ...domain.refs import check_key
 from ...domain.text import clean_reason
 from ...ports import UnitOfWork
 from ..base import check_page_limit
+from ..groupcommit import GroupCommit
 from ..payouts import Payout, PayoutItem, PayoutRunner
-from ..wallets import system_account, user_wallet
+from ..wallets import batch_wallets, system_account
 from .common import PredictionsBase, round_ref, tid
 
 __all__ = ["RoundBetReceipt", "RoundOps", "RoundsReport"]
@@ -65,6 +79,16 @@ class RoundBetReceipt:
     bet: RoundBet
     round: Round
     replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _RoundCommand:
+    user_id: int
+    round_id: int
+    direction: Direction
+    amount: int
+    transfer_id: str
+    keyed: bool
 
 
 @dataclass(slots=True)
@@ -104,7 +128,27 @@ class _RoundPayout:
         return done
 
 
+def _pooled(r: Round, bets: Sequence[RoundBet]) -> Round:
+    """``r`` with ``bets`` added to its pools (what the store's pool update writes)."""
+    up = [b.amount for b in bets if b.direction is Direction.UP]
+    down = [b.amount for b in bets if b.direction is Direction.DOWN]
+    return replace(
+        r,
+        up_total=r.up_total + sum(up),
+        up_count=r.up_count + len(up),
+        down_total=r.down_total + sum(down),
+        down_count=r.down_count + len(down),
+    )
+
+
 class RoundOps(PredictionsBase):
+    _round_bets: GroupCommit[_RoundCommand, RoundBetReceipt]
+
+    def _make_round_group(self) -> None:
+        self._round_bets = GroupCommit(
+            self._run_round_batch, conflict_key=lambda c: c.user_id, after=self._after_round_batch
+        )
+
     # -- players ---------------------------------------------------------------------------
     async def bet_round(
         self,
@@ -115,58 +159,151 @@ class RoundOps(PredictionsBase):
         *,
         idempotency_key: str | None = None,
     ) -> RoundBetReceipt:
-        """Stake ``amount`` on ``up`` or ``down`` in an open round (one bet per user)."""
+        """Stake ``amount`` on ``up`` or ``down`` in an open round (one bet per user).
+        Answered after the commit that holds it (the shared group commit)."""
         if actor.user_id is None:
             raise PermissionDenied("only a user can bet")
         uid = actor.user_id
         d = parse_direction(direction)
         self.policy.check_stake(amount)
         key = check_key(idempotency_key) if idempotency_key is not None else None
+        if isinstance(round_id, bool) or not isinstance(round_id, int):
+            raise RoundNotFound(f"no round {str(round_id)[:40]!r}")
         transfer = tid("rbet", uid, key or self._d.ids.new_id("r"))
+        return await self._round_bets.submit(
+            _RoundCommand(uid, round_id, d, amount, transfer, key is not None)
+        )
 
-        async def work(uow: UnitOfWork) -> RoundBetReceipt:
+    async def _run_round_batch(
+        self, batch: Sequence[_RoundCommand]
+    ) -> list[RoundBetReceipt | Exception]:
+        """Decide and commit one batch (see the module docstring). The batch locks its rounds
+        first, so a second batch holding a replay of one of its keys (another process) reads
+        the first one's bet once it committed; a stake the ledger finds already recorded all
+        the same makes the batch start over."""
+        answers: dict[int, tuple[RoundBet, bool] | WagerkitError] = {}
+        final: dict[int, Round] = {}
+
+        async def work(uow: UnitOfWork) -> None:
+            answers.clear()
+            final.clear()
             now = self._d.clock.now()
-            r = await self._round(uow, round_id, for_update=True)
-            if key is not None and (t := await uow.ledger.get_transfer(transfer)) is not None:
-                mine = await uow.predictions.round_bets(r.id, user_id=uid)
-                if mine and mine[0].direction is d and t.amount == amount:
-                    return RoundBetReceipt(mine[0], r, replayed=True)
-                raise IdempotencyConflict("this idempotency key was used for another bet")
-            if not r.accepting_bets(now):
-                raise RoundClosed(f"betting on round {r.id} is closed")
-            if await uow.predictions.round_bets(r.id, user_id=uid):
-                raise AlreadyBet(f"you already bet on round {r.id}")
-            wallet = await user_wallet(uow, uid, r.currency)
-            (res,) = await uow.ledger.apply(
+            rounds = await uow.predictions.get_rounds(
+                sorted({c.round_id for c in batch}), for_update=True
+            )
+            final.update(rounds)
+            keyed = [c.transfer_id for c in batch if c.keyed and c.round_id in rounds]
+            prior = await uow.ledger.get_transfers(keyed) if keyed else {}
+            mine = await uow.predictions.round_bets_of(
+                [(c.round_id, c.user_id) for c in batch if c.round_id in rounds]
+            )
+            todo: list[int] = []
+            for i, c in enumerate(batch):
+                r = rounds.get(c.round_id)
+                if r is None:
+                    answers[i] = RoundNotFound(f"no round {c.round_id}")
+                    continue
+                existing = mine.get((r.id, c.user_id))
+                if (t := prior.get(c.transfer_id)) is not None:  # a replay, or a conflict
+                    if (
+                        existing is not None
+                        and existing.direction is c.direction
+                        and t.amount == c.amount
+                    ):
+                        answers[i] = (existing, True)
+                    else:
+                        answers[i] = IdempotencyConflict(
+                            "this idempotency key was used for another bet"
+                        )
+                    continue
+                if not r.accepting_bets(now):
+                    answers[i] = RoundClosed(f"betting on round {r.id} is closed")
+                elif existing is not None:
+                    answers[i] = AlreadyBet(f"you already bet on round {r.id}")
+                else:
+                    todo.append(i)
+            if not todo:
+                return
+            wallets = await batch_wallets(
+                uow, {i: (batch[i].user_id, rounds[batch[i].round_id].currency) for i in todo}, {}
+            )
+            results = await uow.ledger.apply(
                 [
                     TransferRequest(
-                        transfer,
-                        wallet.id,
-                        r.escrow_account_id,
-                        amount,
+                        batch[i].transfer_id,
+                        wallets[i],
+                        rounds[batch[i].round_id].escrow_account_id,
+                        batch[i].amount,
                         ROUND_BET_CODE,
-                        reference=f"{round_ref(r.id)}:{d.value}",
-                        currency=r.currency,
+                        reference=f"{round_ref(batch[i].round_id)}:{batch[i].direction.value}",
+                        currency=rounds[batch[i].round_id].currency,
                     )
+                    for i in todo
                 ],
                 now,
             )
-            res.unwrap()
-            try:
-                bet = await uow.predictions.add_round_bet(
-                    RoundBet(0, r.id, uid, d, amount, wallet.id, now, transfer)
+            if any(r.ok and r.replayed for r in results):
+                raise TransientStoreError()  # a stake committed meanwhile: read again
+            placed: list[tuple[int, RoundBet]] = []
+            for i, res in zip(todo, results, strict=True):
+                c = batch[i]
+                if not res.ok:
+                    assert res.error is not None
+                    answers[i] = res.error
+                    continue
+                placed.append(
+                    (
+                        i,
+                        RoundBet(
+                            0,
+                            c.round_id,
+                            c.user_id,
+                            c.direction,
+                            c.amount,
+                            wallets[i],
+                            now,
+                            c.transfer_id,
+                        ),
+                    )
                 )
-            except AlreadyExists:
-                raise AlreadyBet(f"you already bet on round {r.id}") from None
-            after = await self._round(uow, r.id)
-            return RoundBetReceipt(bet, after)
+            if not placed:
+                return
+            try:
+                added = await uow.predictions.add_round_bets([b for _, b in placed])
+            except AlreadyExists:  # a bet committed meanwhile: decide the batch again
+                raise TransientStoreError() from None
+            for (i, _), bet in zip(placed, added, strict=True):
+                answers[i] = (bet, False)
+            for rid, r in rounds.items():  # the pools after this batch (the rounds are locked)
+                final[rid] = _pooled(r, [b for b in added if b.round_id == rid])
 
-        receipt = await self._d.transaction(work)
-        if not receipt.replayed:
-            await self._d.publisher.publish(WalletChanged((uid,)))
-            r = receipt.round
+        await self._d.transaction(work)
+        out: list[RoundBetReceipt | Exception] = []
+        for i in range(len(batch)):
+            a = answers.get(i)
+            if a is None:
+                out.append(StoreError("the bet was not decided"))
+            elif isinstance(a, tuple):
+                bet, replayed = a
+                out.append(RoundBetReceipt(bet, final[bet.round_id], replayed=replayed))
+            else:
+                out.append(a)
+        return out
+
+    async def _after_round_batch(
+        self, batch: Sequence[_RoundCommand], answers: Sequence[RoundBetReceipt | Exception]
+    ) -> None:
+        """Once the callers have their answers: the wallets and rounds that moved."""
+        placed = [a for a in answers if isinstance(a, RoundBetReceipt) and not a.replayed]
+        if not placed:
+            return
+        await self._d.publisher.publish(
+            WalletChanged(tuple(sorted({a.bet.user_id for a in placed})))
+        )
+        rounds = {a.round.id: a.round for a in placed}
+        for rid in sorted(rounds):
+            r = rounds[rid]
             await self._d.publisher.publish(RoundChanged(r.id, r.symbol, r.status))
-        return receipt
 
     # -- reading ---------------------------------------------------------------------------
     async def get_round(self, round_id: int) -> Round:

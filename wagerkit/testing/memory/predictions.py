@@ -155,6 +155,11 @@ class MemoryPredictions:
     async def get_round(self, round_id: int, *, for_update: bool = False) -> Round | None:
         return self._s.rounds.get(round_id)
 
+    async def get_rounds(
+        self, round_ids: Sequence[int], *, for_update: bool = False
+    ) -> dict[int, Round]:
+        return {i: self._s.rounds[i] for i in sorted(set(round_ids)) if i in self._s.rounds}
+
     async def list_rounds(
         self, *, symbol: str | None = None, limit: int = 20, before_id: int | None = None
     ) -> list[Round]:
@@ -208,6 +213,19 @@ class MemoryPredictions:
         set_undoable(self._s.rounds, self._undo, r.id, r)
         return stored
 
+    async def add_round_bets(self, new: Sequence[RoundBet]) -> list[RoundBet]:
+        return [await self.add_round_bet(b) for b in new]
+
+    async def round_bets_of(
+        self, pairs: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], RoundBet]:
+        wanted = set(pairs)
+        return {
+            (b.round_id, b.user_id): b
+            for b in self._s.round_bets.values()
+            if (b.round_id, b.user_id) in wanted
+        }
+
     async def round_bets(self, round_id: int, *, user_id: int | None = None) -> list[RoundBet]:
         return [
             b
@@ -222,6 +240,22 @@ class MemoryPredictions:
             for b in sorted(self._s.round_bets.values(), key=lambda b: b.id)
             if b.user_id == user_id and b.round_id in wanted
         ]
+
+    async def ticks_needed_since(self) -> dict[str, datetime]:
+        out: dict[str, datetime] = {}
+
+        def need(symbol: str, at: datetime) -> None:
+            out[symbol] = min(at, out.get(symbol, at))
+
+        for c in self._s.contracts.values():
+            if c.status is ContractStatus.OPEN:
+                need(c.symbol, c.expires_at)
+        for r in self._s.rounds.values():
+            if r.status is RoundStatus.OPEN:
+                need(r.symbol, r.lock_at)
+            elif r.status is RoundStatus.LOCKED:
+                need(r.symbol, r.close_at)
+        return out
 
     async def record_round_payouts(self, items: Sequence[tuple[int, int]]) -> None:
         for bet_id, amount in items:

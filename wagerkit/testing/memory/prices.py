@@ -64,5 +64,17 @@ class MemoryPrices:
         )
         return [r[2] for r in reversed(rows[max(start, len(rows) - max(limit, 0)) :])]
 
+    async def prune_ticks(self, symbol: str, before: datetime, limit: int) -> int:
+        rows = self._s.ticks.get(symbol, [])
+        if not rows:
+            return 0
+        bound = min(before, rows[-1][0])  # the newest instant's ticks stay
+        n = min(bisect.bisect_left(rows, bound, key=lambda r: r[0]), max(limit, 0))
+        gone = rows[:n]
+        del rows[:n]
+        if gone:
+            self._undo.append(partial(rows.__setitem__, slice(0, 0), gone))
+        return n
+
     async def symbols(self) -> list[str]:
         return sorted(s for s, rows in self._s.ticks.items() if rows)
