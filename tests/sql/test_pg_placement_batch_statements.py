@@ -21,14 +21,12 @@ from typing import Any
 import pytest
 from builders import assert_conserved
 from predictions_worker import policy
-from sqlalchemy import event as sa_event
+from statements import StatementCounter
 
 from wagerkit import Actor, Role, WagerKit
 from wagerkit.adapters.sql import SqlStore
 from wagerkit.adapters.sql.migrate import upgrade
-from wagerkit.adapters.sql.session import Session
 from wagerkit.domain.prices import Tick
-from wagerkit.ports import UnitOfWork
 from wagerkit.testing import FixedClock
 
 pytestmark = pytest.mark.postgres
@@ -55,36 +53,10 @@ async def test_a_placement_batch_is_two_statements(
     async with pg() as uow:
         await uow.prices.add_ticks([Tick("BTC-USD", T0, Decimal("100"), "operator")])
         await uow.commit()
-    statements: list[str] = []
-    per_transaction: list[int] = []
-
-    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    read, pipeline = Session.driver_rows, Session.pipeline
-
-    async def counted_read(self: Session, sql: str, params: Any, **kw: Any) -> Any:
-        statements.append(sql)
-        return await read(self, sql, params, **kw)
-
-    async def counted_pipeline(self: Session, last: Any = None, **kw: Any) -> Any:
-        if last is not None:
-            statements.append(last[0])
-        return await pipeline(self, last, **kw)
-
-    real = kit.deps.uow
-
-    def counting() -> UnitOfWork:
-        per_transaction.append(len(statements))
-        return real()
-
-    monkeypatch.setattr(Session, "driver_rows", counted_read)
-    monkeypatch.setattr(Session, "pipeline", counted_pipeline)
-    sa_event.listen(pg.engine.sync_engine, "before_cursor_execute", count)
-    kit.deps.uow = counting  # type: ignore[assignment]
+    counter = StatementCounter(kit, pg, monkeypatch, pipelines=True)
 
     async def batch(key: str) -> tuple[int, list[Any]]:
-        start = len(per_transaction)
+        start = len(counter.marks)
         got = await asyncio.gather(
             *(
                 kit.predictions.place(
@@ -98,15 +70,15 @@ async def test_a_placement_batch_is_two_statements(
                 for u in users
             )
         )
-        assert len(per_transaction) == start + 1  # one batch, no retry
-        return len(statements) - per_transaction[start], got
+        assert len(counter.marks) == start + 1  # one batch, no retry
+        return counter.between(start), got
 
     try:
         await batch("first")  # wallets and the house opened, the exposure rows created
         fresh, placed = await batch("second")
         replays, again = await batch("second")
     finally:
-        sa_event.remove(pg.engine.sync_engine, "before_cursor_execute", count)
+        counter.close()
     assert fresh == 2  # read + the ledger's lock-and-read
     assert replays == 1  # read only: nothing to write
     assert not any(r.replayed for r in placed)

@@ -14,16 +14,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import event as sa_event
+from statements import StatementCounter
 
 from wagerkit import Actor, PrizeMode, RaffleCategoryDraft, RaffleDraft, Role, WagerKit
 from wagerkit.adapters.sql import SqlStore
 from wagerkit.adapters.sql.migrate import upgrade
-from wagerkit.adapters.sql.session import Session
-from wagerkit.ports import UnitOfWork
 
 pytestmark = pytest.mark.postgres
 
@@ -54,46 +51,26 @@ async def test_a_purchase_batch_is_two_or_three_statements(
     r = await kit.raffles.create(
         OPERATOR, RaffleDraft("counted", c.id, now, now + timedelta(days=1), max_per_user=limit)
     )
-    statements: list[str] = []
-    per_transaction: list[int] = []
-
-    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    read = Session.driver_rows
-
-    async def counted_read(self: Session, sql: str, params: Any, **kw: Any) -> Any:
-        statements.append(sql)
-        return await read(self, sql, params, **kw)
-
-    real = kit.deps.uow
-
-    def counting() -> UnitOfWork:
-        per_transaction.append(len(statements))
-        return real()
-
-    monkeypatch.setattr(Session, "driver_rows", counted_read)
-    sa_event.listen(pg.engine.sync_engine, "before_cursor_execute", count)
-    kit.deps.uow = counting  # type: ignore[assignment]
+    counter = StatementCounter(kit, pg, monkeypatch)
 
     async def batch(key: str) -> int:
-        start = len(per_transaction)
+        start = len(counter.marks)
         got = await asyncio.gather(
             *(
                 kit.raffles.buy(Actor(u.id, Role.PLAYER), r.id, count=1, idempotency_key=key)
                 for u in users
             )
         )
-        assert len(per_transaction) == start + 1  # one batch, no retry
+        assert len(counter.marks) == start + 1  # one batch, no retry
         assert all(len(p.tickets) == 1 for p in got)
-        return len(statements) - per_transaction[start]
+        return counter.between(start)
 
     try:
         await batch("first")  # wallets opened, the raffle's shape learnt
         fresh = await batch("second")
         replays = await batch("second")
     finally:
-        sa_event.remove(pg.engine.sync_engine, "before_cursor_execute", count)
+        counter.close()
     locks = 0 if limit is None else 1
     assert fresh == 2 + locks  # read + the ledger's lock-and-read
     assert replays == 1 + locks  # read only: nothing to write

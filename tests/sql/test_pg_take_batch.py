@@ -23,16 +23,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event as sa_event
+from statements import StatementCounter
 
 from wagerkit import Actor, WagerKit
 from wagerkit.adapters.sql import SqlStore
 from wagerkit.adapters.sql.migrate import upgrade
-from wagerkit.adapters.sql.session import Session
 from wagerkit.domain.identity import User
 from wagerkit.domain.orders import Take
 from wagerkit.domain.refs import user_ref
-from wagerkit.ports import UnitOfWork
 from wagerkit.services import DEFAULT_LIMITS, IdentityPolicy
 
 pytestmark = pytest.mark.postgres
@@ -68,32 +66,12 @@ async def test_a_take_batch_is_two_statements(
     kit = WagerKit(pg, identity_policy=NO_LIMIT)
     people, ids = await _world(kit, 20, 11)
     await kit.orders.take(Actor.of(people[0]), ids[-1])  # the house account opened
-    statements: list[str] = []
-    per_transaction: list[int] = []
-
-    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    read = Session.driver_rows
-
-    async def counted_read(self: Session, sql: str, params: Any, **kw: Any) -> Any:
-        statements.append(sql)
-        return await read(self, sql, params, **kw)
-
-    real = kit.deps.uow
-
-    def counting() -> UnitOfWork:
-        per_transaction.append(len(statements))
-        return real()
-
-    monkeypatch.setattr(Session, "driver_rows", counted_read)
-    sa_event.listen(pg.engine.sync_engine, "before_cursor_execute", count)
-    kit.deps.uow = counting  # type: ignore[assignment]
+    counter = StatementCounter(kit, pg, monkeypatch)
 
     async def batch(key: str) -> int:
         """20 takes at once, two per order on 10 orders: statements of the batch's unit of
         work (the feed's read after it, if any, is its own)."""
-        start = len(per_transaction)
+        start = len(counter.marks)
         got = await asyncio.gather(
             *(
                 kit.orders.take(Actor.of(u), ids[i // 2], idempotency_key=key)
@@ -102,14 +80,13 @@ async def test_a_take_batch_is_two_statements(
         )
         assert all(r.fee == 2 for r in got)
         assert all(r.replayed for r in got) == (key == "again")
-        end = per_transaction[start + 1] if len(per_transaction) > start + 1 else len(statements)
-        return end - per_transaction[start]
+        return counter.between(start)
 
     try:
         fresh = await batch("first")
         replays = await batch("again")
     finally:
-        sa_event.remove(pg.engine.sync_engine, "before_cursor_execute", count)
+        counter.close()
     assert fresh == 2  # the batch read + the ledger's lock-and-read
     assert replays == 1  # the read only: nothing to charge
     for oid in ids[:10]:
