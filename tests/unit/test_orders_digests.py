@@ -13,6 +13,7 @@ import pytest
 from builders import assert_conserved
 
 from wagerkit import Actor, OutboundMessage, WagerKit
+from wagerkit.adapters.sql import SqlStore
 from wagerkit.domain.identity import User
 from wagerkit.ports import Notifier, UnitOfWorkFactory
 from wagerkit.services.orders.digests import GIVE_UP, LEASE, RETRY
@@ -219,3 +220,36 @@ async def test_a_runner_whose_lease_ran_out_leaves_the_row_to_its_new_holder(
     assert len(gated.sent) + len(other.sent) == 2
     assert (await _digests(a)).idle
     assert (await _digests(b)).idle
+
+
+@pytest.mark.postgres
+async def test_changing_preferences_while_a_runner_leases_the_digest_sends_it_once(
+    pg_url: str, clock: FixedClock
+) -> None:
+    """``set_preferences`` reads the row, then writes it whole. A runner that claims, sends and
+    settles the digest between that read and that write had its new schedule put back to the
+    old due time, so the next pass sent the same digest again. The read now locks the row:
+    the runner's claim skips it (SKIP LOCKED), and the digest goes out once, on the next pass."""
+    store = SqlStore.from_url(pg_url)
+    await store.create_all()
+    try:
+        notifier = RecordingNotifier()
+        kit = _kit(store, clock, notifier)
+        _, executor = await _setup(kit, clock)
+        service: Any = kit.orders
+        categories = service._categories
+        passes: list[Any] = []
+
+        async def a_runner_passes_meanwhile(uow: Any) -> Any:
+            passes.append(await asyncio.wait_for(_digests(kit), 10))
+            return await categories(uow)
+
+        service._categories = a_runner_passes_meanwhile
+        await kit.orders.set_preferences(Actor.of(executor), categories=["plumbing"])
+        del service._categories
+        assert len(passes) == 1
+        await _digests(kit)
+        assert len(notifier.to(CHAT)) == 1
+        assert (await _digests(kit)).idle
+    finally:
+        await store.dispose()

@@ -172,7 +172,10 @@ class OrderRepository(Protocol):
         """One per (order, executor): a second raises ``AlreadyExists``."""
         ...
 
-    async def get_preferences(self, user_id: int) -> Preferences | None: ...
+    async def get_preferences(self, user_id: int, *, lock: bool = False) -> Preferences | None:
+        """``lock=True`` locks the row (``FOR UPDATE``) until the unit of work ends, so that a
+        read-modify-write cannot undo a digest runner's lease written meanwhile."""
+        ...
 
     async def put_preferences(self, prefs: Preferences) -> None:
         """Create or replace."""

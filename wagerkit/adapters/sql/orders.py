@@ -515,8 +515,10 @@ class SqlOrders(Repository):
             utc(r.digest_due),
         )
 
-    async def get_preferences(self, user_id: int) -> Preferences | None:
+    async def get_preferences(self, user_id: int, *, lock: bool = False) -> Preferences | None:
         q = select(order_preferences).where(order_preferences.c.user_id == user_id)
+        if lock and self._pg:
+            q = q.with_for_update()
         r = (await self._c.execute(q)).first()
         if r is None:
             return None

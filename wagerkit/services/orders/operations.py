@@ -477,7 +477,9 @@ class OrderOperations(OrdersBase):
                 raise InvalidInput(f"at most {_MAX_SUBSCRIPTIONS} subscriptions")
 
         async def work(uow: UnitOfWork) -> Preferences:
-            old = await uow.orders.get_preferences(uid) or Preferences(uid)
+            # locked: a digest runner's lease written between this read and the write below
+            # would be put back to the old due time, and the digest sent twice
+            old = await uow.orders.get_preferences(uid, lock=True) or Preferences(uid)
             cats = old.categories
             if categories is not None:
                 known = await self._categories(uow)

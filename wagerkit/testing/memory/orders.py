@@ -267,7 +267,7 @@ class MemoryOrders:
         set_undoable(self._d.complaints, self._undo, cid, complaint)
         return complaint
 
-    async def get_preferences(self, user_id: int) -> Preferences | None:
+    async def get_preferences(self, user_id: int, *, lock: bool = False) -> Preferences | None:
         return self._d.prefs.get(user_id)
 
     async def put_preferences(self, prefs: Preferences) -> None:
