@@ -124,8 +124,8 @@ async def read_ledger(url: str, world: World) -> LedgerCheck:
     from wagerkit import Actor, WagerKit
     from wagerkit.adapters.sql import SqlStore
     from wagerkit.domain.ledger import AccountKind
+    from wagerkit.services.accounts import SYSTEM_OWNER
     from wagerkit.services.orders.common import fee_id
-    from wagerkit.services.wallets import SYSTEM_OWNER
 
     store = SqlStore.from_url(url, pool_size=2)
     kit = WagerKit(store)

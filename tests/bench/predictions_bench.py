@@ -257,7 +257,7 @@ async def _reconcile(url: str, accepted: int, runs: int, user_ids: list[int]) ->
     import events_bench as eb
 
     from wagerkit.domain.ledger import AccountKind
-    from wagerkit.services.wallets import system_account
+    from wagerkit.services.accounts import system_account
 
     store = SqlStore.from_url(url, pool_size=2)
     kit = WagerKit(store, predictions=POLICY)

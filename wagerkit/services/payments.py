@@ -53,8 +53,8 @@ from ..domain.payments import (
 from ..domain.refs import keyed_id, user_ref
 from ..domain.text import clean_reason
 from ..ports import PaymentProvider, UnitOfWork
+from .accounts import user_wallet
 from .base import Deps, check_page_limit
-from .wallets import user_wallet
 
 __all__ = ["PaymentPage", "PaymentService", "provider_account"]
 

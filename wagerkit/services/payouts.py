@@ -28,8 +28,8 @@ from ..domain.errors import StoreError
 from ..domain.events import RAKE_CODE
 from ..domain.ledger import AccountKind, TransferRequest
 from ..ports import UnitOfWork
+from .accounts import system_account
 from .base import Deps
-from .wallets import system_account
 
 __all__ = ["Payout", "PayoutArea", "PayoutItem", "PayoutReport", "PayoutRunner", "Progress"]
 

@@ -10,8 +10,8 @@ from ..domain.ledger import AccountKind, TransferRequest
 from ..domain.notifications import WalletChanged
 from ..domain.refs import welcome_id
 from ..ports import NewUser, UnitOfWork
+from .accounts import system_account, user_wallet
 from .base import Deps
-from .wallets import system_account, user_wallet
 
 __all__ = ["UserService"]
 

@@ -13,7 +13,7 @@ command returns the first transfer and moves nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..domain.audit import AuditRecord
@@ -39,9 +39,10 @@ from ..domain.ledger import (
 )
 from ..domain.money import MAX_AMOUNT
 from ..domain.notifications import WalletChanged
-from ..domain.refs import expiry_void_id, hold_resolution_id, keyed_id, user_of, user_ref
+from ..domain.refs import expiry_void_id, hold_resolution_id, keyed_id, user_ref
 from ..domain.text import clean_reason, clean_text
 from ..ports import UnitOfWork
+from .accounts import system_account, user_wallet, wallet_owner
 from .base import Deps, check_page_limit
 
 __all__ = [
@@ -49,64 +50,9 @@ __all__ = [
     "StatementPage",
     "WalletBalance",
     "WalletService",
-    "batch_wallets",
-    "system_account",
-    "user_wallet",
-    "wallet_owner",
 ]
 
 HOLD_CODE = "hold"  # the code of holds made by ``hold``; only those are posted/voided here
-SYSTEM_OWNER = "system"
-
-
-async def user_wallet(uow: UnitOfWork, user_id: int, currency: str) -> Account:
-    return await uow.ledger.open_account(
-        AccountKind.USER, user_ref(user_id), currency, AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
-    )
-
-
-async def system_account(
-    uow: UnitOfWork, kind: AccountKind, currency: str, owner: str = SYSTEM_OWNER
-) -> Account:
-    return await uow.ledger.open_account(kind, owner, currency, AccountFlags.NONE)
-
-
-async def batch_wallets(
-    uow: UnitOfWork, wanted: Mapping[int, tuple[int, str]], known: Mapping[tuple[str, str], int]
-) -> dict[int, int]:
-    """The wallet account id for each command of a batch: ``wanted`` maps a command's index
-    to its (user id, currency); ``known`` holds the wallet ids the batch's read found by
-    (owner, currency). The missing wallets (a user's first money in that currency) are
-    opened (or found) in one ``open_accounts`` statement."""
-    ids: dict[int, int] = {}
-    missing: list[int] = []
-    for i, (user_id, currency) in wanted.items():
-        wid = known.get((user_ref(user_id), currency))
-        if wid is None:
-            missing.append(i)
-        else:
-            ids[i] = wid
-    if missing:
-        opened = await uow.ledger.open_accounts(
-            [
-                (
-                    AccountKind.USER,
-                    user_ref(wanted[i][0]),
-                    wanted[i][1],
-                    AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-                )
-                for i in missing
-            ]
-        )
-        ids.update((i, a.id) for i, a in zip(missing, opened, strict=True))
-    return ids
-
-
-def wallet_owner(account: Account) -> int | None:
-    """The user id of a user wallet (owner ``user:<id>``), None for system accounts."""
-    if account.kind is not AccountKind.USER:
-        return None
-    return user_of(account.owner)
 
 
 @dataclass(frozen=True, slots=True)

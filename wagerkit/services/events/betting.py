@@ -41,8 +41,8 @@ from ...domain.refs import (
     user_ref,
 )
 from ...ports import NewBet, PoolDelta, UnitOfWork
+from ..accounts import batch_wallets
 from ..groupcommit import GroupCommit
-from ..wallets import batch_wallets
 from .common import EventsBase
 
 __all__ = ["BetReceipt", "EventBetting"]

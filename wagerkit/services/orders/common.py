@@ -29,8 +29,8 @@ from ...domain.orders import (
 )
 from ...domain.refs import Area, transfer_id, user_ref
 from ...ports import UnitOfWork
+from ..accounts import system_account
 from ..base import Deps
-from ..wallets import system_account
 
 __all__ = [
     "Closed",

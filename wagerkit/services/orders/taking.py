@@ -47,8 +47,8 @@ from ...domain.orders import (
 )
 from ...domain.refs import check_key, user_ref
 from ...ports import TakeBatchView, UnitOfWork
+from ..accounts import SYSTEM_OWNER
 from ..groupcommit import GroupCommit
-from ..wallets import SYSTEM_OWNER
 from .common import Closed, OrdersBase, close_order, fee_id, order_ref
 
 __all__ = ["OrderTaking", "TakeReceipt"]

@@ -57,9 +57,9 @@ from ...domain.prices import entry_tick, parse_duration, parse_symbol
 from ...domain.refs import check_key, user_ref
 from ...domain.text import clean_reason
 from ...ports import UnitOfWork
+from ..accounts import SYSTEM_OWNER, system_account
 from ..base import check_page_limit
 from ..groupcommit import GroupCommit
-from ..wallets import SYSTEM_OWNER, system_account
 from .common import (
     ContractReceipt,
     ExposureRow,

@@ -65,10 +65,10 @@ from ...domain.prices import parse_symbol, settle_tick
 from ...domain.refs import check_key
 from ...domain.text import clean_reason
 from ...ports import UnitOfWork
+from ..accounts import batch_wallets, system_account
 from ..base import check_page_limit
 from ..groupcommit import GroupCommit
 from ..payouts import Payout, PayoutItem, PayoutRunner
-from ..wallets import batch_wallets, system_account
 from .common import PredictionsBase, round_ref, tid
 
 __all__ = ["RoundBetReceipt", "RoundOps", "RoundsReport"]

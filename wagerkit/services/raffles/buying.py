@@ -39,8 +39,8 @@ from ...domain.notifications import WalletChanged
 from ...domain.raffles import TICKET_CODE, Raffle, RaffleSold, RaffleStatus, Ticket
 from ...domain.refs import check_key, user_ref
 from ...ports import NewTicket, UnitOfWork
+from ..accounts import batch_wallets
 from ..groupcommit import GroupCommit
-from ..wallets import batch_wallets
 from .common import RafflesBase, raffle_ref, raffle_tid
 
 __all__ = ["Purchase", "RaffleBuying"]

@@ -43,8 +43,8 @@ from ...domain.raffles import (
 )
 from ...domain.text import clean_reason, clean_text
 from ...ports import UnitOfWork
+from ..accounts import system_account
 from ..payouts import Payout, PayoutItem, PayoutRunner, Progress
-from ..wallets import system_account
 from .common import RafflesBase, get_raffle, raffle_ref, raffle_tid
 
 __all__ = ["RaffleDrawing"]
