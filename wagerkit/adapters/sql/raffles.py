@@ -284,7 +284,6 @@ class SqlRaffles(SqlRaffleTickets):
                 "qn": int_array(n for _, n in qs),
                 "n": new_tickets,
             },
-            prepare=False,  # planned for its arrays: a generic plan scanned the tickets
         )
         found = [_json_raffle(m) for m in row[0] or ()]
         earlier: dict[str, list[Ticket]] = {}
