@@ -36,7 +36,10 @@ ADD_RESERVED_DRIVER = ADD_RESERVED.format(rows="%(rows)s")
 # sold number of fuller open ones; and ids reserved for the new tickets. Sent unprepared, so
 # PostgreSQL plans it for the actual arrays every time: a generic plan made while the tickets
 # table was small kept scanning it whole for each probed number once it had grown (80 ms a
-# batch in the benchmark instead of 5).
+# batch in the benchmark instead of 5). The tickets of the keys are one index probe per key:
+# ``OFFSET 0`` keeps PostgreSQL from flattening that LATERAL into a hash join over a whole
+# scan of the raffle's tickets (it guesses 100 keys for a JSON array; the read then grew from
+# 1.7 to 7 ms a batch over the raffle benchmark's runs as the tickets did).
 READ_BATCH = (
     "WITH r AS MATERIALIZED (SELECT * FROM raffles WHERE id = ANY(CAST(%(ids)s AS bigint[]))"
     " ORDER BY id FOR KEY SHARE)"
@@ -50,7 +53,7 @@ READ_BATCH = (
     " CROSS JOIN LATERAL (SELECT * FROM transfers WHERE transfers.id = k.key LIMIT 1) AS t),"
     " (SELECT json_agg(row_to_json(t) ORDER BY t.number)"
     " FROM json_array_elements_text(CAST(%(keys)s AS json)) AS k(key)"
-    " CROSS JOIN LATERAL (SELECT * FROM raffle_tickets WHERE purchase = k.key) AS t),"
+    " CROSS JOIN LATERAL (SELECT * FROM raffle_tickets WHERE purchase = k.key OFFSET 0) AS t),"
     " (SELECT json_agg(json_build_array(a.owner, a.currency, a.id))"
     " FROM json_to_recordset(CAST(%(wallets)s AS json)) AS w(r bigint, o text)"
     " JOIN r ON r.id = w.r JOIN accounts AS a"
