@@ -89,6 +89,10 @@ def postgres_server(max_connections: int = 200) -> Iterator[PgServer]:
         f"port = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{root}'\n"
         f"max_connections = {max_connections}\nshared_buffers = 256MB\n"
         "fsync = on\nsynchronous_commit = on\n"
+        # more settings, ';'-separated, e.g. to watch a benchmark's statements:
+        # WAGERKIT_TEST_PG_CONF="shared_preload_libraries='pg_stat_statements'"
+        + os.environ.get("WAGERKIT_TEST_PG_CONF", "").replace(";", "\n")
+        + "\n"
     )
     _run(["sh", "-c", f"cat >> {datadir}/postgresql.conf <<'EOF'\n{conf}EOF"])
     _run(

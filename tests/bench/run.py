@@ -202,7 +202,11 @@ def raffles_part(pg: PgServer, args: argparse.Namespace) -> None:
     clients, reps = eb.CONNECTIONS, args.repeats
     tps, lat = pgbench_at_connections(pg, "pgbench64r", args)
     buys = rb.purchase_load(
-        create_database(pg, "tickets"), seconds=args.wrk_seconds, repeats=reps, say=eb._say
+        create_database(pg, "tickets"),
+        seconds=args.wrk_seconds,
+        repeats=reps,
+        pg_pid=eb.postmaster_pid(pg.datadir),
+        say=eb._say,
     )
     record("tickets bought, hot raffle", buys.rate, "tickets/s",
            f"pgbench tpcb-like tps, {clients} clients", tps)  # fmt: skip
