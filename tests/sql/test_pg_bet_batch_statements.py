@@ -1,5 +1,6 @@
 """Round trips of a bet batch on PostgreSQL, counted with SQLAlchemy's ``before_cursor_execute``
-(the COMMIT, which carries the deferred ledger write when nothing follows it, is not counted).
+plus ``Session.driver_rows`` (the batch read goes to psycopg as it is, unprepared; the COMMIT,
+which carries the deferred ledger write when nothing follows it, is not counted).
 
 A batch of new bets, top-ups and replays is: the batch read (event lock, bets, replays and the
 bettors' wallet ids: one statement), the ledger's lock-and-read, the ledger's write (flushed by
@@ -11,21 +12,18 @@ statements before.
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from events_worker import NO_BET_LIMIT
-from sqlalchemy import event as sa_event
+from statements import StatementCounter
 from test_pg_events_concurrency import SYSTEM, _users, check_books
 
 from wagerkit import Actor, Role, WagerKit
 from wagerkit.adapters.sql import SqlStore
 from wagerkit.adapters.sql.migrate import upgrade
 from wagerkit.domain.events import EventDraft, EventStatus
-from wagerkit.ports import UnitOfWork
 
 pytestmark = pytest.mark.postgres
 
@@ -40,7 +38,9 @@ async def pg(pg_url: str) -> AsyncIterator[SqlStore]:
         await store.dispose()
 
 
-async def test_a_bet_batch_is_four_statements(pg: SqlStore) -> None:
+async def test_a_bet_batch_is_four_statements(
+    pg: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     kit = WagerKit(pg, identity_policy=NO_BET_LIMIT)
     users = await _users(kit, 20)
     now = kit.deps.clock.now()
@@ -57,40 +57,25 @@ async def test_a_bet_batch_is_four_statements(pg: SqlStore) -> None:
         ),
     )
     o = event.outcomes[0].id
-    statements: list[str] = []
-    per_transaction: list[int] = []  # statements issued before each unit of work began
-
-    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    real = kit.deps.uow
-
-    def counting() -> UnitOfWork:
-        per_transaction.append(len(statements))
-        return real()
-
-    sa_event.listen(pg.engine.sync_engine, "before_cursor_execute", count)
-    kit.deps.uow = counting  # type: ignore[assignment]
+    counter = StatementCounter(kit, pg, monkeypatch)
 
     async def batch(ops: list[tuple[int, str]]) -> list[int]:
         """Submit ``ops`` (user id, key) together: one batch; its statement count."""
-        start = len(per_transaction)
+        start = len(counter.marks)
         await asyncio.gather(
             *(
                 kit.events.place_bet(Actor(u, Role.PLAYER), event.id, o, 5, idempotency_key=k)
                 for u, k in ops
             )
         )
-        marks = [*per_transaction[start:], len(statements)]
-        return [b - a for a, b in itertools.pairwise(marks)]
+        return [counter.between(i) for i in range(start, len(counter.marks))]
 
     first = await batch([(u.id, f"a{u.id}") for u in users])  # new bets
     mixed = await batch(
         [(u.id, f"a{u.id}") for u in users[:10]]  # replays
         + [(u.id, f"b{u.id}") for u in users[10:]]  # top-ups
     )
-    sa_event.remove(pg.engine.sync_engine, "before_cursor_execute", count)
-    kit.deps.uow = real
+    counter.close()
 
     assert first == [4], first
     assert mixed == [4], mixed

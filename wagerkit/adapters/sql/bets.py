@@ -99,8 +99,9 @@ _PG_BETS_FOR = text(
 # refused as a second bet.) Transfers: one index probe per key (LATERAL ... LIMIT 1). And the
 # bettors' wallet account ids in each event's currency, where they exist, and the users of the
 # batch's access tokens (``user_from_json``'s columns), who are authenticated from them.
-_PG_READ_BATCH = text(
-    "WITH e AS MATERIALIZED (SELECT * FROM events WHERE id = ANY(CAST(:ids AS bigint[]))"
+# Sent through the driver, unprepared: planned for the tables as they are (Session.driver_rows).
+_PG_READ_BATCH = (
+    "WITH e AS MATERIALIZED (SELECT * FROM events WHERE id = ANY(CAST(%(ids)s AS bigint[]))"
     " ORDER BY id FOR KEY SHARE)"
     " SELECT"
     " (SELECT json_agg(json_build_array(row_to_json(e), (SELECT json_agg(json_build_array("
@@ -108,17 +109,17 @@ _PG_READ_BATCH = text(
     " FROM event_outcomes AS o WHERE o.event_id = e.id)) ORDER BY e.id) FROM e),"
     " (SELECT json_agg(json_build_array(b.id, b.event_id, b.outcome_id, b.user_id, b.amount,"
     " b.wallet_account_id, b.placed_at, b.updated_at, b.status, b.payout, b.placements))"
-    " FROM unnest(CAST(:e AS bigint[]), CAST(:u AS bigint[])) AS k(e, u)"
+    " FROM unnest(CAST(%(e)s AS bigint[]), CAST(%(u)s AS bigint[])) AS k(e, u)"
     " JOIN bets AS b ON b.event_id = k.e AND b.user_id = k.u),"
-    " (SELECT json_agg(t) FROM json_array_elements_text(CAST(:keys AS json)) AS k(key)"
+    " (SELECT json_agg(t) FROM json_array_elements_text(CAST(%(keys)s AS json)) AS k(key)"
     " CROSS JOIN LATERAL (SELECT * FROM transfers WHERE transfers.id = k.key LIMIT 1) AS t),"
     " (SELECT json_agg(json_build_array(a.owner, a.currency, a.id))"
-    " FROM json_to_recordset(CAST(:wallets AS json)) AS w(e bigint, o text)"
+    " FROM json_to_recordset(CAST(%(wallets)s AS json)) AS w(e bigint, o text)"
     " JOIN e ON e.id = w.e JOIN accounts AS a"
-    " ON a.kind = :kind AND a.owner = w.o AND a.currency = e.currency),"
+    " ON a.kind = %(kind)s AND a.owner = w.o AND a.currency = e.currency),"
     " (SELECT json_agg(json_build_array(u.id, u.display_name, u.role, u.status, u.created_at,"
     " u.telegram_id, u.username, u.email, u.password_hash, u.whitelisted, u.rating_sum,"
-    " u.rating_count)) FROM users AS u WHERE u.id = ANY(CAST(:uids AS bigint[])))"
+    " u.rating_count)) FROM users AS u WHERE u.id = ANY(CAST(%(uids)s AS bigint[])))"
 )
 
 # A bet batch's write in ONE statement: the new bets (in input order) with the events' bet
@@ -323,20 +324,18 @@ class SqlBets:
             people = await SqlUsers(self._c).get_many(users) if users else {}  # type: ignore[arg-type]
             return BetBatchView(evs, await self.bets_for(pairs), found, ids_of, people)
         ids, pair_keys = sorted(set(event_ids)), sorted(set(pairs))
-        row = (
-            await self._c.execute(
-                _PG_READ_BATCH,
-                {
-                    "ids": int_array(ids),
-                    "e": int_array(e for e, _ in pair_keys),
-                    "u": int_array(u for _, u in pair_keys),
-                    "keys": json.dumps(sorted(set(transfer_ids))),
-                    "wallets": json.dumps([{"e": e, "o": o} for e, o in sorted(set(wallets))]),
-                    "kind": kind,
-                    "uids": int_array(sorted(set(users))),
-                },
-            )
-        ).one()
+        row, *_ = await self._c.driver_rows(
+            _PG_READ_BATCH,
+            {
+                "ids": int_array(ids),
+                "e": int_array(e for e, _ in pair_keys),
+                "u": int_array(u for _, u in pair_keys),
+                "keys": json.dumps(sorted(set(transfer_ids))),
+                "wallets": json.dumps([{"e": e, "o": o} for e, o in sorted(set(wallets))]),
+                "kind": kind,
+                "uids": int_array(sorted(set(users))),
+            },
+        )
         read = [_json_event(p) for p in row[0] or ()]
         bs = [_json_bet(r) for r in row[1] or ()]
         ts = [_transfer(d) for d in row[2] or ()]

@@ -26,6 +26,12 @@ class StatementRunner(Protocol):
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any: ...
 
+    async def driver_rows(
+        self, sql: str, params: Any, *, prepare: bool | None = False
+    ) -> list[Any]:
+        """PostgreSQL only (``Session.driver_rows``)."""
+        ...
+
 
 def _iso(value: datetime) -> str:
     """A timestamp for PostgreSQL's JSON parameters (UTC, explicit offset)."""
