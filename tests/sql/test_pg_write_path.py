@@ -85,3 +85,37 @@ async def test_a_race_seen_only_at_commit_is_retryable(pg_url: str) -> None:
         assert (await uow.ledger.get_account(a)).balance == 0  # type: ignore[union-attr]
         assert (await uow.ledger.get_transfer("same")).credit_account_id == c  # type: ignore[union-attr]
     await store.dispose()
+
+
+@pytest.mark.parametrize("path", ["commit", "next statement"])
+@pytest.mark.parametrize("race", [True, False])
+async def test_a_deferred_write_names_the_failures_that_are_lost_races(
+    pg_url: str, path: str, race: bool
+) -> None:
+    """A deferred write fails at the COMMIT or at the next statement, far from the code that
+    knows what its failure means: the bet write says that a missing outcome (23503: replaced
+    by an edit that committed while the batch waited) is a lost race, to be decided again."""
+    from sqlalchemy import text
+
+    from wagerkit import StoreError
+
+    store = SqlStore.from_url(pg_url)
+    await store.create_all()
+    orphan = "INSERT INTO event_outcomes (event_id, name, position, total, bettors)"
+    orphan += " VALUES ({e}, 'x', 0, 0, 0)"  # no event 424242: a foreign-key violation
+    transient = frozenset({"23503"}) if race else frozenset()
+    with pytest.raises(StoreError) as caught:
+        async with store() as uow:
+            s = uow.ledger._s  # type: ignore[attr-defined]
+            s.defer(
+                text(orphan.format(e=":e")), orphan.format(e="%(e)s"), {"e": 424242},
+                transient=transient,
+            )  # fmt: skip
+            if path == "commit":
+                await uow.commit()
+            else:
+                await uow.ledger.get_account(1)
+    assert isinstance(caught.value, TransientStoreError) is race
+    async with store() as uow:  # nothing was written, and the next unit of work works
+        assert await uow.ledger.get_account(1) is None
+    await store.dispose()

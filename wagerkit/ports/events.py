@@ -48,6 +48,7 @@ class BetBatchView:
     transfers: dict[str, Transfer]
     wallets: dict[tuple[str, str], int]
     users: dict[int, User] = field(default_factory=dict)
+    bet_ids: list[int] = field(default_factory=list)  # reserved for new bets (PostgreSQL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +141,13 @@ class EventRepository(Protocol):
         topups: Sequence[tuple[int, int]],
         deltas: Sequence[PoolDelta],
         now: datetime,
+        *,
+        ids: Sequence[int] = (),
     ) -> list[Bet]:
         """``add_bets(new)``, ``top_up(topups, now)`` and ``add_to_pool(deltas)`` together
-        (PostgreSQL: one statement); returns the new bets as ``add_bets`` does."""
+        (PostgreSQL: one statement); returns the new bets as ``add_bets`` does. ``ids``: the
+        batch read's ``bet_ids``; with enough of them PostgreSQL gives the new bets those ids
+        and sends the statement with the COMMIT (no round trip of its own)."""
         ...
 
     async def bets_of_event(self, event_id: int) -> list[Bet]:

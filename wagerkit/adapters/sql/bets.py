@@ -119,32 +119,34 @@ _PG_READ_BATCH = (
     " ON a.kind = %(kind)s AND a.owner = w.o AND a.currency = e.currency),"
     " (SELECT json_agg(json_build_array(u.id, u.display_name, u.role, u.status, u.created_at,"
     " u.telegram_id, u.username, u.email, u.password_hash, u.whitelisted, u.rating_sum,"
-    " u.rating_count)) FROM users AS u WHERE u.id = ANY(CAST(%(uids)s AS bigint[])))"
+    " u.rating_count)) FROM users AS u WHERE u.id = ANY(CAST(%(uids)s AS bigint[]))),"
+    " ARRAY(SELECT nextval(pg_get_serial_sequence('bets', 'id'))"
+    " FROM generate_series(1, CAST(%(n)s AS integer)))"
 )
 
 # A bet batch's write in ONE statement: the new bets (in input order) with the events' bet
 # counts, the top-ups and the pool increments. Rows are locked in a fixed order, events, then
 # bets, then outcomes (each lock CTE waits for the previous UPDATE through its dummy
 # ``count(*) >= 0``), each in id order, so concurrent batches queue instead of deadlocking.
-_PG_WRITE_BATCH = text(
-    "WITH nv AS (SELECT * FROM json_to_recordset(CAST(:rows AS json))"
-    " AS v(i integer, e bigint, o bigint, u bigint, a bigint, w bigint, t timestamptz)),"
-    " ins AS (INSERT INTO bets (event_id, outcome_id, user_id, amount, wallet_account_id,"
+_WRITE_BATCH = (
+    "WITH nv AS (SELECT * FROM json_to_recordset(CAST({rows} AS json))"
+    " AS v({id_type}i integer, e bigint, o bigint, u bigint, a bigint, w bigint, t timestamptz)),"
+    " ins AS (INSERT INTO bets ({id_col}event_id, outcome_id, user_id, amount, wallet_account_id,"
     " placed_at, updated_at, status, placements)"
-    " SELECT nv.e, nv.o, nv.u, nv.a, nv.w, nv.t, nv.t, 'open', 1 FROM nv ORDER BY nv.i"
+    " SELECT {id_val}nv.e, nv.o, nv.u, nv.a, nv.w, nv.t, nv.t, 'open', 1 FROM nv ORDER BY nv.i"
     " RETURNING id, event_id, user_id),"
-    " c AS (SELECT * FROM json_to_recordset(CAST(:counts AS json)) AS c(id bigint, n integer)),"
+    " c AS (SELECT * FROM json_to_recordset(CAST({counts} AS json)) AS c(id bigint, n integer)),"
     " l AS MATERIALIZED (SELECT events.id FROM events WHERE events.id IN (SELECT c.id FROM c)"
     " ORDER BY events.id FOR NO KEY UPDATE),"
     " u AS (UPDATE events SET bet_count = events.bet_count + c.n FROM c, l"
     " WHERE events.id = c.id AND l.id = c.id RETURNING 1),"
-    " tv AS (SELECT * FROM json_to_recordset(CAST(:topups AS json))"
+    " tv AS (SELECT * FROM json_to_recordset(CAST({topups} AS json))"
     " AS v(id bigint, a bigint, n integer)),"
     " tl AS MATERIALIZED (SELECT b.id FROM bets AS b WHERE b.id IN (SELECT tv.id FROM tv)"
     " AND (SELECT count(*) FROM u) >= 0 ORDER BY b.id FOR NO KEY UPDATE),"
     " tu AS (UPDATE bets SET amount = bets.amount + tv.a, placements = bets.placements + tv.n,"
-    " updated_at = :now FROM tv, tl WHERE bets.id = tv.id AND tl.id = tv.id RETURNING 1),"
-    " pv AS (SELECT * FROM json_to_recordset(CAST(:pool AS json))"
+    " updated_at = {now} FROM tv, tl WHERE bets.id = tv.id AND tl.id = tv.id RETURNING 1),"
+    " pv AS (SELECT * FROM json_to_recordset(CAST({pool} AS json))"
     " AS v(id bigint, a bigint, n integer)),"
     " pl AS MATERIALIZED (SELECT o.id FROM event_outcomes AS o WHERE o.id IN (SELECT pv.id"
     " FROM pv) AND (SELECT count(*) FROM tu) >= 0 ORDER BY o.id FOR NO KEY UPDATE),"
@@ -152,7 +154,24 @@ _PG_WRITE_BATCH = text(
     " bettors = event_outcomes.bettors + pv.n"
     " FROM pv, pl WHERE event_outcomes.id = pv.id AND pl.id = pv.id RETURNING 1)"
     " SELECT id, event_id, user_id FROM ins ORDER BY id"
-).bindparams(bindparam("now", type_=UtcDateTime()))
+)
+_SA_NAMES = {k: f":{k}" for k in ("rows", "counts", "topups", "pool", "now")}
+_DRIVER_NAMES = {k: f"%({k})s" for k in ("rows", "counts", "topups", "pool", "now")}
+_ASSIGNED = {"id_type": "", "id_col": "", "id_val": ""}  # ids from the bets' sequence
+_RESERVED = {"id_type": "id bigint, ", "id_col": "id, ", "id_val": "nv.id, "}  # the read's
+_PG_WRITE_BATCH = text(_WRITE_BATCH.format(**_SA_NAMES, **_ASSIGNED)).bindparams(
+    bindparam("now", type_=UtcDateTime())
+)
+# The same write with the ids the batch read reserved: nothing to wait for, so it goes with
+# the COMMIT (``Session.defer``): the batch's last round trip carries the ledger's write, this
+# one and the COMMIT, and the event's escrow account is locked for that one round trip only.
+_PG_WRITE_RESERVED = text(_WRITE_BATCH.format(**_SA_NAMES, **_RESERVED)).bindparams(
+    bindparam("now", type_=UtcDateTime())
+)
+_PG_WRITE_RESERVED_DRIVER = _WRITE_BATCH.format(**_DRIVER_NAMES, **_RESERVED)
+# 23503: an outcome replaced by an edit that committed while the batch waited for the event's
+# lock (its outcomes were read before): a lost race; the batch is decided again and sees them
+_OUTCOME_RACE = frozenset({"23503"})
 
 # -- SQLite statements -------------------------------------------------------------------------
 
@@ -334,6 +353,7 @@ class SqlBets:
                 "wallets": json.dumps([{"e": e, "o": o} for e, o in sorted(set(wallets))]),
                 "kind": kind,
                 "uids": int_array(sorted(set(users))),
+                "n": len(pair_keys),  # ids for the new bets: at most one a pair
             },
         )
         read = [_json_event(p) for p in row[0] or ()]
@@ -345,6 +365,7 @@ class SqlBets:
             {t.id: t for t in ts},
             {(o, c): a for o, c, a in row[3] or ()},
             {u.id: u for u in map(user_from_json, row[4] or ())},
+            list(row[5] or ()),
         )
 
     async def write_bet_batch(
@@ -353,6 +374,8 @@ class SqlBets:
         topups: Sequence[tuple[int, int]],
         deltas: Sequence[PoolDelta],
         now: datetime,
+        *,
+        ids: Sequence[int] = (),
     ) -> list[Bet]:
         if not self._pg:
             added = await self.add_bets(new)
@@ -372,8 +395,13 @@ class SqlBets:
             acc = pool.setdefault(d.outcome_id, [0, 0])
             acc[0] += d.amount
             acc[1] += d.bettors
+        rows = _bet_rows(new)
+        reserved = len(ids) >= len(new)
+        if reserved:
+            for row, bet_id in zip(rows, ids, strict=False):
+                row["id"] = bet_id
         params = {
-            "rows": json.dumps(_bet_rows(new)),
+            "rows": json.dumps(rows),
             "counts": json.dumps([{"id": e, "n": n} for e, n in sorted(counts.items())]),
             "topups": json.dumps(
                 [{"id": b, "a": amounts[b], "n": placements[b]} for b in sorted(amounts)]
@@ -381,6 +409,11 @@ class SqlBets:
             "pool": json.dumps([{"id": o, "a": a, "n": n} for o, (a, n) in sorted(pool.items())]),
             "now": now,
         }
+        if reserved:  # sent with the COMMIT
+            self._c.defer(
+                _PG_WRITE_RESERVED, _PG_WRITE_RESERVED_DRIVER, params, transient=_OUTCOME_RACE
+            )
+            return [_new_bet(bet_id, b) for b, bet_id in zip(new, ids, strict=False)]
         try:
             result = await self._c.execute(_PG_WRITE_BATCH, params)
         except IntegrityError as exc:
@@ -389,8 +422,8 @@ class SqlBets:
             if getattr(exc.orig, "sqlstate", None) == "23503":
                 raise TransientStoreError() from None
             raise
-        ids = {(r.event_id, r.user_id): r.id for r in result}
-        return [_new_bet(ids[(b.event_id, b.user_id)], b) for b in new]
+        assigned = {(r.event_id, r.user_id): r.id for r in result}
+        return [_new_bet(assigned[(b.event_id, b.user_id)], b) for b in new]
 
     async def bets_of_event(self, event_id: int) -> list[Bet]:
         q = select(*_BET_COLUMNS).where(bets.c.event_id == event_id).order_by(bets.c.id)

@@ -32,6 +32,17 @@ class StatementRunner(Protocol):
         """PostgreSQL only (``Session.driver_rows``)."""
         ...
 
+    def defer(
+        self,
+        statement: Any,
+        driver_sql: str,
+        parameters: dict[str, Any],
+        *,
+        transient: frozenset[str] = frozenset(),
+    ) -> None:
+        """A write to go with the COMMIT (``Session.defer``)."""
+        ...
+
 
 def _iso(value: datetime) -> str:
     """A timestamp for PostgreSQL's JSON parameters (UTC, explicit offset)."""

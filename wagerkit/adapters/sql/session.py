@@ -70,12 +70,22 @@ class Session:
         self.conn = conn
         self.dialect = conn.dialect
         # (statement for SQLAlchemy, the same SQL for the driver, its parameters)
-        self.deferred: list[tuple[Any, str, dict[str, str]]] = []
+        self.deferred: list[tuple[Any, str, dict[str, Any]]] = []
+        self.transient: frozenset[str] = frozenset()  # the deferred writes' own lost races
 
-    def defer(self, statement: Any, driver_sql: str, parameters: dict[str, str]) -> None:
+    def defer(
+        self,
+        statement: Any,
+        driver_sql: str,
+        parameters: dict[str, Any],
+        *,
+        transient: frozenset[str] = frozenset(),
+    ) -> None:
         """Queue a write to go with COMMIT (PostgreSQL only: the commit pipelines it through
-        psycopg), or with the next statement, whichever comes first."""
+        psycopg), or with the next statement, whichever comes first. ``transient``: more
+        SQLSTATEs that mean a lost race for this write (the unit of work is retried)."""
         self.deferred.append((statement, driver_sql, parameters))
+        self.transient |= transient
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
         if self.deferred:
@@ -86,8 +96,14 @@ class Session:
 
     async def flush(self) -> None:
         writes, self.deferred = self.deferred, []
-        for statement, _, params in writes:
-            await self.conn.execute(statement, params)
+        transient, self.transient = self.transient, frozenset()
+        try:
+            for statement, _, params in writes:
+                await self.conn.execute(statement, params)
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) in transient:
+                raise TransientStoreError() from None
+            raise
 
     async def driver(self) -> Any:
         """PostgreSQL: psycopg's own connection under this unit of work, for what SQLAlchemy
@@ -121,6 +137,7 @@ class Session:
         from psycopg import Error as DriverError
 
         writes, self.deferred = self.deferred, []
+        transient, self.transient = self.transient, frozenset()
         raw = await self.driver()
         try:
             async with raw.pipeline():
@@ -131,6 +148,8 @@ class Session:
                     await raw.commit()
             return list(await cur.fetchall()) if cur is not None else []
         except DriverError as exc:
+            if getattr(exc, "sqlstate", None) in transient:
+                raise TransientStoreError() from None
             raise _translate_driver(exc) from None
 
     async def commit(self) -> None:

@@ -266,6 +266,7 @@ class EventBetting(EventsBase):
                 [(b.id, batch[i].amount) for i, b in topups],
                 [PoolDelta(o, a, n) for o, (a, n) in sorted(deltas.items())],
                 now,
+                ids=view.bet_ids,
             )
             for (i, _), bet in zip(new, added, strict=True):
                 answers[i] = BetReceipt(bet, batch[i].amount, events[bet.event_id].currency)

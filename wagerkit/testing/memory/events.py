@@ -197,8 +197,10 @@ class MemoryEvents:
         topups: Sequence[tuple[int, int]],
         deltas: Sequence[PoolDelta],
         now: datetime,
+        *,
+        ids: Sequence[int] = (),
     ) -> list[Bet]:
-        added = await self.add_bets(new)
+        added = await self.add_bets(new)  # ids: PostgreSQL's reserved ones, not used here
         await self.top_up(topups, now)
         await self.add_to_pool(deltas)
         return added
