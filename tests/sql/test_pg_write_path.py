@@ -104,17 +104,21 @@ async def test_a_deferred_write_names_the_failures_that_are_lost_races(
     orphan = "INSERT INTO event_outcomes (event_id, name, position, total, bettors)"
     orphan += " VALUES ({e}, 'x', 0, 0, 0)"  # no event 424242: a foreign-key violation
     transient = frozenset({"23503"}) if race else frozenset()
-    with pytest.raises(StoreError) as caught:
+
+    async def deferred_then(next_step: str) -> None:
         async with store() as uow:
             s = uow.ledger._s  # type: ignore[attr-defined]
             s.defer(
                 text(orphan.format(e=":e")), orphan.format(e="%(e)s"), {"e": 424242},
                 transient=transient,
             )  # fmt: skip
-            if path == "commit":
+            if next_step == "commit":
                 await uow.commit()
             else:
                 await uow.ledger.get_account(1)
+
+    with pytest.raises(StoreError) as caught:
+        await deferred_then(path)
     assert isinstance(caught.value, TransientStoreError) is race
     async with store() as uow:  # nothing was written, and the next unit of work works
         assert await uow.ledger.get_account(1) is None
