@@ -1,11 +1,12 @@
 """Raffles and the randomness beacons of their draws (docs/raffles.md, docs/draw.md)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from ..domain.draw import BeaconRound
+from ..domain.identity import User
 from ..domain.ledger import Transfer
 from ..domain.raffles import (
     Raffle,
@@ -36,8 +37,10 @@ class PurchaseBatchView:
     holds, by (raffle id, user id), for raffles with a per-user limit only; the transfers
     already recorded under the batch's keys (its replays) and their tickets; the buyers'
     wallet account ids by (owner, currency) where they exist; per raffle, the probed numbers
-    found sold, or (``sold``) every sold number of a raffle more than half sold; and
-    ``ticket_ids``, ids reserved for the batch's new tickets (PostgreSQL; else empty)."""
+    found sold, or (``sold``) every sold number of a raffle more than half sold;
+    ``ticket_ids``, ids reserved for the batch's new tickets (PostgreSQL; else empty); and the
+    users asked for by id (those that exist: the batch admits its access-token buyers from
+    them)."""
 
     raffles: dict[int, Raffle]
     counts: dict[tuple[int, int], int]
@@ -47,6 +50,7 @@ class PurchaseBatchView:
     taken: dict[int, set[int]]
     sold: dict[int, list[int]]
     ticket_ids: list[int]
+    users: dict[int, User] = field(default_factory=dict)
 
 
 class RaffleRepository(Protocol):
@@ -92,6 +96,7 @@ class RaffleRepository(Protocol):
         wallets: Sequence[tuple[int, str]],
         probes: dict[int, list[int]],
         new_tickets: int,
+        users: Sequence[int] = (),
     ) -> PurchaseBatchView:
         """See ``PurchaseBatchView``: ``pairs`` (raffle, user) to count, ``keys`` the keyed
         purchases' transfer ids, ``wallets`` (raffle, owner) pairs, ``probes`` numbers per

@@ -41,6 +41,7 @@ from .session import int_array
 from .session import utc as _utc
 from .tables import accounts, raffle_categories, raffle_tickets, raffles, transfers
 from .tables.raffles import _RAFFLE_PENDING
+from .users import SqlUsers, user_from_json
 
 __all__ = ["SqlRaffles"]
 
@@ -265,10 +266,11 @@ class SqlRaffles(SqlRaffleTickets):
         wallets: Sequence[tuple[int, str]],
         probes: dict[int, list[int]],
         new_tickets: int,
+        users: Sequence[int] = (),
     ) -> PurchaseBatchView:
         kind = AccountKind.USER.value
         if not self._pg:
-            return await self._read_batch_sqlite(raffle_ids, pairs, keys, wallets, probes)
+            return await self._read_batch_sqlite(raffle_ids, pairs, keys, wallets, probes, users)
         qs = sorted({(rid, n) for rid, nums in probes.items() for n in nums})
         ps = sorted(set(pairs))
         row, *_ = await self._s.driver_rows(
@@ -283,6 +285,7 @@ class SqlRaffles(SqlRaffleTickets):
                 "qr": int_array(r for r, _ in qs),
                 "qn": int_array(n for _, n in qs),
                 "n": new_tickets,
+                "uids": int_array(sorted(set(users))),
             },
         )
         found = [_json_raffle(m) for m in row[0] or ()]
@@ -303,6 +306,7 @@ class SqlRaffles(SqlRaffleTickets):
             taken,
             {rid: sorted(nums) for rid, nums in row[6] or ()},
             list(row[7] or ()),
+            {u.id: u for u in map(user_from_json, row[8] or ())},
         )
 
     async def _read_batch_sqlite(
@@ -312,6 +316,7 @@ class SqlRaffles(SqlRaffleTickets):
         keys: Sequence[str],
         wallets: Sequence[tuple[int, str]],
         probes: dict[int, list[int]],
+        users: Sequence[int] = (),
     ) -> PurchaseBatchView:
         """SQLite: one writer at a time (BEGIN IMMEDIATE), so any order of reads is one view."""
         found: dict[int, Raffle] = {}
@@ -350,6 +355,7 @@ class SqlRaffles(SqlRaffleTickets):
             },
             {rid: await self.sold_numbers(rid) for rid in sorted(full)},
             [],
+            await SqlUsers(self._s).get_many(users) if users else {},
         )
 
     async def update(self, raffle: Raffle) -> None:

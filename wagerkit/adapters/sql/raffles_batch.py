@@ -67,7 +67,10 @@ READ_BATCH = (
     " FROM raffle_tickets AS t WHERE t.raffle_id = r.id)))"
     " FROM r WHERE r.sold > r.capacity / 2 AND r.status = 'open'),"
     " ARRAY(SELECT nextval(pg_get_serial_sequence('raffle_tickets', 'id'))"
-    " FROM generate_series(1, %(n)s))"
+    " FROM generate_series(1, %(n)s)),"
+    " (SELECT json_agg(json_build_array(u.id, u.display_name, u.role, u.status, u.created_at,"
+    " u.telegram_id, u.username, u.email, u.password_hash, u.whitelisted, u.rating_sum,"
+    " u.rating_count)) FROM users AS u WHERE u.id = ANY(CAST(%(uids)s AS bigint[])))"
 )
 
 # One transaction-level advisory lock per (raffle, buyer), in key order (no deadlock between

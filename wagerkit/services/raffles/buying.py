@@ -295,6 +295,7 @@ class RaffleBuying(RafflesBase):
                 )
                 probes[rid] = chosen + extra
             keyed = [c.purchase for c in batch if c.keyed]
+            pending = sorted({c.user_id for c in batch if c.version is not None})
             view = await uow.raffles.read_purchase_batch(
                 rids,
                 pairs,
@@ -302,6 +303,7 @@ class RaffleBuying(RafflesBase):
                 sorted({(c.raffle_id, user_ref(c.user_id)) for c in batch}),
                 probes,
                 sum(c.count for c in batch),
+                pending,  # access-token buyers, admitted from the same read
             )
             holding = set(locked)
             for rid, got in view.raffles.items():
@@ -313,8 +315,7 @@ class RaffleBuying(RafflesBase):
                 rid: view.raffles.get(rid) or RaffleNotFound(f"no raffle {rid}") for rid in rids
             }
             prior, earlier, counts = view.transfers, view.earlier, view.counts
-            pending = sorted({c.user_id for c in batch if c.version is not None})
-            users = await uow.users.get_many(pending) if pending else {}
+            users = view.users
             numbers = _Numbers(uow)
             for rid, r in raffles.items():
                 if isinstance(r, Raffle) and r.status is RaffleStatus.OPEN:

@@ -107,6 +107,7 @@ class MemoryRaffles:
         wallets: Sequence[tuple[int, str]],
         probes: dict[int, list[int]],
         new_tickets: int,
+        users: Sequence[int] = (),
     ) -> PurchaseBatchView:
         found = {rid: r for rid in raffle_ids if (r := self._d.raffles.get(rid)) is not None}
         limited = [
@@ -134,6 +135,7 @@ class MemoryRaffles:
             },
             {rid: await self.sold_numbers(rid) for rid in sorted(full)},
             [],
+            {i: dataclasses.replace(u) for i in users if (u := self._s.users.get(i)) is not None},
         )
 
     async def update(self, raffle: Raffle) -> None:
