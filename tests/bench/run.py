@@ -90,6 +90,23 @@ def pgbench_stats(
     return float(m.group(1)), float(lat.group(1))
 
 
+def quiesce(pg: PgServer) -> None:
+    """Before a part: VACUUM ANALYZE every database and CHECKPOINT, so that the maintenance an
+    earlier part left behind (autovacuum of a million new tickets, a checkpoint of their pages)
+    does not run during this part's measurements; its baseline and figures then share a quiet
+    server."""
+    import psycopg
+
+    base = pg.url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datallowconn")]
+    for name in names:
+        with psycopg.connect(f"{base}/{name}", autocommit=True) as conn:
+            conn.execute("VACUUM (ANALYZE)")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+
+
 def pgbench_init(pg: PgServer, db: str, scale: int) -> None:
     create_database(pg, db)
     subprocess.run(
@@ -490,12 +507,16 @@ def main() -> None:
                 flush=True,
             )
         if "events" in parts:
+            quiesce(pg)
             events_part(pg, args, tps)
         if "predictions" in parts:
+            quiesce(pg)
             predictions_part(pg, args)
         if "raffles" in parts:
+            quiesce(pg)
             raffles_part(pg, args)
         if "orders" in parts:  # tests/bench/orders_bench.py
+            quiesce(pg)
             orders_part(pg, args)
 
     out = Path(".bench")
