@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event as sa_event
+from sqlalchemy import text
 
 from wagerkit import WagerKit
 from wagerkit.adapters.sql import SqlStore
@@ -63,3 +64,21 @@ class StatementCounter:
 
     def close(self) -> None:
         sa_event.remove(self._engine, "before_cursor_execute", self._count)
+
+
+async def analyse_and_freeze_statistics(store: SqlStore, table: str) -> None:
+    """ANALYZE ``table`` now and switch its autovacuum off: the planner's figures for it then
+    stay those of this moment however it grows (autovacuum would analyse it again after 10 %
+    growth, at its own pace), as on a young table in a busy new database."""
+    async with store.engine.connect() as conn:
+        await conn.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)"))
+        await conn.execute(text(f"ANALYZE {table}"))
+        await conn.commit()
+
+
+async def whole_table_scans(uow: UnitOfWork, table: str) -> int:
+    """Sequential scans of ``table`` this connection has made and not yet reported
+    (``pg_stat_xact_user_tables``): read it before and after a statement, in one unit of work."""
+    q = text("SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = :t")
+    (n,) = (await uow.ledger._c.execute(q, {"t": table})).one()  # type: ignore[attr-defined]
+    return int(n)

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
-from statements import StatementCounter
+from statements import StatementCounter, analyse_and_freeze_statistics, whole_table_scans
 
 from wagerkit import Actor, PrizeMode, RaffleCategoryDraft, RaffleDraft, Role, WagerKit
 from wagerkit.adapters.sql import SqlStore
@@ -92,15 +92,8 @@ async def test_the_batch_read_probes_the_tickets_of_its_keys_by_index(pg: SqlSto
     )
     now = kit.deps.clock.now()
     r = await kit.raffles.create(OPERATOR, RaffleDraft("big", c.id, now, now + timedelta(1)))
-    async with pg() as uow:  # the planner's figures lag the table: analysed while empty,
-        # not since (autovacuum analyses again only after 10 % growth, at its own pace)
-        await uow.raffles._c.execute(
-            text("ALTER TABLE raffle_tickets SET (autovacuum_enabled = false)")
-        )
-        await uow.commit()
-    async with pg.engine.connect() as conn:
-        await conn.execute(text("ANALYZE raffle_tickets"))
-        await conn.commit()
+    # the planner's figures lag the table: analysed while empty, not since
+    await analyse_and_freeze_statistics(pg, "raffle_tickets")
     [ticket] = (await kit.raffles.buy(Actor(buyer.id, Role.PLAYER), r.id, numbers=[7])).tickets
     async with pg() as uow:  # 60,000 tickets sold since
         await uow.raffles._c.execute(
@@ -113,10 +106,9 @@ async def test_the_batch_read_probes_the_tickets_of_its_keys_by_index(pg: SqlSto
         )
         await uow.commit()
     keys = [ticket.purchase, "p5", *(f"new {i}" for i in range(30))]
-    scans = text("SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'raffle_tickets'")
     async with pg() as uow:
-        (before,) = (await uow.raffles._c.execute(scans)).one()
+        before = await whole_table_scans(uow, "raffle_tickets")
         view = await uow.raffles.read_purchase_batch([r.id], [], keys, [], {r.id: [7, 8]}, 30)
-        (after,) = (await uow.raffles._c.execute(scans)).one()
+        after = await whole_table_scans(uow, "raffle_tickets")
     assert {t.number for ts in view.earlier.values() for t in ts} == {7, 105}
     assert after - before == 0  # not one whole-table scan

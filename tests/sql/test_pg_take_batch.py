@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from statements import StatementCounter
+from statements import StatementCounter, analyse_and_freeze_statistics, whole_table_scans
 
 from wagerkit import Actor, WagerKit
 from wagerkit.adapters.sql import SqlStore
@@ -140,15 +140,9 @@ async def test_the_batch_read_is_planned_for_the_takes_table_as_it_is_now(pg_url
         kit = WagerKit(store, identity_policy=NO_LIMIT)
         (person,), (oid,) = await _world(kit, 1, 1)
         wallets = [(oid, user_ref(person.id))]
-        async with store() as uow:  # analyzed young, as autovacuum does in a new database;
-            # then no more autovacuum: its next ANALYZE would make PostgreSQL replan anyway
-            await uow.orders._c.execute(
-                text("ALTER TABLE order_takes SET (autovacuum_enabled = false)")
-            )
-            await uow.commit()
-        async with store.engine.connect() as conn:
-            await conn.execute(text("ANALYZE order_takes"))
-            await conn.commit()
+        # analysed young, as autovacuum does in a new database, and not since (a later
+        # ANALYZE would make PostgreSQL replan anyway)
+        await analyse_and_freeze_statistics(store, "order_takes")
         for _ in range(15):  # past psycopg's threshold (5) and PostgreSQL's custom plans (5)
             async with store() as uow:
                 await uow.orders.read_take_batch([oid], wallets, "system")
@@ -172,13 +166,10 @@ async def test_the_batch_read_is_planned_for_the_takes_table_as_it_is_now(pg_url
                 {"uid": person.id},
             )
             await uow.commit()
-        scans = text(  # this backend's counts not yet reported (they include this read)
-            "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'order_takes'"
-        )
         async with store() as uow:
-            (before,) = (await uow.orders._c.execute(scans)).one()
+            before = await whole_table_scans(uow, "order_takes")
             view = await uow.orders.read_take_batch([oid, "g7"], wallets, "system")
-            (after,) = (await uow.orders._c.execute(scans)).one()
+            after = await whole_table_scans(uow, "order_takes")
         assert [t.executor_id for t in view.takes["g7"]] == [person.id]
         assert after - before == 0  # not one whole-table scan
     finally:

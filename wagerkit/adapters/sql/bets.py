@@ -26,7 +26,6 @@ from ...domain.ledger import AccountKind
 from ...ports import BetBatchView, BetResult, NewBet, PoolDelta
 from .events_rows import (
     _BET_COLUMNS,
-    StatementRunner,
     _bet,
     _bet_rows,
     _chunks,
@@ -35,7 +34,7 @@ from .events_rows import (
     _new_bet,
 )
 from .ledger import _transfer
-from .session import int_array
+from .session import Session, int_array
 from .tables import UtcDateTime, accounts, bets, event_outcomes, events, transfers
 from .users import SqlUsers, user_from_json
 
@@ -211,7 +210,7 @@ _SQLITE_RECORD_RESULTS = (
 class SqlBets:
     """The bet half of the events repository (``SqlEvents`` adds the events)."""
 
-    def __init__(self, session: StatementRunner) -> None:
+    def __init__(self, session: Session) -> None:
         self._c = session
         self._pg = session.dialect.name == "postgresql"
 
@@ -340,7 +339,7 @@ class SqlBets:
                     a.kind == kind, tuple_(a.owner, a.currency).in_(part)
                 )
                 ids_of.update(((r.owner, r.currency), r.id) for r in await self._c.execute(q))
-            people = await SqlUsers(self._c).get_many(users) if users else {}  # type: ignore[arg-type]
+            people = await SqlUsers(self._c).get_many(users) if users else {}
             return BetBatchView(evs, await self.bets_for(pairs), found, ids_of, people)
         ids, pair_keys = sorted(set(event_ids)), sorted(set(pairs))
         row, *_ = await self._c.driver_rows(

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
-
-from sqlalchemy import Dialect
+from typing import Any
 
 from ...domain.events import Bet, BetStatus, Event, EventStatus, Outcome, StreamType
 from ...ports import NewBet
@@ -19,29 +17,6 @@ _CHUNK = 500  # SQLite: rows per IN (...) list, well under its bound-parameter l
 _STATUS = {s.value: s for s in EventStatus}
 _STREAM = {s.value: s for s in StreamType}
 _BET_STATUS = {s.value: s for s in BetStatus}
-
-
-class StatementRunner(Protocol):
-    dialect: Dialect
-
-    async def execute(self, statement: Any, parameters: Any = None) -> Any: ...
-
-    async def driver_rows(
-        self, sql: str, params: Any, *, prepare: bool | None = False
-    ) -> list[Any]:
-        """PostgreSQL only (``Session.driver_rows``)."""
-        ...
-
-    def defer(
-        self,
-        statement: Any,
-        driver_sql: str,
-        parameters: dict[str, Any],
-        *,
-        transient: frozenset[str] = frozenset(),
-    ) -> None:
-        """A write to go with the COMMIT (``Session.defer``)."""
-        ...
 
 
 def _iso(value: datetime) -> str:
