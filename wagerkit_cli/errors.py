@@ -56,6 +56,9 @@ def describe(exc: BaseException) -> tuple[str, int]:
     wagerkit_errors = sys.modules.get("wagerkit.domain.errors")
     if wagerkit_errors is not None and isinstance(exc, wagerkit_errors.WagerkitError):
         return f"{exc.code}: {_one_line(exc.detail)}", EXIT_BAD_INPUT
+    config = sys.modules.get("wagerkit.config")
+    if config is not None and isinstance(exc, config.SettingsError):  # a bad WAGERKIT_* value
+        return f"invalid_settings: {_one_line(str(exc))}", EXIT_BAD_INPUT
     pydantic_core = sys.modules.get("pydantic_core")
     if pydantic_core is not None and isinstance(exc, pydantic_core.ValidationError):
         problems = "; ".join(

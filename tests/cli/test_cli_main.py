@@ -110,6 +110,13 @@ def test_invalid_settings_are_bad_input(cli: Cli) -> None:
         "unable to parse string as an integer"
     )
 
+    # a value the settings model accepts but the area's policy refuses: the same one line
+    # (it was "internal error (SettingsError)" with exit 1)
+    assert cli.fail("demo", env={"WAGERKIT_ROUND_MARGIN": "abc"}) == (
+        "error: invalid_settings: bad prediction settings (WAGERKIT_PREDICTION_*): a duration "
+        "is a number with s, m or h (30s, 5m, 1h): 'abc'"
+    )
+
 
 def test_configured_currencies_are_used(cli: Cli) -> None:
     env: dict[str, str | None] = {

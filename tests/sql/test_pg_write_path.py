@@ -123,3 +123,33 @@ async def test_a_deferred_write_names_the_failures_that_are_lost_races(
     async with store() as uow:  # nothing was written, and the next unit of work works
         assert await uow.ledger.get_account(1) is None
     await store.dispose()
+
+
+async def test_json_parameters_and_results_keep_64_bit_totals_exact(pg_url: str) -> None:
+    """The batches' JSON goes through orjson both ways (``dump_json`` parameters, the driver's
+    json loader for ``json_agg`` results): totals near the top of ``bigint`` must survive the
+    write's parameters and the lock-and-read's JSON unchanged, to the unit."""
+    big = 2**62 + 12345
+    store = SqlStore.from_url(pg_url)
+    await store.create_all()
+    treasury, a, b = await _accounts(store, 2)
+    async with store() as uow:
+        (res,) = await uow.ledger.apply([TransferRequest("big1", treasury, a, big, "grant")], NOW)
+        assert res.ok
+        await uow.commit()
+    async with store() as uow:  # a new batch reads a's totals back from the lock's JSON
+        (res,) = await uow.ledger.apply([TransferRequest("big2", a, b, big - 7, "transfer")], NOW)
+        assert res.ok
+        assert res.transfer is not None
+        assert res.transfer.debit_balance_after == 7
+        assert res.transfer.credit_balance_after == big - 7
+        await uow.commit()
+    async with store() as uow:
+        balances = [(await uow.ledger.get_account(x)).balance for x in (treasury, a, b)]  # type: ignore[union-attr]
+        assert balances == [-big, 7, big - 7]
+        assert sum(balances) == 0
+        # the transfers read back as they were written (json_populate_recordset of the rows)
+        t2 = await uow.ledger.get_transfer("big2")
+        assert t2 is not None
+        assert (t2.amount, t2.credit_balance_after) == (big - 7, big - 7)
+    await store.dispose()

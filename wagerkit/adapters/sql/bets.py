@@ -11,7 +11,6 @@ A bet batch reads with ``read_bet_batch`` (one statement) and writes with ``writ
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
@@ -34,7 +33,7 @@ from .events_rows import (
     _new_bet,
 )
 from .ledger import _transfer
-from .session import Session, int_array
+from .session import Session, dump_json, int_array
 from .tables import UtcDateTime, accounts, bets, event_outcomes, events, transfers
 from .users import SqlUsers, user_from_json
 
@@ -241,8 +240,8 @@ class SqlBets:
         if self._pg:
             rows = _bet_rows(new)
             params = {
-                "rows": json.dumps(rows),
-                "counts": json.dumps([{"id": e, "n": n} for e, n in sorted(counts.items())]),
+                "rows": dump_json(rows),
+                "counts": dump_json([{"id": e, "n": n} for e, n in sorted(counts.items())]),
             }
             try:
                 result = await self._c.execute(_PG_ADD_BETS, params)
@@ -291,7 +290,7 @@ class SqlBets:
         order = sorted(amounts)
         if self._pg:
             rows = [{"id": b, "a": amounts[b], "n": placements[b]} for b in order]
-            await self._c.execute(_PG_TOP_UP, {"rows": json.dumps(rows), "now": now})
+            await self._c.execute(_PG_TOP_UP, {"rows": dump_json(rows), "now": now})
         else:
             await self._c.execute(
                 _SQLITE_TOP_UP,
@@ -309,7 +308,7 @@ class SqlBets:
         order = sorted(sums)
         if self._pg:
             rows = [{"id": o, "a": sums[o][0], "n": sums[o][1]} for o in order]
-            await self._c.execute(_PG_ADD_TO_POOL, {"rows": json.dumps(rows)})
+            await self._c.execute(_PG_ADD_TO_POOL, {"rows": dump_json(rows)})
         else:
             await self._c.execute(
                 _SQLITE_ADD_TO_POOL,
@@ -348,8 +347,8 @@ class SqlBets:
                 "ids": int_array(ids),
                 "e": int_array(e for e, _ in pair_keys),
                 "u": int_array(u for _, u in pair_keys),
-                "keys": json.dumps(sorted(set(transfer_ids))),
-                "wallets": json.dumps([{"e": e, "o": o} for e, o in sorted(set(wallets))]),
+                "keys": dump_json(sorted(set(transfer_ids))),
+                "wallets": dump_json([{"e": e, "o": o} for e, o in sorted(set(wallets))]),
                 "kind": kind,
                 "uids": int_array(sorted(set(users))),
                 "n": len(pair_keys),  # ids for the new bets: at most one a pair
@@ -400,12 +399,12 @@ class SqlBets:
             for row, bet_id in zip(rows, ids, strict=False):
                 row["id"] = bet_id
         params = {
-            "rows": json.dumps(rows),
-            "counts": json.dumps([{"id": e, "n": n} for e, n in sorted(counts.items())]),
-            "topups": json.dumps(
+            "rows": dump_json(rows),
+            "counts": dump_json([{"id": e, "n": n} for e, n in sorted(counts.items())]),
+            "topups": dump_json(
                 [{"id": b, "a": amounts[b], "n": placements[b]} for b in sorted(amounts)]
             ),
-            "pool": json.dumps([{"id": o, "a": a, "n": n} for o, (a, n) in sorted(pool.items())]),
+            "pool": dump_json([{"id": o, "a": a, "n": n} for o, (a, n) in sorted(pool.items())]),
             "now": now,
         }
         if reserved:  # sent with the COMMIT
@@ -435,7 +434,7 @@ class SqlBets:
         order = sorted(last)
         if self._pg:
             rows = [{"id": b, "s": last[b].status.value, "p": last[b].payout} for b in order]
-            await self._c.execute(_PG_RECORD_RESULTS, {"rows": json.dumps(rows), "now": now})
+            await self._c.execute(_PG_RECORD_RESULTS, {"rows": dump_json(rows), "now": now})
         else:
             await self._c.execute(
                 _SQLITE_RECORD_RESULTS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -57,7 +58,12 @@ class SqlStore:
         full = async_url(url)
         kwargs: dict[str, Any] = {"echo": echo}
         if full.startswith("postgresql"):
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                json_deserializer=orjson.loads,  # every json/jsonb value the driver reads
+            )
         else:
             db = make_url(full).database
             if db and db != ":memory:":

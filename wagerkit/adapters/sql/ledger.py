@@ -9,7 +9,6 @@ deadlock, and the batch's write is deferred to go with COMMIT (``Session.defer``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -45,7 +44,7 @@ from ...domain.ledger import (
     referenced_accounts,
     referenced_ids,
 )
-from .session import Repository, int_array, utc
+from .session import Repository, dump_json, int_array, utc
 from .tables import accounts, transfers
 
 __all__ = ["SqlLedger"]
@@ -171,7 +170,7 @@ def _pg_write_params(new: Sequence[Transfer], changed: Iterable[Account]) -> dic
         row["timestamp"] = stamp
         row["expires_at"] = t.expires_at.isoformat() if t.expires_at else None
         rows.append(row)
-    return {"rows": json.dumps(rows), "totals": json.dumps(totals)}
+    return {"rows": dump_json(rows), "totals": dump_json(totals)}
 
 
 # Lock the accounts FOR NO KEY UPDATE (no clash with the FK checks' KEY SHARE locks) in id
@@ -293,7 +292,7 @@ class SqlLedger(Repository):
         found: dict[tuple[str, str, str], Account] = {}
         if self._pg:
             rows = [{"k": k, "o": o, "c": c, "f": wanted[(k, o, c)]} for k, o, c in keys]
-            for r in await self._c.execute(_PG_OPEN_ACCOUNTS, {"rows": json.dumps(rows)}):
+            for r in await self._c.execute(_PG_OPEN_ACCOUNTS, {"rows": dump_json(rows)}):
                 found[(r.kind, r.owner, r.currency)] = _account(r)
         else:
             await self._c.execute(
@@ -419,8 +418,8 @@ class SqlLedger(Repository):
                 _PG_LOCK_AND_READ,
                 {
                     "ids": int_array(sorted(wanted)),
-                    "keys": json.dumps(sorted(ids | pending_ids)),
-                    "pids": json.dumps(sorted(pending_ids)),
+                    "keys": dump_json(sorted(ids | pending_ids)),
+                    "pids": dump_json(sorted(pending_ids)),
                     "n": sum(1 for _ in flatten(items)),
                 },
             )
@@ -439,7 +438,7 @@ class SqlLedger(Repository):
         size: ``= ANY(array)`` was seq-scanned on young tables, costing O(rows x keys)."""
         if self._pg:
             q = _PG_TRANSFERS_BY_ID if column == "id" else _PG_TRANSFERS_BY_PENDING
-            rows = await self._c.execute(q, {"keys": json.dumps(sorted(keys))})
+            rows = await self._c.execute(q, {"keys": dump_json(sorted(keys))})
         else:
             rows = await self._c.execute(
                 select(transfers).where(transfers.c[column].in_(sorted(keys)))

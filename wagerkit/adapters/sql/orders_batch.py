@@ -9,7 +9,6 @@ same unit of work flushes it first.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -19,7 +18,7 @@ from sqlalchemy import text
 from ...domain.ledger import AccountKind
 from ...domain.orders import Order, Take
 from ...ports import TakeBatchView
-from .session import Session, utc
+from .session import Session, dump_json, utc
 from .users import user_from_json
 
 __all__ = ["pg_read_take_batch", "pg_write_takes"]
@@ -118,7 +117,7 @@ async def pg_read_take_batch(
 def pg_write_takes(s: Session, takes: Sequence[Take], orders: Sequence[Order]) -> None:
     """Queue a take batch's write to go with the COMMIT (``Session.defer``)."""
     params = {
-        "takes": json.dumps(
+        "takes": dump_json(
             [
                 {
                     "o": t.order_id,
@@ -130,7 +129,7 @@ def pg_write_takes(s: Session, takes: Sequence[Take], orders: Sequence[Order]) -
                 for t in takes
             ]
         ),
-        "orders": json.dumps(
+        "orders": dump_json(
             [
                 {
                     "id": o.id,

@@ -15,7 +15,6 @@ round bets are ``SqlRounds`` (rounds.py), the base class.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -35,7 +34,7 @@ from ...domain.prices import Tick, parse_price
 from ...ports import PlacementBatchView
 from .placements_batch import READ_BATCH, read_batch_sqlite
 from .rounds import SqlRounds
-from .session import int_array, utc
+from .session import dump_json, int_array, utc
 from .tables import (
     ExactPrice,
     UtcDateTime,
@@ -232,7 +231,7 @@ class SqlPredictions(SqlRounds):
                 raise ValueError("one reserved id per contract")
             placed = [_with_id(c, cid) for c, cid in zip(contracts, ids, strict=True)]
             if self._pg:  # the ids are known: the insert goes with the COMMIT
-                rows = json.dumps([{**_json_row(c), "id": c.id} for c in placed])
+                rows = dump_json([{**_json_row(c), "id": c.id} for c in placed])
                 self._s.defer(_PG_ADD_RESERVED_SA, _PG_ADD_RESERVED_DRIVER, {"rows": rows})
             else:
                 await self._c.execute(
@@ -271,10 +270,10 @@ class SqlPredictions(SqlRounds):
             {
                 "currency": currency,
                 "keys": keys,
-                "stakes": json.dumps(sorted(set(stake_ids))),
+                "stakes": dump_json(sorted(set(stake_ids))),
                 "symbols": sorted(set(symbols)),
                 "now": now,
-                "accounts": json.dumps([{"k": k, "o": o} for k, o in sorted(set(accounts))]),
+                "accounts": dump_json([{"k": k, "o": o} for k, o in sorted(set(accounts))]),
                 "uids": int_array(sorted(set(users))),
                 "n": new_contracts,
             },
@@ -293,7 +292,7 @@ class SqlPredictions(SqlRounds):
         """ONE INSERT … SELECT FROM jsonb_to_recordset … RETURNING, sent in one psycopg
         pipeline with the writes deferred before it (the placement's ledger batch): one round
         trip where the flush and the insert took two, while the placement holds its locks."""
-        rows = json.dumps([_json_row(c) for c in contracts])
+        rows = dump_json([_json_row(c) for c in contracts])
         found = await self._s.pipeline((_PG_ADD_CONTRACTS, {"rows": rows}))
         return {transfer_id: cid for cid, transfer_id in found}
 
@@ -426,7 +425,7 @@ class SqlPredictions(SqlRounds):
             return
         # the rows exist: placements create them (lock_exposure) before adding to them
         if self._pg:  # one statement, sent with the COMMIT (or before the next statement)
-            params = {"currency": currency, "rows": json.dumps([[s, d] for s, d in items])}
+            params = {"currency": currency, "rows": dump_json([[s, d] for s, d in items])}
             self._s.defer(_PG_ADD_EXPOSURE, _PG_ADD_EXPOSURE_DRIVER, params)
             return
         stmt = (

@@ -37,7 +37,7 @@ from ...ports import NewTicket, PurchaseBatchView
 from .ledger import _transfer
 from .raffles_batch import ADD_RESERVED_DRIVER, ADD_RESERVED_SA, LOCK_BUYERS, READ_BATCH
 from .raffles_tickets import SqlRaffleTickets, _ticket
-from .session import int_array
+from .session import dump_json, int_array
 from .session import utc as _utc
 from .tables import accounts, raffle_categories, raffle_tickets, raffles, transfers
 from .tables.raffles import _RAFFLE_PENDING
@@ -279,8 +279,8 @@ class SqlRaffles(SqlRaffleTickets):
                 "ids": int_array(sorted(set(raffle_ids))),
                 "pr": int_array(r for r, _ in ps),
                 "pu": int_array(u for _, u in ps),
-                "keys": json.dumps(sorted(set(keys))),
-                "wallets": json.dumps([{"r": r, "o": o} for r, o in sorted(set(wallets))]),
+                "keys": dump_json(sorted(set(keys))),
+                "wallets": dump_json([{"r": r, "o": o} for r, o in sorted(set(wallets))]),
                 "kind": kind,
                 "qr": int_array(r for r, _ in qs),
                 "qn": int_array(n for _, n in qs),
@@ -476,7 +476,7 @@ class SqlRaffles(SqlRaffleTickets):
                 {**row, "bought_at": _utc(n.bought_at).isoformat()}
                 for row, n in zip(rows, tickets, strict=True)
             ]
-            res = await self._c.execute(text(_ADD_TICKETS), {"rows": json.dumps(payload)})
+            res = await self._c.execute(text(_ADD_TICKETS), {"rows": dump_json(payload)})
             found.update({(r, n): tid for tid, r, n in res})
             rows = []
         for start in range(0, len(rows), _CHUNK):  # SQLite: one multi-row INSERT per chunk
@@ -509,7 +509,7 @@ class SqlRaffles(SqlRaffleTickets):
         ]
 
     def _add_reserved(self, tickets: Sequence[NewTicket], ids: Sequence[int]) -> list[Ticket]:
-        payload = json.dumps(
+        payload = dump_json(
             [
                 {
                     "id": tid,

@@ -13,13 +13,14 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, overload
 
+import orjson
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ...domain.errors import StoreError, TransientStoreError
 
-__all__ = ["Repository", "Session", "translate_error", "utc"]
+__all__ = ["Repository", "Session", "dump_json", "translate_error", "utc"]
 
 _TRANSIENT_SQLSTATES = {"40001", "40P01", "23505", "55P03"}
 
@@ -169,6 +170,12 @@ class Repository:
 
     def _insert(self, table: Any) -> Any:
         return postgresql.insert(table) if self._pg else sqlite.insert(table)
+
+
+def dump_json(value: Any) -> str:
+    """A JSON parameter (``CAST(:p AS json)``) encoded by orjson: several times faster than
+    ``json.dumps`` on a batch's rows, which matters while the batch holds its row locks."""
+    return orjson.dumps(value).decode()
 
 
 def int_array(values: Iterable[int]) -> str:
