@@ -167,3 +167,54 @@ def test_max_batch_must_be_positive() -> None:
 
     with pytest.raises(ValueError, match="max_batch"):
         GroupCommit(run, max_batch=0)
+
+
+async def test_after_a_busy_batch_the_answered_callers_join_the_next_one() -> None:
+    """Linger: callers answered by a batch of at least ``busy`` commands come back a moment
+    later; the next batch waits ``linger`` for them instead of running with whoever was
+    queued first. Without the wait, the returning callers are split over two batches."""
+
+    async def closed_loop(linger: float) -> list[int]:
+        sizes: list[int] = []
+
+        async def run(batch: Sequence[int]) -> list[int | Exception]:
+            sizes.append(len(batch))
+            await asyncio.sleep(0.005)  # the transaction
+            return list(batch)
+
+        group: GroupCommit[int, int] = GroupCommit(run, linger=linger, busy=4)
+
+        async def client(n: int) -> None:
+            for _ in range(2):  # a command, then the next one after a think time of its own
+                await group.submit(n)
+                await asyncio.sleep(0.001 * (n % 4))
+
+        await asyncio.gather(*(client(n) for n in range(8)))
+        return sizes
+
+    assert await closed_loop(0.2) == [8, 8]  # the second round waited for all eight
+    split = await closed_loop(0)
+    assert split[0] == 8
+    assert len(split) > 2  # without it, the returning callers went in several batches
+
+
+async def test_a_quiet_queue_never_waits() -> None:
+    """Batches smaller than ``busy`` are followed by no wait: a lone command is answered at
+    once however long the linger."""
+
+    async def run(batch: Sequence[int]) -> list[int | Exception]:
+        return list(batch)
+
+    group: GroupCommit[int, int] = GroupCommit(run, linger=10.0, busy=2)
+    for n in range(5):
+        assert await asyncio.wait_for(group.submit(n), 1) == n
+
+
+def test_linger_and_busy_must_be_sensible() -> None:
+    async def run(batch: Sequence[int]) -> list[int | Exception]:
+        return list(batch)
+
+    with pytest.raises(ValueError, match="linger"):
+        GroupCommit(run, linger=-1)
+    with pytest.raises(ValueError, match="busy"):
+        GroupCommit(run, busy=0)
