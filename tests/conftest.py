@@ -7,6 +7,7 @@ import itertools
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from redisserver import redis_server
 
 from wagerkit import Actor, WagerKit
 from wagerkit.adapters.sql import SqlStore
+from wagerkit.adapters.tokens import JwtTokenService
 from wagerkit.ports import UnitOfWorkFactory
 from wagerkit.testing import FixedClock, InMemoryStore, SequentialIds
 
@@ -85,6 +87,14 @@ def clock() -> FixedClock:
 @pytest.fixture
 def kit(store: UnitOfWorkFactory, clock: FixedClock) -> WagerKit:
     return WagerKit(store, clock=clock, ids=SequentialIds())
+
+
+@pytest.fixture
+def token_kit(store: UnitOfWorkFactory, clock: FixedClock) -> WagerKit:
+    """``kit`` with an access-token service (HS256, an hour's tokens): for the token paths of
+    the player commands, whose batches admit the bearer from their own read."""
+    tokens = JwtTokenService("k" * 48, lifetime=timedelta(hours=1))
+    return WagerKit(store, clock=clock, ids=SequentialIds(), tokens=tokens)
 
 
 @pytest.fixture

@@ -4,38 +4,21 @@ or refused from that read (a ban or a password change refuses it, moving nothing
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from builders import assert_conserved
+from builders import assert_conserved, users_with_every_field
 
 from wagerkit import Actor, WagerKit
-from wagerkit.adapters.tokens import JwtTokenService
 from wagerkit.domain.errors import AccountBanned, TokenInvalid
 from wagerkit.domain.events import EventDraft, EventStatus
-from wagerkit.ports import UnitOfWorkFactory
 from wagerkit.services.identity import password_version
-from wagerkit.testing import FixedClock, SequentialIds
-
-SECRET = "b" * 48
+from wagerkit.testing import FixedClock
 
 
-@pytest.fixture
-def kit(store: UnitOfWorkFactory, clock: FixedClock) -> WagerKit:
-    tokens = JwtTokenService(SECRET, lifetime=timedelta(hours=1))
-    return WagerKit(store, clock=clock, ids=SequentialIds(), tokens=tokens)
-
-
-async def test_the_batch_read_returns_users_as_users_get_does(kit: WagerKit) -> None:
-    system = Actor.system()
-    ann = await kit.users.add(system, "Ann", username="ann")
-    bob = await kit.users.add(system, "Bob")
-    async with kit.deps.uow() as uow:
-        full = replace(ann, password_hash="$argon2id$x", email="ann@example.org", telegram_id=77)
-        await uow.users.update(full)
-        await uow.commit()
-    async with kit.deps.uow() as uow:
+async def test_the_batch_read_returns_users_as_users_get_does(token_kit: WagerKit) -> None:
+    ann, bob = await users_with_every_field(token_kit)
+    async with token_kit.deps.uow() as uow:
         view = await uow.events.read_bet_batch([], [], [], [], [ann.id, bob.id, 999_999])
         assert view.users == {
             ann.id: await uow.users.get(ann.id),
@@ -45,11 +28,11 @@ async def test_the_batch_read_returns_users_as_users_get_does(kit: WagerKit) -> 
 
 
 async def test_a_token_bet_is_admitted_from_the_batch_read(
-    kit: WagerKit, clock: FixedClock
+    token_kit: WagerKit, clock: FixedClock
 ) -> None:
     system = Actor.system()
-    ann = await kit.users.add(system, "Ann")
-    ev = await kit.events.create(
+    ann = await token_kit.users.add(system, "Ann")
+    ev = await token_kit.events.create(
         system,
         EventDraft(
             title="Batch users",
@@ -59,17 +42,19 @@ async def test_a_token_bet_is_admitted_from_the_batch_read(
             status=EventStatus.OPEN,
         ),
     )
-    assert kit.deps.tokens is not None
-    token = kit.deps.tokens.issue(ann.id, now=clock.now(), version=password_version(ann))
+    assert token_kit.deps.tokens is not None
+    token = token_kit.deps.tokens.issue(ann.id, now=clock.now(), version=password_version(ann))
     outcome = ev.outcomes[0].id
-    receipt = await kit.events.place_bet_with_token(token, ev.id, outcome, 10, idempotency_key="k1")
+    receipt = await token_kit.events.place_bet_with_token(
+        token, ev.id, outcome, 10, idempotency_key="k1"
+    )
     assert receipt.bet.amount == 10
-    await kit.identity.ban(system, ann.id, "spam")
+    await token_kit.identity.ban(system, ann.id, "spam")
     with pytest.raises(AccountBanned):
-        await kit.events.place_bet_with_token(token, ev.id, outcome, 10, idempotency_key="k2")
-    other = kit.deps.tokens.issue(999_999, now=clock.now(), version="x")
+        await token_kit.events.place_bet_with_token(token, ev.id, outcome, 10, idempotency_key="k2")
+    other = token_kit.deps.tokens.issue(999_999, now=clock.now(), version="x")
     with pytest.raises(TokenInvalid):  # a user that does not exist
-        await kit.events.place_bet_with_token(other, ev.id, outcome, 10, idempotency_key="k3")
-    mine = await kit.events.bets(system, user_id=ann.id)
+        await token_kit.events.place_bet_with_token(other, ev.id, outcome, 10, idempotency_key="k3")
+    mine = await token_kit.events.bets(system, user_id=ann.id)
     assert [b.amount for b in mine] == [10]  # the refused bets moved nothing
-    await assert_conserved(kit)
+    await assert_conserved(token_kit)

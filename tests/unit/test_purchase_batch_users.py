@@ -5,38 +5,22 @@ ban refuses it, moving nothing)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from builders import assert_conserved
+from builders import assert_conserved, users_with_every_field
 
 from wagerkit import Actor, PrizeMode, RaffleCategoryDraft, RaffleDraft, Role, WagerKit
-from wagerkit.adapters.tokens import JwtTokenService
 from wagerkit.domain.errors import AccountBanned, TokenInvalid
-from wagerkit.ports import UnitOfWorkFactory
 from wagerkit.services.identity import password_version
-from wagerkit.testing import FixedClock, SequentialIds
+from wagerkit.testing import FixedClock
 
-SECRET = "b" * 48
 OPERATOR = Actor(None, Role.OPERATOR, "op")
 
 
-@pytest.fixture
-def kit(store: UnitOfWorkFactory, clock: FixedClock) -> WagerKit:
-    tokens = JwtTokenService(SECRET, lifetime=timedelta(hours=1))
-    return WagerKit(store, clock=clock, ids=SequentialIds(), tokens=tokens)
-
-
-async def test_the_batch_read_returns_users_as_users_get_does(kit: WagerKit) -> None:
-    system = Actor.system()
-    ann = await kit.users.add(system, "Ann", username="ann")
-    bob = await kit.users.add(system, "Bob")
-    async with kit.deps.uow() as uow:
-        full = replace(ann, password_hash="$argon2id$x", email="ann@example.org", telegram_id=77)
-        await uow.users.update(full)
-        await uow.commit()
-    async with kit.deps.uow() as uow:
+async def test_the_batch_read_returns_users_as_users_get_does(token_kit: WagerKit) -> None:
+    ann, bob = await users_with_every_field(token_kit)
+    async with token_kit.deps.uow() as uow:
         view = await uow.raffles.read_purchase_batch([], [], [], [], {}, 0, [ann.id, bob.id, 999])
         assert view.users == {
             ann.id: await uow.users.get(ann.id),
@@ -46,24 +30,26 @@ async def test_the_batch_read_returns_users_as_users_get_does(kit: WagerKit) -> 
 
 
 async def test_a_token_purchase_is_admitted_from_the_batch_read(
-    kit: WagerKit, clock: FixedClock
+    token_kit: WagerKit, clock: FixedClock
 ) -> None:
     system = Actor.system()
-    ann = await kit.users.add(system, "Ann")
-    c = await kit.raffles.create_category(
+    ann = await token_kit.users.add(system, "Ann")
+    c = await token_kit.raffles.create_category(
         OPERATOR, RaffleCategoryDraft("Tokens", 10, 100, 1, 0, (), PrizeMode.PROPORTIONAL)
     )
     now = clock.now()
-    r = await kit.raffles.create(OPERATOR, RaffleDraft("tokens", c.id, now, now + timedelta(1)))
-    assert kit.deps.tokens is not None
-    token = kit.deps.tokens.issue(ann.id, now=clock.now(), version=password_version(ann))
-    bought = await kit.raffles.buy_with_token(token, r.id, numbers=[7], idempotency_key="k1")
+    r = await token_kit.raffles.create(
+        OPERATOR, RaffleDraft("tokens", c.id, now, now + timedelta(1))
+    )
+    assert token_kit.deps.tokens is not None
+    token = token_kit.deps.tokens.issue(ann.id, now=clock.now(), version=password_version(ann))
+    bought = await token_kit.raffles.buy_with_token(token, r.id, numbers=[7], idempotency_key="k1")
     assert [t.number for t in bought.tickets] == [7]
-    await kit.identity.ban(system, ann.id, "spam")
+    await token_kit.identity.ban(system, ann.id, "spam")
     with pytest.raises(AccountBanned):
-        await kit.raffles.buy_with_token(token, r.id, numbers=[8], idempotency_key="k2")
-    other = kit.deps.tokens.issue(999_999, now=clock.now(), version="x")
+        await token_kit.raffles.buy_with_token(token, r.id, numbers=[8], idempotency_key="k2")
+    other = token_kit.deps.tokens.issue(999_999, now=clock.now(), version="x")
     with pytest.raises(TokenInvalid):  # a user that does not exist
-        await kit.raffles.buy_with_token(other, r.id, numbers=[9], idempotency_key="k3")
-    assert (await kit.raffles.get(r.id)).sold == 1  # the refused purchases moved nothing
-    await assert_conserved(kit)
+        await token_kit.raffles.buy_with_token(other, r.id, numbers=[9], idempotency_key="k3")
+    assert (await token_kit.raffles.get(r.id)).sold == 1  # the refused purchases moved nothing
+    await assert_conserved(token_kit)

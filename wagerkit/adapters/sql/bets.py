@@ -35,7 +35,7 @@ from .events_rows import (
 from .ledger import _transfer
 from .session import Session, dump_json, int_array
 from .tables import UtcDateTime, accounts, bets, event_outcomes, events, transfers
-from .users import SqlUsers, user_from_json
+from .users import USERS_JSON, SqlUsers, user_from_json
 
 __all__ = ["SqlBets"]
 
@@ -99,7 +99,7 @@ _PG_BETS_FOR = text(
 # batch's access tokens (``user_from_json``'s columns), who are authenticated from them.
 # Sent through the driver, unprepared: planned for the tables as they are (Session.driver_rows).
 _PG_READ_BATCH = (
-    "WITH e AS MATERIALIZED (SELECT * FROM events WHERE id = ANY(CAST(%(ids)s AS bigint[]))"
+    "WITH e AS MATERIALIZED (SELECT * FROM events WHERE id = ANY(CAST(%(ids)s AS bigint[]))"  # noqa: S608 (constant SQL: USERS_JSON)
     " ORDER BY id FOR KEY SHARE)"
     " SELECT"
     " (SELECT json_agg(json_build_array(row_to_json(e), (SELECT json_agg(json_build_array("
@@ -115,9 +115,7 @@ _PG_READ_BATCH = (
     " FROM json_to_recordset(CAST(%(wallets)s AS json)) AS w(e bigint, o text)"
     " JOIN e ON e.id = w.e JOIN accounts AS a"
     " ON a.kind = %(kind)s AND a.owner = w.o AND a.currency = e.currency),"
-    " (SELECT json_agg(json_build_array(u.id, u.display_name, u.role, u.status, u.created_at,"
-    " u.telegram_id, u.username, u.email, u.password_hash, u.whitelisted, u.rating_sum,"
-    " u.rating_count)) FROM users AS u WHERE u.id = ANY(CAST(%(uids)s AS bigint[]))),"
+    f" {USERS_JSON},"
     " ARRAY(SELECT nextval(pg_get_serial_sequence('bets', 'id'))"
     " FROM generate_series(1, CAST(%(n)s AS integer)))"
 )

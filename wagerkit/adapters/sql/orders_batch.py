@@ -19,7 +19,7 @@ from ...domain.ledger import AccountKind
 from ...domain.orders import Order, Take
 from ...ports import TakeBatchView
 from .session import Session, dump_json, utc
-from .users import user_from_json
+from .users import USERS_JSON, user_from_json
 
 __all__ = ["pg_read_take_batch", "pg_write_takes"]
 
@@ -27,7 +27,7 @@ __all__ = ["pg_read_take_batch", "pg_write_takes"]
 # order; their takes; the executors' wallet ids in each order's currency; the house accounts
 # of the orders' currencies; the users asked for.
 READ_TAKE_BATCH = (
-    "WITH o AS MATERIALIZED (SELECT * FROM orders WHERE id = ANY(CAST(%(ids)s AS text[]))"
+    "WITH o AS MATERIALIZED (SELECT * FROM orders WHERE id = ANY(CAST(%(ids)s AS text[]))"  # noqa: S608 (constant SQL: USERS_JSON)
     " ORDER BY id FOR UPDATE)"
     " SELECT"
     " (SELECT json_agg(row_to_json(o) ORDER BY o.id) FROM o),"
@@ -41,9 +41,7 @@ READ_TAKE_BATCH = (
     " (SELECT json_agg(json_build_array(a.currency, a.id)) FROM accounts AS a"
     " WHERE a.kind = %(house)s AND a.owner = %(howner)s"
     " AND a.currency IN (SELECT o.currency FROM o)),"
-    " (SELECT json_agg(json_build_array(u.id, u.display_name, u.role, u.status, u.created_at,"
-    " u.telegram_id, u.username, u.email, u.password_hash, u.whitelisted, u.rating_sum,"
-    " u.rating_count)) FROM users AS u WHERE u.id = ANY(CAST(%(uids)s AS bigint[])))"
+    f" {USERS_JSON}"
 )
 
 # A take batch's whole write: the takes and the orders' takers, respond_by and updated_at

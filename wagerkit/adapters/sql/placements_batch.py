@@ -12,7 +12,7 @@ from sqlalchemy import select, tuple_
 from ...ports import PlacementBatchView
 from .prices import SqlPrices
 from .tables import accounts, prediction_exposure
-from .users import SqlUsers
+from .users import USERS_JSON, SqlUsers
 
 if TYPE_CHECKING:
     from .predictions import SqlPredictions
@@ -28,7 +28,7 @@ __all__ = ["READ_BATCH", "read_batch_sqlite"]
 # access tokens (``user_from_json``'s columns), and ids reserved for the new contracts.
 # Prices travel as text (JSON numbers would be floats), times as ISO text.
 READ_BATCH = (
-    "WITH x AS MATERIALIZED (SELECT symbol, amount FROM prediction_exposure"
+    "WITH x AS MATERIALIZED (SELECT symbol, amount FROM prediction_exposure"  # noqa: S608 (constant SQL: USERS_JSON)
     " WHERE currency = %(currency)s AND symbol = ANY(CAST(%(keys)s AS text[]))"
     " ORDER BY symbol FOR UPDATE)"
     " SELECT"
@@ -44,9 +44,7 @@ READ_BATCH = (
     " (SELECT json_agg(json_build_array(a.kind, a.owner, a.id))"
     " FROM json_to_recordset(CAST(%(accounts)s AS json)) AS w(k text, o text)"
     " JOIN accounts AS a ON a.kind = w.k AND a.owner = w.o AND a.currency = %(currency)s),"
-    " (SELECT json_agg(json_build_array(u.id, u.display_name, u.role, u.status, u.created_at,"
-    " u.telegram_id, u.username, u.email, u.password_hash, u.whitelisted, u.rating_sum,"
-    " u.rating_count)) FROM users AS u WHERE u.id = ANY(CAST(%(uids)s AS bigint[]))),"
+    f" {USERS_JSON},"
     " ARRAY(SELECT nextval(pg_get_serial_sequence('prediction_contracts', 'id'))"
     " FROM generate_series(1, %(n)s))"
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from .users import USERS_JSON
+
 __all__ = ["ADD_RESERVED_DRIVER", "ADD_RESERVED_SA", "LOCK_BUYERS", "READ_BATCH"]
 
 # A batch's tickets (ids reserved by its read) and the raffles' sold counts, sent with the
@@ -41,7 +43,7 @@ ADD_RESERVED_DRIVER = ADD_RESERVED.format(rows="%(rows)s")
 # scan of the raffle's tickets (it guesses 100 keys for a JSON array; the read then grew from
 # 1.7 to 7 ms a batch over the raffle benchmark's runs as the tickets did).
 READ_BATCH = (
-    "WITH r AS MATERIALIZED (SELECT * FROM raffles WHERE id = ANY(CAST(%(ids)s AS bigint[]))"
+    "WITH r AS MATERIALIZED (SELECT * FROM raffles WHERE id = ANY(CAST(%(ids)s AS bigint[]))"  # noqa: S608 (constant SQL: USERS_JSON)
     " ORDER BY id FOR KEY SHARE)"
     " SELECT"
     " (SELECT json_agg(row_to_json(r) ORDER BY r.id) FROM r),"
@@ -68,9 +70,7 @@ READ_BATCH = (
     " FROM r WHERE r.sold > r.capacity / 2 AND r.status = 'open'),"
     " ARRAY(SELECT nextval(pg_get_serial_sequence('raffle_tickets', 'id'))"
     " FROM generate_series(1, %(n)s)),"
-    " (SELECT json_agg(json_build_array(u.id, u.display_name, u.role, u.status, u.created_at,"
-    " u.telegram_id, u.username, u.email, u.password_hash, u.whitelisted, u.rating_sum,"
-    " u.rating_count)) FROM users AS u WHERE u.id = ANY(CAST(%(uids)s AS bigint[])))"
+    f" {USERS_JSON}"
 )
 
 # One transaction-level advisory lock per (raffle, buyer), in key order (no deadlock between

@@ -19,7 +19,7 @@ from ...ports import NewUser
 from .session import Repository, utc
 from .tables import users
 
-__all__ = ["SqlUsers", "user_from_json"]
+__all__ = ["USERS_JSON", "SqlUsers", "user_from_json"]
 
 
 def _user(r: Row[Any]) -> User:
@@ -37,6 +37,16 @@ def _user(r: Row[Any]) -> User:
         rating_sum=r.rating_sum,
         rating_count=r.rating_count,
     )
+
+
+# A batch read's users, by the ids in the driver parameter ``uids``: one JSON array of rows in
+# ``user_from_json``'s columns (a select-list subquery of the bet, purchase, placement and take
+# reads, which admit their access-token callers from it).
+USERS_JSON = (
+    "(SELECT json_agg(json_build_array(u.id, u.display_name, u.role, u.status, u.created_at,"
+    " u.telegram_id, u.username, u.email, u.password_hash, u.whitelisted, u.rating_sum,"
+    " u.rating_count)) FROM users AS u WHERE u.id = ANY(CAST(%(uids)s AS bigint[])))"
+)
 
 
 def user_from_json(r: Sequence[Any]) -> User:
